@@ -1,0 +1,45 @@
+# Impfportal: `make run` for the quick start, `make test` for the whole suite.
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || echo /root/.pyenv/versions/3.13.0/bin/python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend
+
+.PHONY: run test lint format messages check-migrations services clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py load_demo_data
+	$(DEV_ENV) $(BIN)/honcho -f Procfile.dev start
+
+services:
+	bash scripts/ensure-services.sh
+
+test: $(STAMP) services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
+	$(BIN)/python scripts/check_messages.py
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: $(STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py makemessages -l de --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv -l de
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,145 @@
+import re
+from datetime import date
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking.models import Series
+
+POSTAL_CODE = re.compile(r"^\d{5}$")
+OLDEST_AGE = 120
+
+
+def _printable(text: str) -> str:
+    return " ".join("".join(ch for ch in text if ch.isprintable()).split())
+
+
+class PersonForm(forms.Form):
+    """Who is to be vaccinated. The date of birth is asked as day, month and year,
+    three small boxes, which older people fill in more reliably than one date field."""
+
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages={"required": _("Please enter the first name.")},
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        error_messages={"required": _("Please enter the last name.")},
+    )
+    birth_day = forms.CharField(
+        label=_("Day"),
+        max_length=2,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": "2", "autocomplete": "bday-day"}),
+        error_messages={"required": _("Please enter the day of birth.")},
+    )
+    birth_month = forms.CharField(
+        label=_("Month"),
+        max_length=2,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "size": "2", "autocomplete": "bday-month"}
+        ),
+        error_messages={"required": _("Please enter the month of birth.")},
+    )
+    birth_year = forms.CharField(
+        label=_("Year"),
+        max_length=4,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "size": "4", "autocomplete": "bday-year"}
+        ),
+        error_messages={"required": _("Please enter the year of birth.")},
+    )
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=5,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "size": "5", "autocomplete": "postal-code"}
+        ),
+        error_messages={"required": _("Please enter the postal code.")},
+    )
+
+    def clean_first_name(self) -> str:
+        return self._clean_name("first_name")
+
+    def clean_last_name(self) -> str:
+        return self._clean_name("last_name")
+
+    def _clean_name(self, field: str) -> str:
+        name = _printable(self.cleaned_data[field])
+        if not name:
+            raise forms.ValidationError(self.fields[field].error_messages["required"])
+        if any(ch.isdigit() for ch in name):
+            raise forms.ValidationError(_("A name cannot contain digits."))
+        return name
+
+    def clean_postal_code(self) -> str:
+        code = self.cleaned_data["postal_code"].strip()
+        if not POSTAL_CODE.match(code):
+            raise forms.ValidationError(_("A postal code has 5 digits, e.g. 30159."))
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        parts = [cleaned.get(name, "").strip() for name in ("birth_day", "birth_month", "birth_year")]
+        if not all(parts) or self.has_error("birth_day") or self.has_error("birth_year"):
+            return cleaned
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            self.add_error("birth_day", _("Please enter the date of birth in digits, e.g. 24 3 1941."))
+            return cleaned
+        day, month, year = (int(part) for part in parts)
+        if len(parts[2]) != 4:
+            self.add_error("birth_year", _("Please enter the year with 4 digits, e.g. 1941."))
+            return cleaned
+        try:
+            born = date(year, month, day)
+        except ValueError:
+            self.add_error("birth_day", _("This date does not exist. Please check day and month."))
+            return cleaned
+        today = timezone.localdate()
+        if born > today:
+            self.add_error("birth_day", _("The date of birth cannot be in the future."))
+        elif today.year - born.year > OLDEST_AGE:
+            self.add_error("birth_year", _("Please check the year of birth."))
+        else:
+            cleaned["date_of_birth"] = born
+        return cleaned
+
+
+class SlotChoiceForm(forms.Form):
+    """The first-dose time, plus a token that makes a resubmission book only once."""
+
+    slot = forms.TypedChoiceField(
+        label=_("Time of the first dose"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Please choose a time."),
+            "invalid_choice": _("This time is no longer available. Please choose another one."),
+        },
+    )
+    token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This page was out of date. Please choose the time again."),
+            "invalid": _("This page was out of date. Please choose the time again."),
+        },
+    )
+
+    def __init__(self, *args, slots, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].choices = [
+            (slot.pk, timezone.localtime(slot.starts_at).strftime("%H:%M")) for slot in slots
+        ]
+
+
+class CancelForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Why are you cancelling? (optional)"),
+        choices=Series.CancelReason.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )

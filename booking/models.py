@@ -1,0 +1,160 @@
+from datetime import date
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from centers.models import Center, Slot, Vaccine
+
+
+class PriorityGroup(models.Model):
+    """An age group the ministry invites, e.g. "80 and older" (rank 1 goes first)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    rank = models.PositiveSmallIntegerField(_("rank"), unique=True)
+    min_age = models.PositiveSmallIntegerField(_("minimum age"))
+
+    class Meta:
+        verbose_name = _("priority group")
+        verbose_name_plural = _("priority groups")
+        ordering = ["rank"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VaccineOpening(models.Model):
+    """The ministry opened a vaccine to a group, for booking or only for the waiting list."""
+
+    class Scope(models.TextChoices):
+        BOOKING = "booking", _("booking")
+        WAITLIST = "waitlist", _("waiting list only")
+
+    group = models.ForeignKey(PriorityGroup, on_delete=models.CASCADE, related_name="openings")
+    vaccine = models.ForeignKey(Vaccine, on_delete=models.CASCADE, related_name="openings")
+    scope = models.CharField(_("opened for"), max_length=10, choices=Scope)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("vaccine opening")
+        verbose_name_plural = _("vaccine openings")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "vaccine"], name="one_opening_per_group_vaccine")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vaccine} → {self.group} ({self.get_scope_display()})"
+
+
+class Household(models.Model):
+    """The people booked under one verified phone number (e.g. a couple)."""
+
+    phone = models.CharField(_("phone number"), max_length=20, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return f"household {self.pk}"
+
+
+class Person(models.Model):
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="people")
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    postal_code = models.CharField(_("postal code"), max_length=5)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "first_name", "last_name", "date_of_birth"],
+                name="person_once_per_household",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class Series(models.Model):
+    """A first and a second dose, booked together and cancelled together."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("booked")
+        CANCELLED = "cancelled", _("cancelled")
+        COMPLETED = "completed", _("completed")
+
+    class CancelReason(models.TextChoices):
+        VACCINATED_ELSEWHERE = "elsewhere", _("Already vaccinated elsewhere (e.g. family doctor)")
+        DATE_UNSUITABLE = "date", _("The date does not suit me")
+        ILLNESS = "illness", _("Illness")
+        OTHER = "other", _("Other reason")
+        NONE = "", _("No reason given")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="series")
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="series")
+    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="series")
+    booking_code = models.CharField(_("booking code"), max_length=9, unique=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    # The token of the form that booked it: a resubmitted form finds this series
+    # instead of booking again.
+    request_token = models.UUIDField(unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(
+        _("reason"), max_length=10, choices=CancelReason, blank=True, default=""
+    )
+
+    class Meta:
+        verbose_name = _("appointment series")
+        verbose_name_plural = _("appointment series")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status="active"),
+                name="one_active_series_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.booking_code
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("booked")
+        CANCELLED = "cancelled", _("cancelled")
+        ATTENDED = "attended", _("vaccinated")
+        NO_SHOW = "no_show", _("did not come")
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="appointments")
+    dose = models.PositiveSmallIntegerField(_("dose"), choices=[(1, _("first")), (2, _("second"))])
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
+    status = models.CharField(max_length=10, choices=Status, default=Status.BOOKED)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["dose"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "dose"], name="one_appointment_per_dose"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} dose {self.dose}"

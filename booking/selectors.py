@@ -1,0 +1,61 @@
+"""Read-only questions of the booking pages."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import F, Sum
+from django.db.models.functions import TruncDate
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from booking.models import Household, Person, Series
+from centers.models import Center, Slot
+
+BOOKING_HORIZON_DAYS = 60
+
+
+def person_for_household(household: Household, person_id: int) -> Person:
+    """The household's person, or 404: nobody reaches another number's people."""
+    return get_object_or_404(Person, pk=person_id, household=household)
+
+
+def series_for_household(household: Household, booking_code: str) -> Series:
+    return get_object_or_404(
+        Series.objects.select_related("person", "center", "vaccine"),
+        booking_code=booking_code,
+        person__household=household,
+    )
+
+
+def household_series(household: Household) -> list[Series]:
+    return list(
+        Series.objects.filter(person__household=household)
+        .select_related("person", "center", "vaccine")
+        .prefetch_related("appointments__slot")
+        .order_by("-created_at")
+    )
+
+
+def free_days(center: Center, vaccines) -> list[tuple[date, int]]:
+    """Days with free first-dose seats at the center, with how many are free."""
+    now = timezone.now()
+    rows = (
+        Slot.objects.bookable()
+        .filter(center=center, vaccine__in=vaccines)
+        .filter(starts_at__lt=now + timedelta(days=BOOKING_HORIZON_DAYS))
+        .annotate(day=TruncDate("starts_at"))
+        .values("day")
+        .annotate(free=Sum(F("capacity") - F("booked")))
+        .order_by("day")
+    )
+    return [(row["day"], row["free"]) for row in rows]
+
+
+def free_slots_on(center: Center, vaccines, day: date) -> list[Slot]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return list(
+        Slot.objects.bookable()
+        .filter(center=center, vaccine__in=vaccines)
+        .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+        .select_related("vaccine")
+        .order_by("starts_at", "vaccine__name")
+    )

@@ -1,0 +1,218 @@
+"""The resident's booking pages. Each view checks the earlier steps (a verified
+number, a person of that household), calls one service and redirects."""
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from booking import selectors, services
+from booking.eligibility import eligibility_for
+from booking.errors import BookingError
+from booking.forms import CancelForm, PersonForm, SlotChoiceForm
+from booking.models import Series
+from centers.models import Center
+from centers.selectors import responsible_district
+from sms.session import verification_required
+
+FRESH_CODE = settings.CANCEL_VERIFICATION_MAX_AGE_SECONDS
+
+
+def start(request):
+    """What booking involves, before we ask for anything."""
+    return render(request, "booking/start.html")
+
+
+@verification_required("booking:people")
+@require_http_methods(["GET", "POST"])
+def people(request):
+    """The household: who is to be vaccinated, and each person's next step."""
+    household = services.household_for(request.phone)
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            person = services.add_person(
+                household=household,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+                postal_code=data["postal_code"],
+            )
+        except BookingError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("%(name)s has been added.") % {"name": person})
+            return redirect("booking:people")
+    members = [
+        (person, eligibility_for(person), person.series.filter(status=Series.Status.ACTIVE).first())
+        for person in household.people.all()
+    ]
+    return render(
+        request,
+        "booking/people.html",
+        {
+            "form": form,
+            "members": members,
+            "household_full": len(members) >= settings.HOUSEHOLD_LIMIT,
+            "household_limit": settings.HOUSEHOLD_LIMIT,
+        },
+    )
+
+
+def _bookable_person(request, person_id: int):
+    """The person of this household, with the vaccines they may book; 404 otherwise."""
+    household = services.household_for(request.phone)
+    person = selectors.person_for_household(household, person_id)
+    vaccines = eligibility_for(person).bookable
+    return person, vaccines
+
+
+@verification_required("booking:people")
+def choose_center(request, person_id: int):
+    person, vaccines = _bookable_person(request, person_id)
+    if not vaccines:
+        return redirect("booking:people")
+    if person.series.filter(status=Series.Status.ACTIVE).exists():
+        messages.info(request, _("%(name)s already has an appointment.") % {"name": person})
+        return redirect("booking:people")
+    centers = list(
+        Center.objects.select_related("district").with_availability(vaccines).order_by(
+            "district__name", "name"
+        )
+    )
+    district = responsible_district(person.postal_code)
+    suggested = [c for c in centers if district and c.district_id == district.pk]
+    return render(
+        request,
+        "booking/choose_center.html",
+        {
+            "person": person,
+            "suggested": suggested,
+            "available": [c for c in centers if c.next_free_at and c not in suggested],
+        },
+    )
+
+
+@verification_required("booking:people")
+def choose_day(request, person_id: int, center_slug: str):
+    person, vaccines = _bookable_person(request, person_id)
+    center = get_object_or_404(Center, slug=center_slug)
+    return render(
+        request,
+        "booking/choose_day.html",
+        {"person": person, "center": center, "days": selectors.free_days(center, vaccines)},
+    )
+
+
+@verification_required("booking:people")
+@require_http_methods(["GET", "POST"])
+def choose_time(request, person_id: int, center_slug: str, day: str):
+    """Pick the first-dose time and book both doses with one button.
+
+    After a failed attempt the page shows what is free now, with a fresh form.
+    """
+    person, vaccines = _bookable_person(request, person_id)
+    center = get_object_or_404(Center, slug=center_slug)
+    try:
+        chosen_day = date.fromisoformat(day)
+    except ValueError:
+        raise Http404 from None
+    slots = selectors.free_slots_on(center, vaccines, chosen_day)
+    errors: list[str] = []
+    if request.method == "POST":
+        posted = SlotChoiceForm(request.POST, slots=slots)
+        if posted.is_valid():
+            try:
+                series = services.book_series(
+                    person=person,
+                    slot_id=posted.cleaned_data["slot"],
+                    request_token=posted.cleaned_data["token"],
+                )
+            except BookingError as error:
+                errors.append(str(error))
+            else:
+                return redirect("booking:confirmation", booking_code=series.booking_code)
+        else:
+            errors.extend(message for field in posted.errors.values() for message in field)
+        slots = selectors.free_slots_on(center, vaccines, chosen_day)
+    form = SlotChoiceForm(slots=slots, initial={"token": uuid.uuid4()})
+    alternatives = []
+    if not slots:
+        alternatives = services.next_free_slots(
+            center_id=center.pk, vaccines=vaccines, after=timezone.now()
+        )
+    return render(
+        request,
+        "booking/choose_time.html",
+        {
+            "person": person,
+            "center": center,
+            "day": chosen_day,
+            "form": form,
+            "errors": errors,
+            "slots": slots,
+            "alternatives": alternatives,
+        },
+    )
+
+
+@verification_required("booking:people")
+def confirmation(request, booking_code: str):
+    household = services.household_for(request.phone)
+    series = selectors.series_for_household(household, booking_code)
+    return render(
+        request,
+        "booking/confirmation.html",
+        {"series": series, "appointments": series.appointments.select_related("slot")},
+    )
+
+
+def cancel_start(request):
+    """Cancelling needs the phone number and a fresh code; explain that first."""
+    return render(request, "booking/cancel_start.html")
+
+
+@verification_required("booking:my_appointments", max_age=FRESH_CODE)
+def my_appointments(request):
+    household = services.household_for(request.phone)
+    return render(
+        request,
+        "booking/my_appointments.html",
+        {"series_list": selectors.household_series(household)},
+    )
+
+
+@verification_required("booking:my_appointments", max_age=FRESH_CODE)
+@require_http_methods(["GET", "POST"])
+def cancel(request, booking_code: str):
+    household = services.household_for(request.phone)
+    series = selectors.series_for_household(household, booking_code)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancel_series(
+                household=household,
+                booking_code=series.booking_code,
+                reason=form.cleaned_data["reason"],
+            )
+        except BookingError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("The appointments with booking code %(code)s have been cancelled.")
+                % {"code": series.booking_code},
+            )
+        return redirect("booking:my_appointments")
+    return render(
+        request,
+        "booking/cancel.html",
+        {"series": series, "form": form, "appointments": series.appointments.select_related("slot")},
+    )

@@ -1,0 +1,175 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class District(models.Model):
+    """A district (Landkreis) or district-free city; centers are listed by it."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostalCode(models.Model):
+    """Which district is responsible for the people living under a postal code."""
+
+    code = models.CharField(_("postal code"), max_length=5, primary_key=True)
+    town = models.CharField(_("town"), max_length=100)
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="postal_codes")
+
+    class Meta:
+        verbose_name = _("postal code")
+        verbose_name_plural = _("postal codes")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.town}"
+
+
+class CenterQuerySet(models.QuerySet):
+    def with_availability(self, vaccines=None):
+        """Annotate ``next_free_at`` (first bookable slot) and ``has_vaccine``.
+
+        Two correlated subqueries instead of joins, so the start page stays
+        one query however many slots and deliveries there are.
+        """
+        free = Slot.objects.bookable().filter(center=models.OuterRef("pk"))
+        if vaccines is not None:
+            free = free.filter(vaccine__in=vaccines)
+        return self.annotate(
+            next_free_at=models.Subquery(free.order_by("starts_at").values("starts_at")[:1]),
+            has_vaccine=models.Exists(Delivery.objects.filter(center=models.OuterRef("pk"))),
+        )
+
+
+class Center(models.Model):
+    class State(models.TextChoices):
+        AVAILABLE = "available", _("Appointments available")
+        WAITLIST_ONLY = "waitlist", _("Waiting list only")
+        NO_VACCINE = "no_vaccine", _("No vaccine yet")
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="centers")
+    name = models.CharField(_("name"), max_length=150)
+    slug = models.SlugField(unique=True)
+    street = models.CharField(_("street"), max_length=150)
+    postal_code = models.CharField(_("postal code"), max_length=5)
+    town = models.CharField(_("town"), max_length=100)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="centers",
+        verbose_name=_("staff"),
+        help_text=_("Staff accounts that manage this center in the admin."),
+    )
+
+    objects = CenterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("vaccination center")
+        verbose_name_plural = _("vaccination centers")
+        ordering = ["district__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def state(self) -> "Center.State":
+        """Needs the annotations of ``Center.objects.with_availability()``."""
+        if self.next_free_at is not None:
+            return self.State.AVAILABLE
+        if self.has_vaccine:
+            return self.State.WAITLIST_ONLY
+        return self.State.NO_VACCINE
+
+
+class Vaccine(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    slug = models.SlugField(unique=True)
+    second_dose_interval_days = models.PositiveSmallIntegerField(
+        _("days between first and second dose")
+    )
+
+    class Meta:
+        verbose_name = _("vaccine")
+        verbose_name_plural = _("vaccines")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Delivery(models.Model):
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="deliveries")
+    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="deliveries")
+    doses = models.PositiveIntegerField(_("doses"))
+    delivered_on = models.DateField(_("delivered on"))
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-delivered_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(doses__gt=0), name="delivery_has_doses")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doses} × {self.vaccine} ({self.delivered_on})"
+
+
+class SlotQuerySet(models.QuerySet):
+    def upcoming(self):
+        return self.filter(starts_at__gt=timezone.now())
+
+    def with_free_seats(self):
+        return self.filter(booked__lt=F("capacity"))
+
+    def bookable(self):
+        return self.upcoming().with_free_seats()
+
+
+class Slot(models.Model):
+    """A time at a center with ``capacity`` seats (parallel lanes) for one vaccine.
+
+    ``booked`` counts seats taken by appointments (and, later, held offers).
+    The CHECK constraint makes overselling impossible even if code goes wrong;
+    seats are taken by a conditional UPDATE (see centers.services.take_seat).
+    """
+
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="slots")
+    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="slots")
+    starts_at = models.DateTimeField(_("starts at"))
+    capacity = models.PositiveSmallIntegerField(_("capacity"))
+    booked = models.PositiveSmallIntegerField(_("booked"), default=0)
+
+    objects = SlotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booked__gte=0) & Q(booked__lte=F("capacity")),
+                name="slot_booked_within_capacity",
+            ),
+            models.UniqueConstraint(
+                fields=["center", "vaccine", "starts_at"], name="one_slot_per_center_vaccine_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.starts_at)
+        return f"{self.center} {local:%d.%m.%Y %H:%M} ({self.vaccine})"
+
+    @property
+    def free_seats(self) -> int:
+        return self.capacity - self.booked

@@ -1,0 +1,13 @@
+"""Keeps sent messages in a list, like Django's locmem mail backend; for tests."""
+
+import uuid
+
+from sms.backends.base import SmsBackend
+
+outbox: list = []
+
+
+class MemoryBackend(SmsBackend):
+    def send(self, message) -> str:
+        outbox.append(message)
+        return f"memory-{uuid.uuid4().hex[:12]}"

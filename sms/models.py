@@ -1,0 +1,88 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PhoneVerification(models.Model):
+    """One code sent to one number. Only the code's keyed hash is stored."""
+
+    phone = models.CharField(_("phone number"), max_length=20)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    wrong_tries = models.PositiveSmallIntegerField(default=0)
+    # Set once, when the code is entered correctly or replaced by a newer code.
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone verification")
+        verbose_name_plural = _("phone verifications")
+        indexes = [models.Index(fields=["phone", "-created_at"])]
+        constraints = [
+            # At most one code per number is open at a time: a new code voids the old.
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(used_at__isnull=True, superseded_at__isnull=True),
+                name="one_open_code_per_phone",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"verification {self.pk}"
+
+
+class Message(models.Model):
+    """The outbox: one row per text message or voice call, written in the
+    transaction of the change that causes it and sent by the dispatcher."""
+
+    class Priority(models.IntegerChoices):
+        # Lower goes first: a code must not wait behind 70,000 notifications.
+        CODE = 0, _("verification code")
+        OFFER = 10, _("waiting-list offer")
+        CONFIRMATION = 20, _("confirmation")
+        BULK = 30, _("notice")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("text message")
+        VOICE = "voice", _("voice call")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("being sent")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        DROPPED = "dropped", _("dropped (too late)")
+
+    recipient = models.CharField(max_length=20)
+    channel = models.CharField(max_length=8, choices=Channel, default=Channel.SMS)
+    body = models.TextField()
+    priority = models.PositiveSmallIntegerField(choices=Priority)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # A verification code that cannot reach the provider before it expires is
+    # dropped instead of arriving uselessly late.
+    send_before = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    provider_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [
+            # The dispatcher's claim query: queued rows by priority and due time.
+            models.Index(
+                fields=["priority", "next_attempt_at"],
+                condition=Q(status="queued"),
+                name="sms_message_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} ({self.get_status_display()})"
