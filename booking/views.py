@@ -194,7 +194,8 @@ def my_appointments(request):
 def cancel(request, booking_code: str):
     household = services.household_for(request.phone)
     series = selectors.series_for_household(household, booking_code)
-    form = CancelForm(request.POST or None)
+    # An empty POST (no reason chosen) is still a submission.
+    form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.cancel_series(

@@ -1,0 +1,219 @@
+"""Booking both doses through the pages: both or neither, once, within capacity."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from booking.models import Appointment, Series
+from centers.models import Slot
+from tests import factories
+from tests.journeys import add_person_via_page, book_via_page, sent_messages, time_page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person(verified_client, open_for_80, center):
+    add_person_via_page(verified_client)
+    return verified_client.get(reverse("booking:people")).context["members"][0][0]
+
+
+@pytest.fixture
+def pair(center, vaccine):
+    return factories.make_bookable_pair(center, vaccine)
+
+
+def test_booking_takes_both_doses_and_shows_the_booking_code(verified_client, person, pair):
+    first, second = pair
+    response = book_via_page(verified_client, person, first)
+    series = Series.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("booking:confirmation", args=[series.booking_code])
+    assert [(a.dose, a.slot_id) for a in series.appointments.all()] == [
+        (1, first.pk),
+        (2, second.pk),
+    ]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.booked, second.booked) == (1, 1)
+
+    page = verified_client.get(response["Location"]).content.decode()
+    assert series.booking_code in page
+    assert "identity card" in page
+
+
+def test_the_confirmation_text_message_is_queued_with_the_booking(verified_client, person, pair):
+    book_via_page(verified_client, person, pair[0])
+    series = Series.objects.get()
+    [message] = [m for m in sent_messages(verified_client.phone) if "booked" in m.body]
+    assert series.booking_code in message.body
+
+
+def test_the_second_dose_is_the_nearest_free_seat_at_the_same_time_of_day(
+    verified_client, person, center, vaccine
+):
+    day = factories.days_ahead(4)
+    first = factories.make_slot(center, vaccine, factories.local_datetime(day, 14))
+    interval_day = day + timedelta(days=21)
+    factories.make_slot(center, vaccine, factories.local_datetime(interval_day, 8), booked=2)
+    factories.make_slot(center, vaccine, factories.local_datetime(interval_day + timedelta(days=1), 8))
+    wanted = factories.make_slot(
+        center, vaccine, factories.local_datetime(interval_day + timedelta(days=1), 14)
+    )
+    factories.make_slot(center, vaccine, factories.local_datetime(interval_day + timedelta(days=2), 14))
+    book_via_page(verified_client, person, first)
+    assert Appointment.objects.get(dose=2).slot == wanted
+
+
+def test_no_second_dose_in_the_window_books_nothing(verified_client, person, center, vaccine, settings):
+    settings.SECOND_DOSE_TOLERANCE_DAYS = 3
+    day = factories.days_ahead(5)
+    first = factories.make_slot(center, vaccine, factories.local_datetime(day, 10))
+    # Too early and too late for the second dose.
+    factories.make_slot(center, vaccine, factories.local_datetime(day + timedelta(days=20), 10))
+    factories.make_slot(center, vaccine, factories.local_datetime(day + timedelta(days=25), 10))
+    response = book_via_page(verified_client, person, first)
+    assert response.status_code == 200
+    assert "no free time for the second dose" in response.content.decode()
+    assert not Series.objects.exists()
+    assert list(Slot.objects.values_list("booked", flat=True)) == [0, 0, 0]
+    assert not [m for m in sent_messages() if "booked" in m.body]
+
+
+def test_a_double_submission_books_once(verified_client, person, pair):
+    url = time_page(person, pair[0])
+    token = str(verified_client.get(url).context["form"]["token"].value())
+    first_try = verified_client.post(url, {"slot": pair[0].pk, "token": token})
+    second_try = verified_client.post(url, {"slot": pair[0].pk, "token": token})
+    assert Series.objects.count() == 1
+    assert first_try["Location"] == second_try["Location"]
+    pair[0].refresh_from_db()
+    assert pair[0].booked == 1
+
+
+def test_a_person_cannot_hold_two_series(verified_client, person, pair, center, vaccine):
+    book_via_page(verified_client, person, pair[0])
+    other_first, _ = factories.make_bookable_pair(center, vaccine, day=factories.days_ahead(6))
+    response = book_via_page(verified_client, person, other_first)
+    assert Series.objects.filter(status=Series.Status.ACTIVE).count() == 1
+    assert "already has an appointment" in response.content.decode()
+    other_first.refresh_from_db()
+    assert other_first.booked == 0
+
+
+def test_a_slot_taken_meanwhile_gets_a_message_and_the_times_still_free(
+    verified_client, person, center, vaccine
+):
+    first, _ = factories.make_bookable_pair(center, vaccine, capacity=1)
+    later, _ = factories.make_bookable_pair(center, vaccine, day=first.starts_at.date(), hour=11)
+    url = time_page(person, first)
+    token = str(verified_client.get(url).context["form"]["token"].value())
+    Slot.objects.filter(pk=first.pk).update(booked=1)  # someone else was faster
+    response = verified_client.post(url, {"slot": first.pk, "token": token})
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "no longer available" in content
+    assert f'value="{later.pk}"' in content
+    assert f'value="{first.pk}"' not in content
+    assert not Series.objects.exists()
+
+
+def test_when_the_day_is_full_the_next_free_times_are_offered(verified_client, person, center, vaccine):
+    full, _ = factories.make_bookable_pair(center, vaccine, capacity=1)
+    next_day, _ = factories.make_bookable_pair(center, vaccine, day=factories.days_ahead(8))
+    url = time_page(person, full)
+    token = str(verified_client.get(url).context["form"]["token"].value())
+    Slot.objects.filter(pk=full.pk).update(booked=1)
+    response = verified_client.post(url, {"slot": full.pk, "token": token})
+    content = response.content.decode()
+    assert "No free times on this day" in content
+    assert time_page(person, next_day) in content
+
+
+@pytest.mark.parametrize("token", ["", "not-a-uuid"])
+def test_a_stale_form_without_a_valid_token_books_nothing(verified_client, person, pair, token):
+    url = time_page(person, pair[0])
+    response = verified_client.post(url, {"slot": pair[0].pk, "token": token})
+    assert response.status_code == 200
+    assert "out of date" in response.content.decode()
+    assert not Series.objects.exists()
+
+
+def test_a_slot_of_another_center_cannot_be_posted(verified_client, person, pair, vaccine):
+    elsewhere = factories.make_center("Impfzentrum Celle", town="Celle", postal_code="29221")
+    foreign, _ = factories.make_bookable_pair(elsewhere, vaccine)
+    url = time_page(person, pair[0])
+    token = str(verified_client.get(url).context["form"]["token"].value())
+    response = verified_client.post(url, {"slot": foreign.pk, "token": token})
+    assert response.status_code == 200
+    assert not Series.objects.exists()
+
+
+def test_a_vaccine_not_open_to_the_person_cannot_be_booked(verified_client, person, center):
+    astra = factories.make_vaccine("AstraZeneca", 84)
+    first, _ = factories.make_bookable_pair(center, astra)
+    response = book_via_page(verified_client, person, first)
+    assert response.status_code == 200
+    assert not Series.objects.exists()
+
+
+def test_the_booking_pages_need_a_verified_number(client, center, vaccine, open_for_80):
+    person = factories.make_person()
+    first, _ = factories.make_bookable_pair(center, vaccine)
+    for url in [
+        reverse("booking:choose_center", args=[person.pk]),
+        reverse("booking:choose_day", args=[person.pk, center.slug]),
+        time_page(person, first),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("sms:phone")
+    response = client.post(time_page(person, first), {"slot": first.pk, "token": "x"})
+    assert response.status_code == 302
+    assert not Series.objects.exists()
+
+
+def test_nobody_can_book_for_a_person_of_another_number(verified_client, center, vaccine, open_for_80):
+    stranger = factories.make_person()
+    first, _ = factories.make_bookable_pair(center, vaccine)
+    url = time_page(stranger, first)
+    assert verified_client.get(url).status_code == 404
+    response = verified_client.post(
+        url, {"slot": first.pk, "token": "2f1e7b2c-3a4d-4e5f-8a9b-0c1d2e3f4a5b"}
+    )
+    assert response.status_code == 404
+    assert not Series.objects.exists()
+
+
+def test_the_center_page_suggests_the_center_of_the_persons_district(verified_client, person, pair, vaccine):
+    elsewhere = factories.make_center(
+        "Impfzentrum Celle",
+        district=factories.make_district("Landkreis Celle"),
+        town="Celle",
+        postal_code="29221",
+    )
+    factories.make_bookable_pair(elsewhere, vaccine)
+    response = verified_client.get(reverse("booking:choose_center", args=[person.pk]))
+    assert [c.name for c in response.context["suggested"]] == ["Impfzentrum Hannover"]
+    assert [c.name for c in response.context["available"]] == ["Impfzentrum Celle"]
+
+
+def test_the_day_page_lists_free_days_with_free_seats(verified_client, person, center, vaccine):
+    first, _ = factories.make_bookable_pair(center, vaccine, capacity=3)
+    response = verified_client.get(reverse("booking:choose_day", args=[person.pk, center.slug]))
+    assert response.context["days"][0] == (first.starts_at.date(), 3)
+
+
+def test_an_invalid_day_in_the_address_is_not_found(verified_client, person, center):
+    url = reverse("booking:choose_time", args=[person.pk, center.slug, "2021-02-30"])
+    assert verified_client.get(url).status_code == 404
+
+
+def test_a_slot_in_the_past_cannot_be_booked(verified_client, person, center, vaccine):
+    yesterday = factories.days_ahead(-1)
+    past = factories.make_slot(center, vaccine, factories.local_datetime(yesterday, 10))
+    url = reverse("booking:choose_time", args=[person.pk, center.slug, yesterday.isoformat()])
+    response = verified_client.post(url, {"slot": past.pk, "token": "2f1e7b2c-3a4d-4e5f-8a9b-0c1d2e3f4a5b"})
+    assert response.status_code == 200
+    assert not Series.objects.exists()
