@@ -5,14 +5,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend
 
-.PHONY: run test lint format messages check-migrations services clean
+.PHONY: run test lint format messages services lock clean
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet -r requirements-dev.lock
 	touch $(STAMP)
+
+# Re-pin after changing the dependencies in pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv==0.13.8
+	$(BIN)/uv pip compile pyproject.toml -q --python-version 3.13 --no-header -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml -q --python-version 3.13 --no-header --extra dev -o requirements-dev.lock
 
 run: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput

@@ -34,7 +34,9 @@ class PersonForm(forms.Form):
     birth_day = forms.CharField(
         label=_("Day"),
         max_length=2,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": "2", "autocomplete": "bday-day"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "size": "2", "autocomplete": "bday-day"}
+        ),
         error_messages={"required": _("Please enter the day of birth.")},
     )
     birth_month = forms.CharField(
@@ -84,11 +86,15 @@ class PersonForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        parts = [cleaned.get(name, "").strip() for name in ("birth_day", "birth_month", "birth_year")]
+        parts = [
+            cleaned.get(name, "").strip() for name in ("birth_day", "birth_month", "birth_year")
+        ]
         if not all(parts) or self.has_error("birth_day") or self.has_error("birth_year"):
             return cleaned
         if not all(part.isascii() and part.isdigit() for part in parts):
-            self.add_error("birth_day", _("Please enter the date of birth in digits, e.g. 24 3 1941."))
+            self.add_error(
+                "birth_day", _("Please enter the date of birth in digits, e.g. 24 3 1941.")
+            )
             return cleaned
         day, month, year = (int(part) for part in parts)
         if len(parts[2]) != 4:

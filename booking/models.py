@@ -40,7 +40,9 @@ class VaccineOpening(models.Model):
         verbose_name = _("vaccine opening")
         verbose_name_plural = _("vaccine openings")
         constraints = [
-            models.UniqueConstraint(fields=["group", "vaccine"], name="one_opening_per_group_vaccine")
+            models.UniqueConstraint(
+                fields=["group", "vaccine"], name="one_opening_per_group_vaccine"
+            )
         ]
 
     def __str__(self) -> str:

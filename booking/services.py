@@ -14,7 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.eligibility import eligibility_for
-from booking.errors import AlreadyBooked, BookingBusy, BookingError, SecondDoseUnavailable, SlotTaken
+from booking.errors import (
+    AlreadyBooked,
+    BookingBusy,
+    BookingError,
+    SecondDoseUnavailable,
+    SlotTaken,
+)
 from booking.models import Appointment, Household, Person, Series
 from centers.models import Slot
 from centers.services import release_seats, take_seat
@@ -180,7 +186,9 @@ def book_series(*, person: Person, slot_id: int, request_token: uuid.UUID) -> Se
         if earlier is not None:
             return earlier
         if person.series.filter(status=Series.Status.ACTIVE).exists():
-            raise AlreadyBooked(_("%(name)s already has an appointment.") % {"name": person}) from None
+            raise AlreadyBooked(
+                _("%(name)s already has an appointment.") % {"name": person}
+            ) from None
         raise
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:

@@ -83,9 +83,9 @@ def choose_center(request, person_id: int):
         messages.info(request, _("%(name)s already has an appointment.") % {"name": person})
         return redirect("booking:people")
     centers = list(
-        Center.objects.select_related("district").with_availability(vaccines).order_by(
-            "district__name", "name"
-        )
+        Center.objects.select_related("district")
+        .with_availability(vaccines)
+        .order_by("district__name", "name")
     )
     district = responsible_district(person.postal_code)
     suggested = [c for c in centers if district and c.district_id == district.pk]
@@ -215,5 +215,9 @@ def cancel(request, booking_code: str):
     return render(
         request,
         "booking/cancel.html",
-        {"series": series, "form": form, "appointments": series.appointments.select_related("slot")},
+        {
+            "series": series,
+            "form": form,
+            "appointments": series.appointments.select_related("slot"),
+        },
     )

@@ -117,12 +117,10 @@ class Delivery(models.Model):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         ordering = ["-delivered_on"]
-        constraints = [
-            models.CheckConstraint(condition=Q(doses__gt=0), name="delivery_has_doses")
-        ]
+        constraints = [models.CheckConstraint(condition=Q(doses__gt=0), name="delivery_has_doses")]
 
     def __str__(self) -> str:
-        return f"{self.doses} × {self.vaccine} ({self.delivered_on})"
+        return f"{self.doses} x {self.vaccine} ({self.delivered_on})"
 
 
 class SlotQuerySet(models.QuerySet):

@@ -22,9 +22,7 @@ def search_centers(query: str = "", *, vaccines=None):
     centers = Center.objects.select_related("district").with_availability(vaccines)
     if query:
         match = (
-            Q(town__icontains=query)
-            | Q(name__icontains=query)
-            | Q(district__name__icontains=query)
+            Q(town__icontains=query) | Q(name__icontains=query) | Q(district__name__icontains=query)
         )
         if query.isdigit():
             match |= Q(postal_code__startswith=query)

@@ -18,9 +18,10 @@ from centers.signals import seats_freed
 
 def take_seat(slot_id: int) -> bool:
     """Take one seat of the slot; False when it is full. Call inside a transaction."""
-    return Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
-        booked=F("booked") + 1
-    ) == 1
+    return (
+        Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(booked=F("booked") + 1)
+        == 1
+    )
 
 
 def release_seats(slots: Sequence[Slot], *, offer_to_waitlist: bool = True) -> None:

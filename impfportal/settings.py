@@ -174,9 +174,7 @@ LOGGING = {
 }
 
 # --- SMS and voice ----------------------------------------------------------
-SMS_BACKEND = env_str(
-    "SMS_BACKEND", "sms.backends.console.ConsoleBackend" if DEBUG else None
-)
+SMS_BACKEND = env_str("SMS_BACKEND", "sms.backends.console.ConsoleBackend" if DEBUG else None)
 SMS_SENDER_ID = env_str("SMS_SENDER_ID", "Impfportal")
 # Only numbers of this country are served (protection against SMS pumping).
 PHONE_REGION = env_str("PHONE_REGION", "DE")

@@ -110,7 +110,5 @@ def dispatch_due(limit: int = 100) -> int:
                 "lease_expires_at",
             ]
         )
-        logger.info(
-            "sms %s to %s: %s", message.pk, mask(message.recipient), message.status
-        )
+        logger.info("sms %s to %s: %s", message.pk, mask(message.recipient), message.status)
     return sent

@@ -41,14 +41,10 @@ def parse_phone_number(raw: str) -> PhoneNumber:
             _("We can only send codes to German phone numbers (starting with 0 or +49).")
         )
     if not phonenumbers.is_valid_number(number):
-        raise PhoneError(
-            _("This phone number is not complete or not valid. Please check it.")
-        )
+        raise PhoneError(_("This phone number is not complete or not valid. Please check it."))
     number_type = phonenumbers.number_type(number)
     if number_type not in _MOBILE | _VOICE:
-        raise PhoneError(
-            _("We can only call mobile and landline numbers, not service numbers.")
-        )
+        raise PhoneError(_("We can only call mobile and landline numbers, not service numbers."))
     return PhoneNumber(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         is_mobile=number_type in _MOBILE,

@@ -38,7 +38,8 @@ def verification_required(next_step: str, *, max_age: int | None = None):
 
     ``max_age`` (seconds) asks for a fresh code, as cancelling does.
     """
-    assert next_step in NEXT_STEPS
+    if next_step not in NEXT_STEPS:
+        raise ValueError(f"{next_step} is not a step that verification may lead to")
 
     def decorator(view):
         @functools.wraps(view)

@@ -60,7 +60,9 @@ def resend(request):
     except VerificationError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("We have sent you a new code. The old code is no longer valid."))
+        messages.success(
+            request, _("We have sent you a new code. The old code is no longer valid.")
+        )
     return redirect("sms:code")
 
 

@@ -70,8 +70,15 @@ def make_slot(
     )
 
 
-def make_bookable_pair(center: Center, vaccine: Vaccine, *, day: date | None = None, hour=10,
-                       capacity: int = 2, second_capacity: int = 2) -> tuple[Slot, Slot]:
+def make_bookable_pair(
+    center: Center,
+    vaccine: Vaccine,
+    *,
+    day: date | None = None,
+    hour=10,
+    capacity: int = 2,
+    second_capacity: int = 2,
+) -> tuple[Slot, Slot]:
     """A first-dose slot and the matching second-dose slot after the vaccine's interval."""
     day = day or days_ahead(3)
     first = make_slot(center, vaccine, local_datetime(day, hour), capacity=capacity)
@@ -80,13 +87,21 @@ def make_bookable_pair(center: Center, vaccine: Vaccine, *, day: date | None = N
     return first, second
 
 
-def open_group(name: str = "80 und älter", *, min_age: int = 80, rank: int = 1, vaccines=(),
-               scope: str = VaccineOpening.Scope.BOOKING) -> PriorityGroup:
+def open_group(
+    name: str = "80 und älter",
+    *,
+    min_age: int = 80,
+    rank: int = 1,
+    vaccines=(),
+    scope: str = VaccineOpening.Scope.BOOKING,
+) -> PriorityGroup:
     group, _ = PriorityGroup.objects.get_or_create(
         rank=rank, defaults={"name": name, "min_age": min_age}
     )
     for vaccine in vaccines:
-        VaccineOpening.objects.create(group=group, vaccine=vaccine, scope=scope)
+        VaccineOpening.objects.get_or_create(
+            group=group, vaccine=vaccine, defaults={"scope": scope}
+        )
     return group
 
 

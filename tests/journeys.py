@@ -52,9 +52,7 @@ def add_person_via_page(client, **overrides):
 
 def time_page(person, slot) -> str:
     local_day = timezone.localdate(slot.starts_at)
-    return reverse(
-        "booking:choose_time", args=[person.pk, slot.center.slug, local_day.isoformat()]
-    )
+    return reverse("booking:choose_time", args=[person.pk, slot.center.slug, local_day.isoformat()])
 
 
 def book_via_page(client, person, slot, *, token: str | None = None):

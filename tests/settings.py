@@ -5,14 +5,15 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the-checks-0123456789")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault(
-    "DATABASE_URL", os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/impfportal")
+    "DATABASE_URL",
+    os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/impfportal"),
 )
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SMS_BACKEND", "sms.backends.memory.MemoryBackend")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
-from impfportal.settings import *  # noqa: E402, F403
+from impfportal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -57,16 +57,22 @@ def test_the_second_dose_is_the_nearest_free_seat_at_the_same_time_of_day(
     first = factories.make_slot(center, vaccine, factories.local_datetime(day, 14))
     interval_day = day + timedelta(days=21)
     factories.make_slot(center, vaccine, factories.local_datetime(interval_day, 8), booked=2)
-    factories.make_slot(center, vaccine, factories.local_datetime(interval_day + timedelta(days=1), 8))
+    factories.make_slot(
+        center, vaccine, factories.local_datetime(interval_day + timedelta(days=1), 8)
+    )
     wanted = factories.make_slot(
         center, vaccine, factories.local_datetime(interval_day + timedelta(days=1), 14)
     )
-    factories.make_slot(center, vaccine, factories.local_datetime(interval_day + timedelta(days=2), 14))
+    factories.make_slot(
+        center, vaccine, factories.local_datetime(interval_day + timedelta(days=2), 14)
+    )
     book_via_page(verified_client, person, first)
     assert Appointment.objects.get(dose=2).slot == wanted
 
 
-def test_no_second_dose_in_the_window_books_nothing(verified_client, person, center, vaccine, settings):
+def test_no_second_dose_in_the_window_books_nothing(
+    verified_client, person, center, vaccine, settings
+):
     settings.SECOND_DOSE_TOLERANCE_DAYS = 3
     day = factories.days_ahead(5)
     first = factories.make_slot(center, vaccine, factories.local_datetime(day, 10))
@@ -119,7 +125,9 @@ def test_a_slot_taken_meanwhile_gets_a_message_and_the_times_still_free(
     assert not Series.objects.exists()
 
 
-def test_when_the_day_is_full_the_next_free_times_are_offered(verified_client, person, center, vaccine):
+def test_when_the_day_is_full_the_next_free_times_are_offered(
+    verified_client, person, center, vaccine
+):
     full, _ = factories.make_bookable_pair(center, vaccine, capacity=1)
     next_day, _ = factories.make_bookable_pair(center, vaccine, day=factories.days_ahead(8))
     url = time_page(person, full)
@@ -174,7 +182,9 @@ def test_the_booking_pages_need_a_verified_number(client, center, vaccine, open_
     assert not Series.objects.exists()
 
 
-def test_nobody_can_book_for_a_person_of_another_number(verified_client, center, vaccine, open_for_80):
+def test_nobody_can_book_for_a_person_of_another_number(
+    verified_client, center, vaccine, open_for_80
+):
     stranger = factories.make_person()
     first, _ = factories.make_bookable_pair(center, vaccine)
     url = time_page(stranger, first)
@@ -186,7 +196,9 @@ def test_nobody_can_book_for_a_person_of_another_number(verified_client, center,
     assert not Series.objects.exists()
 
 
-def test_the_center_page_suggests_the_center_of_the_persons_district(verified_client, person, pair, vaccine):
+def test_the_center_page_suggests_the_center_of_the_persons_district(
+    verified_client, person, pair, vaccine
+):
     elsewhere = factories.make_center(
         "Impfzentrum Celle",
         district=factories.make_district("Landkreis Celle"),
@@ -214,6 +226,8 @@ def test_a_slot_in_the_past_cannot_be_booked(verified_client, person, center, va
     yesterday = factories.days_ahead(-1)
     past = factories.make_slot(center, vaccine, factories.local_datetime(yesterday, 10))
     url = reverse("booking:choose_time", args=[person.pk, center.slug, yesterday.isoformat()])
-    response = verified_client.post(url, {"slot": past.pk, "token": "2f1e7b2c-3a4d-4e5f-8a9b-0c1d2e3f4a5b"})
+    response = verified_client.post(
+        url, {"slot": past.pk, "token": "2f1e7b2c-3a4d-4e5f-8a9b-0c1d2e3f4a5b"}
+    )
     assert response.status_code == 200
     assert not Series.objects.exists()

@@ -80,7 +80,7 @@ def test_the_overview_lists_the_appointments_of_the_number(verified_client, book
 
 
 def test_cancelling_needs_a_fresh_code(verified_client, booked, settings):
-    series, first, _ = booked
+    series, *_ = booked
     session = verified_client.session
     session["verified_at"] = int(time.time()) - settings.CANCEL_VERIFICATION_MAX_AGE_SECONDS - 1
     session.save()
@@ -101,7 +101,9 @@ def test_another_number_cannot_see_or_cancel_the_appointments(client, booked):
     url = reverse("booking:cancel", args=[series.booking_code])
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 404
-    assert series.booking_code not in client.get(reverse("booking:my_appointments")).content.decode()
+    assert (
+        series.booking_code not in client.get(reverse("booking:my_appointments")).content.decode()
+    )
     series.refresh_from_db()
     assert series.is_active
 

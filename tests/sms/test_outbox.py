@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 
 def queue(key, priority=Message.Priority.BULK, **extra):
     return queue_message(
-        recipient="+4915112345678", body=f"text {key}", priority=priority, idempotency_key=key,
+        recipient="+4915112345678",
+        body=f"text {key}",
+        priority=priority,
+        idempotency_key=key,
         **extra,
     )
 
@@ -28,7 +31,8 @@ def test_codes_go_out_before_earlier_queued_notices():
 
 def test_a_message_that_is_too_late_is_dropped_not_sent():
     message = queue(
-        "late-code", priority=Message.Priority.CODE,
+        "late-code",
+        priority=Message.Priority.CODE,
         send_before=timezone.now() - timedelta(seconds=1),
     )
     assert dispatch_due() == 0
@@ -44,9 +48,13 @@ def test_the_same_idempotency_key_queues_one_message():
 
 
 def test_a_rolled_back_change_sends_nothing():
-    with pytest.raises(RuntimeError), transaction.atomic():
-        queue("rolled-back")
-        raise RuntimeError
+    def change_that_fails():
+        with transaction.atomic():
+            queue("rolled-back")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
     assert dispatch_due() == 0
     assert not Message.objects.exists()
 

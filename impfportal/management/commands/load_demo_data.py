@@ -1,0 +1,221 @@
+"""``python manage.py load_demo_data``: a portal to click through, for the quick start.
+
+Creates, in one transaction, the districts, postal codes and 50 vaccination
+centers of ``impfportal/demo_data.py``, the vaccines, priority groups and their
+openings, deliveries for every third center, 16 weeks of slots for most of those
+(a few stay "waiting list only"), a few bookings made through
+``booking.services`` and the demo logins.
+
+Idempotent: everything is found by its natural key (slug, code, username, phone),
+centers that already have slots get none added, and people who already hold an
+appointment are not booked again.
+"""
+
+import random
+import uuid
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from booking.errors import BookingError
+from booking.models import Person, PriorityGroup, Series, VaccineOpening
+from booking.services import add_person, book_series, household_for
+from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
+from impfportal import demo_data
+from sms.models import Message
+
+DEMO_PASSWORD = "impfen-demo-2021"  # noqa: S105 -- printed for everyone, on purpose
+SLOT_WEEKS = 16  # covers AstraZeneca's 84 days plus the second-dose tolerance
+SLOT_TIMES = [time(8 + minutes // 60, minutes % 60) for minutes in range(0, 600, 30)]  # 8-17:30
+# Vaccine of the n-th delivery center, cycling: mostly BioNTech, some Moderna and AstraZeneca.
+VACCINE_CYCLE = ("biontech", "biontech", "moderna", "biontech", "biontech", "astrazeneca")
+WAITLIST_ONLY = {4, 9, 14}  # delivery centers (by position) that get no slots
+
+
+class Command(BaseCommand):
+    help = "Load demo centers, vaccines, slots, bookings and logins (safe to run again)."
+
+    def handle(self, *args, **options) -> None:
+        rng = random.Random(2021)  # same "random" doses and lanes on every run
+        with transaction.atomic():
+            centers = self._places()
+            vaccines = self._vaccines_and_groups()
+            slot_centers = self._deliveries_and_slots(centers, vaccines, rng)
+            self._bookings(slot_centers)
+            self._users(centers)
+        self._summary(centers)
+
+    def _places(self) -> list[Center]:
+        districts: dict[str, District] = {}
+        for name, postal_codes in demo_data.DISTRICTS.items():
+            districts[name], _ = District.objects.update_or_create(
+                slug=slugify(name), defaults={"name": name}
+            )
+            for code, town in postal_codes:
+                PostalCode.objects.update_or_create(
+                    code=code, defaults={"town": town, "district": districts[name]}
+                )
+        centers = []
+        for district, district_centers in demo_data.CENTERS.items():
+            for name, street, postal_code, town in district_centers:
+                center, _ = Center.objects.update_or_create(
+                    slug=slugify(name.removeprefix("Impfzentrum ")),
+                    defaults={
+                        "district": districts[district],
+                        "name": name,
+                        "street": street,
+                        "postal_code": postal_code,
+                        "town": town,
+                    },
+                )
+                centers.append(center)
+        return centers
+
+    def _vaccines_and_groups(self) -> dict[str, Vaccine]:
+        vaccines = {}
+        for name, interval in (("BioNTech", 21), ("Moderna", 28), ("AstraZeneca", 84)):
+            vaccines[slugify(name)], _ = Vaccine.objects.update_or_create(
+                slug=slugify(name), defaults={"name": name, "second_dose_interval_days": interval}
+            )
+        groups = {}
+        for rank, min_age in ((1, 80), (2, 70), (3, 60)):
+            groups[min_age], _ = PriorityGroup.objects.update_or_create(
+                rank=rank, defaults={"name": f"{min_age} und älter", "min_age": min_age}
+            )
+        for min_age, slug in ((80, "biontech"), (80, "moderna"), (60, "astrazeneca")):
+            VaccineOpening.objects.update_or_create(
+                group=groups[min_age],
+                vaccine=vaccines[slug],
+                defaults={"scope": VaccineOpening.Scope.BOOKING},
+            )
+        return vaccines
+
+    def _deliveries_and_slots(
+        self, centers: list[Center], vaccines: dict[str, Vaccine], rng: random.Random
+    ) -> list[Center]:
+        """Deliver to every third center; give all but WAITLIST_ONLY of them slots.
+
+        Returns the centers with slots.
+        """
+        today = timezone.localdate()
+        days = [today + timedelta(days=n) for n in range(1, SLOT_WEEKS * 7 + 1)]
+        opening_days = [day for day in days if day.weekday() < 6]  # Monday to Saturday
+        slot_centers = []
+        for position, center in enumerate(centers[::3]):
+            vaccine = vaccines[VACCINE_CYCLE[position % len(VACCINE_CYCLE)]]
+            # Drawn on every run, so that the sequence does not depend on what exists.
+            doses = rng.randrange(1200, 6001, 6)
+            delivered_on = today - timedelta(days=rng.randint(0, 13))
+            lanes = rng.randint(2, 4)
+            Delivery.objects.get_or_create(
+                center=center,
+                vaccine=vaccine,
+                defaults={"doses": doses, "delivered_on": delivered_on},
+            )
+            if position in WAITLIST_ONLY:
+                continue
+            slot_centers.append(center)
+            if center.slots.exists():
+                continue
+            Slot.objects.bulk_create(
+                [
+                    Slot(
+                        center=center,
+                        vaccine=vaccine,
+                        starts_at=timezone.make_aware(datetime.combine(day, at)),
+                        capacity=lanes,
+                    )
+                    for day in opening_days
+                    for at in SLOT_TIMES
+                ],
+                batch_size=2000,
+            )
+        return slot_centers
+
+    def _bookings(self, slot_centers: list[Center]) -> None:
+        """Book each demo household about a week ahead, spread over centers and vaccines."""
+        week_ahead = timezone.localdate() + timedelta(days=7)
+        for number, (phone, people) in enumerate(demo_data.HOUSEHOLDS):
+            center = slot_centers[(2 * number + 1) % len(slot_centers)]
+            codes = list(
+                center.district.postal_codes.order_by("code").values_list("code", flat=True)
+            )
+            household = household_for(phone)
+            after = timezone.make_aware(
+                datetime.combine(week_ahead + timedelta(days=number), time(9 + number))
+            )
+            for first_name, last_name, born in people:
+                person = household.people.filter(
+                    first_name=first_name, last_name=last_name, date_of_birth=born
+                ).first() or add_person(
+                    household=household,
+                    first_name=first_name,
+                    last_name=last_name,
+                    date_of_birth=born,
+                    postal_code=codes[number % len(codes)],
+                )
+                if not person.series.filter(status=Series.Status.ACTIVE).exists():
+                    self._book(person, center, after)
+
+    def _book(self, person: Person, center: Center, after: datetime) -> Series:
+        """Book the first free slot from ``after`` on whose second dose can be booked too."""
+        slot_ids = (
+            Slot.objects.bookable()
+            .filter(center=center, starts_at__gte=after)
+            .order_by("starts_at")
+            .values_list("pk", flat=True)[:20]
+        )
+        for slot_id in slot_ids:
+            try:
+                return book_series(person=person, slot_id=slot_id, request_token=uuid.uuid4())
+            except BookingError:
+                continue  # e.g. no second-dose seat: try the next time
+        raise CommandError(f"Could not book {person} at {center}.")
+
+    def _users(self, centers: list[Center]) -> None:
+        # Hashing is deliberately slow (~0.3 s); hash the shared demo password once,
+        # not once per each of the 52 accounts.
+        password_hash = make_password(DEMO_PASSWORD)
+        center_staff, _ = Group.objects.get_or_create(name="Zentrum")
+        ministry, _ = Group.objects.get_or_create(name="ministry")
+        self._user("admin", password_hash, is_staff=True, is_superuser=True)
+        self._user("ministerium", password_hash).groups.add(ministry)
+        for center in centers:
+            user = self._user(f"staff-{center.slug}", password_hash, is_staff=True)
+            user.groups.add(center_staff)
+            center.staff.add(user)
+
+    def _user(self, username: str, password_hash: str, **flags: bool) -> AbstractUser:
+        """Get or create a user; the demo password is set only when creating it."""
+        user, created = get_user_model().objects.get_or_create(username=username, defaults=flags)
+        if created:
+            user.password = password_hash  # what set_password() stores, hashed once above
+            user.save(update_fields=["password"])
+        return user
+
+    def _summary(self, centers: list[Center]) -> None:
+        states = [center.state for center in Center.objects.with_availability()]
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write(
+            f"  {District.objects.count()} districts, {PostalCode.objects.count()} postal codes, "
+            f"{len(states)} centers: {states.count(Center.State.AVAILABLE)} with appointments, "
+            f"{states.count(Center.State.WAITLIST_ONLY)} waiting list only, "
+            f"{states.count(Center.State.NO_VACCINE)} without vaccine"
+        )
+        self.stdout.write(
+            f"  {Delivery.objects.count()} deliveries, {Slot.objects.count()} slots, "
+            f"{Series.objects.filter(status=Series.Status.ACTIVE).count()} booked series, "
+            f"{Message.objects.count()} messages in the outbox"
+        )
+        self.stdout.write(f"  Admin: admin / {DEMO_PASSWORD}")
+        example = f"staff-{centers[0].slug}"
+        self.stdout.write(
+            f"  Staff: staff-<slug> / {DEMO_PASSWORD} (one per center, e.g. {example})"
+        )
+        self.stdout.write(f"  Ministry: ministerium / {DEMO_PASSWORD}")
