@@ -15,6 +15,7 @@ import random
 import uuid
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser, Group
@@ -30,6 +31,7 @@ from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
 from impfportal import demo_data
 from sms.models import Message
 
+SAFE_SMS_BACKENDS = {"sms.backends.console.ConsoleBackend", "sms.backends.memory.MemoryBackend"}
 DEMO_PASSWORD = "impfen-demo-2021"  # noqa: S105 -- printed for everyone, on purpose
 SLOT_WEEKS = 16  # covers AstraZeneca's 84 days plus the second-dose tolerance
 SLOT_TIMES = [time(8 + minutes // 60, minutes % 60) for minutes in range(0, 600, 30)]  # 8-17:30
@@ -42,6 +44,9 @@ class Command(BaseCommand):
     help = "Load demo centers, vaccines, slots, bookings and logins (safe to run again)."
 
     def handle(self, *args, **options) -> None:
+        if settings.SMS_BACKEND not in SAFE_SMS_BACKENDS:
+            # The demo households have real-looking numbers: never text them for real.
+            raise CommandError("Demo data is only for the console or in-memory SMS backend.")
         rng = random.Random(2021)  # same "random" doses and lanes on every run
         with transaction.atomic():
             centers = self._places()
@@ -99,10 +104,7 @@ class Command(BaseCommand):
     def _deliveries_and_slots(
         self, centers: list[Center], vaccines: dict[str, Vaccine], rng: random.Random
     ) -> list[Center]:
-        """Deliver to every third center; give all but WAITLIST_ONLY of them slots.
-
-        Returns the centers with slots.
-        """
+        """Deliver to every third center; return those of them that get slots."""
         today = timezone.localdate()
         days = [today + timedelta(days=n) for n in range(1, SLOT_WEEKS * 7 + 1)]
         opening_days = [day for day in days if day.weekday() < 6]  # Monday to Saturday
@@ -113,11 +115,8 @@ class Command(BaseCommand):
             doses = rng.randrange(1200, 6001, 6)
             delivered_on = today - timedelta(days=rng.randint(0, 13))
             lanes = rng.randint(2, 4)
-            Delivery.objects.get_or_create(
-                center=center,
-                vaccine=vaccine,
-                defaults={"doses": doses, "delivered_on": delivered_on},
-            )
+            delivery = {"doses": doses, "delivered_on": delivered_on}
+            Delivery.objects.get_or_create(center=center, vaccine=vaccine, defaults=delivery)
             if position in WAITLIST_ONLY:
                 continue
             slot_centers.append(center)
@@ -179,8 +178,8 @@ class Command(BaseCommand):
         raise CommandError(f"Could not book {person} at {center}.")
 
     def _users(self, centers: list[Center]) -> None:
-        # Hashing is deliberately slow (~0.3 s); hash the shared demo password once,
-        # not once per each of the 52 accounts.
+        # What set_password() would store. Hashing is deliberately slow (~0.35 s), so
+        # hash the shared demo password once, not once for each of the 52 accounts.
         password_hash = make_password(DEMO_PASSWORD)
         center_staff, _ = Group.objects.get_or_create(name="Zentrum")
         ministry, _ = Group.objects.get_or_create(name="ministry")
@@ -193,11 +192,8 @@ class Command(BaseCommand):
 
     def _user(self, username: str, password_hash: str, **flags: bool) -> AbstractUser:
         """Get or create a user; the demo password is set only when creating it."""
-        user, created = get_user_model().objects.get_or_create(username=username, defaults=flags)
-        if created:
-            user.password = password_hash  # what set_password() stores, hashed once above
-            user.save(update_fields=["password"])
-        return user
+        defaults = {"password": password_hash, **flags}
+        return get_user_model().objects.get_or_create(username=username, defaults=defaults)[0]
 
     def _summary(self, centers: list[Center]) -> None:
         states = [center.state for center in Center.objects.with_availability()]

@@ -1,0 +1,31 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from booking.models import Appointment, Series
+from centers.models import Center, District, Slot
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_data_shows_every_state_and_loads_twice_without_change(settings):
+    call_command("load_demo_data", stdout=StringIO())
+    counts = (Center.objects.count(), Slot.objects.count(), Series.objects.count())
+    call_command("load_demo_data", stdout=StringIO())
+    assert (Center.objects.count(), Slot.objects.count(), Series.objects.count()) == counts
+    assert District.objects.count() == 45
+    assert Center.objects.count() == 50
+    states = {center.state for center in Center.objects.with_availability()}
+    assert states == set(Center.State)
+    assert Series.objects.filter(status=Series.Status.ACTIVE).count() >= 5
+    assert all(series.appointments.count() == 2 for series in Series.objects.all())
+    assert Appointment.objects.count() == sum(Slot.objects.values_list("booked", flat=True))
+
+
+def test_the_demo_data_refuses_a_real_sms_provider(settings):
+    settings.SMS_BACKEND = "sms.backends.twilio.TwilioBackend"
+    with pytest.raises(CommandError, match="console or in-memory"):
+        call_command("load_demo_data")
+    assert not Center.objects.exists()
