@@ -21,7 +21,7 @@ lock: $(STAMP)
 run: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py load_demo_data
-	$(DEV_ENV) $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho -f Procfile.dev start
 
 services:
 	bash scripts/ensure-services.sh

@@ -40,13 +40,13 @@ def test_booking_takes_both_doses_and_shows_the_booking_code(verified_client, pe
 
     page = verified_client.get(response["Location"]).content.decode()
     assert series.booking_code in page
-    assert "identity card" in page
+    assert "Personalausweis" in page
 
 
 def test_the_confirmation_text_message_is_queued_with_the_booking(verified_client, person, pair):
     book_via_page(verified_client, person, pair[0])
     series = Series.objects.get()
-    [message] = [m for m in sent_messages(verified_client.phone) if "booked" in m.body]
+    [message] = [m for m in sent_messages(verified_client.phone) if "gebucht" in m.body]
     assert series.booking_code in message.body
 
 
@@ -81,10 +81,10 @@ def test_no_second_dose_in_the_window_books_nothing(
     factories.make_slot(center, vaccine, factories.local_datetime(day + timedelta(days=25), 10))
     response = book_via_page(verified_client, person, first)
     assert response.status_code == 200
-    assert "no free time for the second dose" in response.content.decode()
+    assert "keinen freien Termin für die 2. Impfung" in response.content.decode()
     assert not Series.objects.exists()
     assert list(Slot.objects.values_list("booked", flat=True)) == [0, 0, 0]
-    assert not [m for m in sent_messages() if "booked" in m.body]
+    assert not [m for m in sent_messages() if "gebucht" in m.body]
 
 
 def test_a_double_submission_books_once(verified_client, person, pair):
@@ -103,7 +103,7 @@ def test_a_person_cannot_hold_two_series(verified_client, person, pair, center, 
     other_first, _ = factories.make_bookable_pair(center, vaccine, day=factories.days_ahead(6))
     response = book_via_page(verified_client, person, other_first)
     assert Series.objects.filter(status=Series.Status.ACTIVE).count() == 1
-    assert "already has an appointment" in response.content.decode()
+    assert "hat schon einen Termin" in response.content.decode()
     other_first.refresh_from_db()
     assert other_first.booked == 0
 
@@ -119,7 +119,7 @@ def test_a_slot_taken_meanwhile_gets_a_message_and_the_times_still_free(
     response = verified_client.post(url, {"slot": first.pk, "token": token})
     content = response.content.decode()
     assert response.status_code == 200
-    assert "no longer available" in content
+    assert "nicht mehr frei" in content
     assert f'value="{later.pk}"' in content
     assert f'value="{first.pk}"' not in content
     assert not Series.objects.exists()
@@ -135,7 +135,7 @@ def test_when_the_day_is_full_the_next_free_times_are_offered(
     Slot.objects.filter(pk=full.pk).update(booked=1)
     response = verified_client.post(url, {"slot": full.pk, "token": token})
     content = response.content.decode()
-    assert "No free times on this day" in content
+    assert "An diesem Tag sind keine Termine mehr frei" in content
     assert time_page(person, next_day) in content
 
 
@@ -144,7 +144,7 @@ def test_a_stale_form_without_a_valid_token_books_nothing(verified_client, perso
     url = time_page(person, pair[0])
     response = verified_client.post(url, {"slot": pair[0].pk, "token": token})
     assert response.status_code == 200
-    assert "out of date" in response.content.decode()
+    assert "nicht mehr aktuell" in response.content.decode()
     assert not Series.objects.exists()
 
 

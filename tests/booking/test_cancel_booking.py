@@ -37,7 +37,7 @@ def test_cancelling_frees_both_seats_and_records_the_reason(verified_client, boo
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.booked, second.booked) == (0, 0)
-    assert any("cancelled" in m.body for m in sent_messages(verified_client.phone))
+    assert any("storniert" in m.body for m in sent_messages(verified_client.phone))
 
 
 def test_the_reason_is_optional(verified_client, booked):
@@ -68,7 +68,7 @@ def test_cancelling_twice_changes_nothing_the_second_time(verified_client, booke
     url = reverse("booking:cancel", args=[series.booking_code])
     verified_client.post(url)
     response = verified_client.post(url, follow=True)
-    assert "already been cancelled" in response.content.decode()
+    assert "schon storniert" in response.content.decode()
     first.refresh_from_db()
     assert first.booked == 0
 

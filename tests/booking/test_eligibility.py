@@ -56,9 +56,9 @@ def test_an_ineligible_person_is_told_their_group_and_about_the_waiting_list(ver
     factories.open_group("70 und älter", min_age=70, rank=2)
     response = add_person_via_page(verified_client, birth_year="1950")
     content = response.content.decode()
-    assert "“70 und älter”" in content
-    assert "cannot be booked yet" in content
-    assert "waiting list" in content
+    assert "„70 und älter“" in content
+    assert "können noch keine Termine gebucht werden" in content
+    assert "Warteliste" in content
 
 
 def test_an_ineligible_person_cannot_open_the_booking_pages(verified_client, center):

@@ -35,7 +35,7 @@ def test_a_household_holds_at_most_two_people(verified_client):
     add(verified_client, first_name="Heinz", birth_year="1936")
     response = add(verified_client, first_name="Gisela", birth_year="1940")
     assert Person.objects.count() == 2
-    assert "at most 2 people" in response.content.decode()
+    assert "höchstens für 2 Personen" in response.content.decode()
 
 
 def test_the_household_limit_is_a_setting(verified_client, settings):
@@ -50,21 +50,21 @@ def test_the_same_person_is_not_added_twice(verified_client):
     add(verified_client)
     response = add(verified_client, first_name="erna", last_name="MEYER")
     assert Person.objects.count() == 1
-    assert "already been added" in response.content.decode()
+    assert "schon eingetragen" in response.content.decode()
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"birth_day": "31", "birth_month": "2"}, "This date does not exist"),
-        ({"birth_month": "13"}, "This date does not exist"),
-        ({"birth_year": "38"}, "4 digits"),
-        ({"birth_year": "1850"}, "check the year"),
-        ({"birth_day": "x"}, "in digits"),
-        ({"first_name": "   "}, "enter the first name"),
-        ({"last_name": "M3yer"}, "cannot contain digits"),
-        ({"postal_code": "3015"}, "5 digits"),
-        ({"postal_code": "ABCDE"}, "5 digits"),
+        ({"birth_day": "31", "birth_month": "2"}, "Dieses Datum gibt es nicht"),
+        ({"birth_month": "13"}, "Dieses Datum gibt es nicht"),
+        ({"birth_year": "38"}, "4 Ziffern"),
+        ({"birth_year": "1850"}, "prüfen Sie das Geburtsjahr"),
+        ({"birth_day": "x"}, "in Ziffern"),
+        ({"first_name": "   "}, "geben Sie den Vornamen ein"),
+        ({"last_name": "M3yer"}, "keine Zahlen"),
+        ({"postal_code": "3015"}, "5 Ziffern"),
+        ({"postal_code": "ABCDE"}, "5 Ziffern"),
     ],
 )
 def test_bad_entries_get_a_plain_message_and_nothing_is_saved(verified_client, overrides, message):
@@ -82,7 +82,7 @@ def test_a_date_of_birth_in_the_future_is_refused(verified_client):
         birth_month=str(tomorrow.month),
         birth_year=str(tomorrow.year),
     )
-    assert "cannot be in the future" in response.content.decode()
+    assert "nicht in der Zukunft" in response.content.decode()
     assert not Person.objects.exists()
 
 

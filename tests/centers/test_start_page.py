@@ -44,8 +44,8 @@ def test_every_center_is_listed_with_its_state(client, three_centers):
         "Impfzentrum Hildesheim": "waitlist",
         "Impfzentrum Alfeld": "no_vaccine",
     }
-    assert "has not received any vaccine yet" in content
-    assert "all appointments are taken" in content
+    assert "noch keinen Impfstoff bekommen" in content
+    assert "alle Termine sind vergeben" in content
 
 
 def test_centers_are_grouped_by_district(client, three_centers):
@@ -97,14 +97,16 @@ def test_search_by_town_district_or_postal_code(client, three_centers, query, ex
 def test_a_postal_code_names_the_responsible_district(client, three_centers):
     response = client.get(reverse("centers:start"), {"q": "31134"})
     assert response.context["responsible_district"].name == "Landkreis Hildesheim"
-    assert "Landkreis Hildesheim is responsible" in response.content.decode()
+    assert (
+        "Für die Postleitzahl 31134 ist Landkreis Hildesheim zuständig" in response.content.decode()
+    )
 
 
 @pytest.mark.parametrize("query", ["Atlantis", "'; DROP TABLE centers_center; --", "x" * 60])
 def test_a_search_without_match_says_so_plainly(client, three_centers, query):
     response = client.get(reverse("centers:start"), {"q": query})
     assert response.status_code == 200
-    assert "No center matches your search" in response.content.decode()
+    assert "kein Impfzentrum gefunden" in response.content.decode()
 
 
 def test_control_characters_are_ignored_in_a_search(client, three_centers):

@@ -27,13 +27,13 @@ def test_it_marks_a_landline_for_a_voice_call():
 @pytest.mark.parametrize(
     ("typed", "message_part"),
     [
-        ("", "Please enter"),
-        ("+43 660 1234567", "German"),
-        ("+1 202 555 0143", "German"),
-        ("12", "not complete"),
-        ("hello", "not a phone number"),
-        ("0900 1234567", "service numbers"),
-        ("0" * 40, "too long"),
+        ("", "Bitte geben Sie"),
+        ("+43 660 1234567", "deutsche Telefonnummern"),
+        ("+1 202 555 0143", "deutsche Telefonnummern"),
+        ("12", "unvollständig"),
+        ("hello", "nicht als Telefonnummer"),
+        ("0900 1234567", "Sonderrufnummern"),
+        ("0" * 40, "zu lang"),
     ],
 )
 def test_it_refuses_numbers_it_cannot_serve(typed, message_part):

@@ -48,7 +48,7 @@ def test_a_code_can_be_used_only_once(client):
     session.save()
     response = replay.post(reverse("sms:code"), {"code": code})
     assert "verified_phone" not in replay.session
-    assert "no valid code" in response.content.decode()
+    assert "keinen gültigen Code" in response.content.decode()
 
 
 def test_a_wrong_code_says_how_many_tries_are_left(client):
@@ -57,7 +57,7 @@ def test_a_wrong_code_says_how_many_tries_are_left(client):
     wrong = "000000" if right != "000000" else "111111"
     response = client.post(reverse("sms:code"), {"code": wrong})
     assert response.status_code == 200
-    assert "4 more tries" in response.content.decode()
+    assert "noch 4 Versuche" in response.content.decode()
     assert "verified_phone" not in client.session
 
 
@@ -68,7 +68,7 @@ def test_after_five_wrong_tries_even_the_right_code_is_refused(client):
     for _ in range(5):
         client.post(reverse("sms:code"), {"code": wrong})
     response = client.post(reverse("sms:code"), {"code": right})
-    assert "Too many wrong entries" in response.content.decode()
+    assert "Zu viele falsche Eingaben" in response.content.decode()
     assert "verified_phone" not in client.session
     assert PhoneVerification.objects.get().wrong_tries == 5
 
@@ -78,7 +78,7 @@ def test_an_expired_code_is_refused(client):
     code = latest_code("+4915112345678")
     PhoneVerification.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = client.post(reverse("sms:code"), {"code": code})
-    assert "expired" in response.content.decode()
+    assert "abgelaufen" in response.content.decode()
     assert "verified_phone" not in client.session
 
 
@@ -92,7 +92,7 @@ def test_a_new_code_voids_the_old_one(client, settings):
     if old != new:
         response = client.post(reverse("sms:code"), {"code": old})
         assert "verified_phone" not in client.session
-        assert "not correct" in response.content.decode()
+        assert "nicht richtig" in response.content.decode()
     client.post(reverse("sms:code"), {"code": new})
     assert client.session["verified_phone"] == "+4915112345678"
 
@@ -101,7 +101,7 @@ def test_asking_again_right_away_is_refused_with_a_plain_message(client):
     request_code(client)
     response = request_code(client)
     assert response.status_code == 200
-    assert "wait a moment" in response.content.decode()
+    assert "warten Sie einen Moment" in response.content.decode()
     assert PhoneVerification.objects.count() == 1
 
 
@@ -111,7 +111,7 @@ def test_a_number_gets_only_a_few_codes_an_hour(client, settings):
     for _ in range(3):
         assert request_code(client).status_code == 302
     response = request_code(client)
-    assert "Too many codes" in response.content.decode()
+    assert "zu viele Codes" in response.content.decode()
     assert PhoneVerification.objects.count() == 3
 
 
@@ -127,7 +127,7 @@ def test_malformed_codes_get_a_message_and_cost_no_try(client, typed):
 def test_a_foreign_number_gets_a_message_on_the_same_page_and_no_code(client):
     response = request_code(client, "+43 660 1234567")
     assert response.status_code == 200
-    assert "German phone numbers" in response.content.decode()
+    assert "deutsche Telefonnummern" in response.content.decode()
     assert not Message.objects.exists()
 
 
@@ -136,7 +136,7 @@ def test_a_landline_gets_the_code_read_out_by_a_voice_call(client):
     [message] = sent_messages("+495111234567")
     assert message.channel == Message.Channel.VOICE
     response = client.get(reverse("sms:code"))
-    assert "automated call" in response.content.decode()
+    assert "automatischen Anruf" in response.content.decode()
 
 
 def test_the_code_page_without_a_pending_number_goes_back_to_the_first_step(client):
