@@ -9,7 +9,7 @@ from tests.journeys import verify
 @pytest.fixture(autouse=True)
 def _clean_outbox_and_cache():
     memory.outbox.clear()
-    cache.clear()
+    cache.delete_pattern("*")  # only this process's keys (see KEY_PREFIX in tests/settings.py)
     yield
     memory.outbox.clear()
 
