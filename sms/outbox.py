@@ -15,6 +15,7 @@ from django.utils import timezone
 from sms.backends import PermanentSendError, TransientSendError, get_backend
 from sms.models import Message
 from sms.phone import mask
+from sms.signals import message_failed, message_sent
 
 logger = logging.getLogger(__name__)
 
@@ -111,4 +112,8 @@ def dispatch_due(limit: int = 100) -> int:
             ]
         )
         logger.info("sms %s to %s: %s", message.pk, mask(message.recipient), message.status)
+        if message.status == Message.Status.SENT:
+            message_sent.send(sender=Message, message_id=message.pk, sent_at=message.sent_at)
+        elif message.status == Message.Status.FAILED:
+            message_failed.send(sender=Message, message_id=message.pk)
     return sent
