@@ -165,6 +165,12 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Reverse proxies whose X-Forwarded-For we believe (exact addresses). Empty:
+# the client address is REMOTE_ADDR. See impfportal/client_address.py.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+RATELIMIT_IP_META_KEY = "impfportal.client_address.client_address"
+RATELIMIT_USE_CACHE = "default"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
