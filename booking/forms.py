@@ -15,53 +15,61 @@ def _printable(text: str) -> str:
     return " ".join("".join(ch for ch in text if ch.isprintable()).split())
 
 
+def _text_field(label, *, max_length: int, autocomplete: str, required_message, numeric=False):
+    attrs = {"autocomplete": autocomplete}
+    if numeric:
+        attrs |= {"inputmode": "numeric", "size": str(max_length)}
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        widget=forms.TextInput(attrs=attrs),
+        error_messages={"required": required_message},
+    )
+
+
 class PersonForm(forms.Form):
     """Who is to be vaccinated. The date of birth is asked as day, month and year,
     three small boxes, which older people fill in more reliably than one date field."""
 
-    first_name = forms.CharField(
-        label=_("First name"),
+    first_name = _text_field(
+        _("First name"),
         max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-        error_messages={"required": _("Please enter the first name.")},
+        autocomplete="given-name",
+        required_message=_("Please enter the first name."),
     )
-    last_name = forms.CharField(
-        label=_("Last name"),
+    last_name = _text_field(
+        _("Last name"),
         max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-        error_messages={"required": _("Please enter the last name.")},
+        autocomplete="family-name",
+        required_message=_("Please enter the last name."),
     )
-    birth_day = forms.CharField(
-        label=_("Day"),
+    birth_day = _text_field(
+        _("Day"),
         max_length=2,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "size": "2", "autocomplete": "bday-day"}
-        ),
-        error_messages={"required": _("Please enter the day of birth.")},
+        autocomplete="bday-day",
+        required_message=_("Please enter the day of birth."),
+        numeric=True,
     )
-    birth_month = forms.CharField(
-        label=_("Month"),
+    birth_month = _text_field(
+        _("Month"),
         max_length=2,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "size": "2", "autocomplete": "bday-month"}
-        ),
-        error_messages={"required": _("Please enter the month of birth.")},
+        autocomplete="bday-month",
+        required_message=_("Please enter the month of birth."),
+        numeric=True,
     )
-    birth_year = forms.CharField(
-        label=_("Year"),
+    birth_year = _text_field(
+        _("Year"),
         max_length=4,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "size": "4", "autocomplete": "bday-year"}
-        ),
-        error_messages={"required": _("Please enter the year of birth.")},
+        autocomplete="bday-year",
+        required_message=_("Please enter the year of birth."),
+        numeric=True,
     )
-    postal_code = forms.CharField(
-        label=_("Postal code"),
+    postal_code = _text_field(
+        _("Postal code"),
         max_length=5,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "size": "5", "autocomplete": "postal-code"}
-        ),
-        error_messages={"required": _("Please enter the postal code.")},
+        autocomplete="postal-code",
+        required_message=_("Please enter the postal code."),
+        numeric=True,
     )
 
     def clean_first_name(self) -> str:
