@@ -29,6 +29,7 @@ services:
 test: $(STAMP) services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/python scripts/check_messages.py
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

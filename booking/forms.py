@@ -93,7 +93,7 @@ class PersonForm(forms.Form):
         return code
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = self.cleaned_data
         parts = [
             cleaned.get(name, "").strip() for name in ("birth_day", "birth_month", "birth_year")
         ]
@@ -145,7 +145,8 @@ class SlotChoiceForm(forms.Form):
 
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slot"].choices = [
+        slot_field: forms.TypedChoiceField = self.fields["slot"]  # type: ignore[assignment]
+        slot_field.choices = [
             (slot.pk, timezone.localtime(slot.starts_at).strftime("%H:%M")) for slot in slots
         ]
 

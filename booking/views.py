@@ -140,7 +140,7 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
             else:
                 return redirect("booking:confirmation", booking_code=series.booking_code)
         else:
-            errors.extend(message for field in posted.errors.values() for message in field)
+            errors.extend(str(message) for field in posted.errors.values() for message in field)
         slots = selectors.free_slots_on(center, vaccines, chosen_day)
     form = SlotChoiceForm(slots=slots, initial={"token": uuid.uuid4()})
     alternatives = []

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -72,6 +74,9 @@ class Center(models.Model):
     )
 
     objects = CenterQuerySet.as_manager()
+    # Set by ``Center.objects.with_availability()``, not columns.
+    next_free_at: "datetime | None"
+    has_vaccine: bool
 
     class Meta:
         verbose_name = _("vaccination center")

@@ -9,7 +9,7 @@ class MessageAdmin(admin.ModelAdmin):
 
     list_display = ["pk", "channel", "priority", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "priority", "channel"]
-    fields = ["channel", "priority", "status", "attempts", "created_at", "sent_at", "last_error"]
+    fields = ("channel", "priority", "status", "attempts", "created_at", "sent_at", "last_error")
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -9,7 +9,8 @@ from tests.journeys import verify
 @pytest.fixture(autouse=True)
 def _clean_outbox_and_cache():
     memory.outbox.clear()
-    cache.delete_pattern("*")  # only this process's keys (see KEY_PREFIX in tests/settings.py)
+    # Only this process's keys (see KEY_PREFIX in tests/settings.py); django-redis only.
+    cache.delete_pattern("*")  # type: ignore[attr-defined]
     yield
     memory.outbox.clear()
 

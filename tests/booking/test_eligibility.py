@@ -18,6 +18,7 @@ def test_an_85_year_old_may_book_what_is_open_for_80_and_for_60():
     factories.open_group("60 und älter", min_age=60, rank=3, vaccines=[astra])
     person = factories.make_person(born=date(1940, 1, 1))
     eligibility = eligibility_for(person, on=date(2026, 1, 1))
+    assert eligibility.group is not None
     assert eligibility.group.name == "80 und älter"
     assert eligibility.bookable == [astra, biontech]
 
@@ -29,6 +30,7 @@ def test_a_65_year_old_may_book_only_what_is_open_for_60():
     factories.open_group("60 und älter", min_age=60, rank=3, vaccines=[astra])
     person = factories.make_person(born=date(1960, 6, 1))
     eligibility = eligibility_for(person, on=date(2026, 1, 1))
+    assert eligibility.group is not None
     assert eligibility.group.name == "60 und älter"
     assert eligibility.bookable == [astra]
 

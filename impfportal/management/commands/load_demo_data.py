@@ -18,7 +18,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -190,7 +190,7 @@ class Command(BaseCommand):
             user.groups.add(center_staff)
             center.staff.add(user)
 
-    def _user(self, username: str, password_hash: str, **flags: bool) -> AbstractUser:
+    def _user(self, username: str, password_hash: str, **flags: bool) -> User:
         """Get or create a user; the demo password is set only when creating it."""
         defaults = {"password": password_hash, **flags}
         return get_user_model().objects.get_or_create(username=username, defaults=defaults)[0]
