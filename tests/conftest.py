@@ -1,9 +1,19 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from sms.backends import memory
 from tests import factories
 from tests.journeys import verify
+
+
+@pytest.fixture(autouse=True)
+def _german_by_default():
+    """A request in English leaves English active in the thread; start each test in German."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
