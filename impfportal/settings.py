@@ -207,7 +207,7 @@ BOOKING_LOCK_TIMEOUT_MS = env_int("BOOKING_LOCK_TIMEOUT_MS", 3000)
 STATS_GROUP = env_str("STATS_GROUP", "ministry")
 # Rows each daily figure is spread over, so that simultaneous bookings at one
 # center do not queue on one row lock (see stats/counters.py).
-STATS_COUNTER_SHARDS = env_int("STATS_COUNTER_SHARDS", 8)
+STATS_COUNTER_SHARDS = env_int("STATS_COUNTER_SHARDS", 32)
 # "Share of the 80+ group": people at least this old on the day of booking.
 STATS_OLD_AGE = 80
 # How long the public availability summary is served from the cache.

@@ -7,14 +7,24 @@ PostgreSQL and SQLite alike, with no read before the write.
 Hot rows. An upsert holds the counter row's lock until the event's
 transaction commits, so every booking of a center on one day would queue on
 one row. Each call therefore picks one of ``STATS_COUNTER_SHARDS`` rows at
-random (8 by default, summed when read); ``bench/stats_counters.py`` measures
-the difference. Receivers send at the end of the event's transaction, so the
-lock is held for little more than the commit. ``compact_counters`` folds the
-shards of past days into one row, so reading a year stays cheap.
+random (32 by default, summed when read). ``bench/stats_counters.py``, 16
+threads on a busy 2-core machine: one row 100-570 bookings/s (p95 120-500 ms),
+8 shards 430-1190/s, 32 shards 630-1220/s, about what 16 rows of their own
+give. The signals are sent at the end of the event's transaction, so the lock
+is held for little more than the commit. ``compact_counters`` folds the shards
+of past days into one row, so reading long periods stays cheap.
+
+Other ways considered: an append-only event table rolled up by a job (no
+contention, but the pages would lag or read two tables) and counting after
+the commit (``on_commit``: no lock, but a crash loses the figure).
 
 Lock order. All rows of one call are written by one statement in a fixed
-order (day, metric, place) into the same shard, so two transactions never
-wait on each other's counter rows in opposite order within one call.
+order (day, metric, place) into one shard, so one call never deadlocks with
+another. A transaction that counts twice (a cancellation whose freed seat is
+offered on) could meet another that counts the same two figures in the
+opposite order, in the same two shards; PostgreSQL then aborts one of them
+as for any deadlock. Random shards make that rare; the rows' locks last only
+to the commit.
 """
 
 import random

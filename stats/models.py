@@ -61,6 +61,12 @@ class DailyCounter(models.Model):
     class Meta:
         verbose_name = _("daily counter")
         verbose_name_plural = _("daily counters")
+        indexes = [
+            # The waiting list's length is the sum of all joins and leaves so
+            # far: found through this index, not by reading the whole table.
+            # No index may contain ``value``: increments stay HOT updates.
+            models.Index(fields=["metric", "day"], name="counter_metric_day"),
+        ]
         constraints = [
             # The target of the counters' INSERT … ON CONFLICT; its leading
             # ``day`` also serves the pages' date-range queries.

@@ -161,3 +161,11 @@ def test_a_counter_in_a_rolled_back_transaction_is_gone(center):
     with pytest.raises(RuntimeError):
         offer_that_fails()
     assert figure(Metric.OFFER_MADE) == 0
+
+
+def test_the_figures_stay_when_the_personal_data_is_deleted(center, bookable):
+    person = factories.make_person()
+    book(person, bookable)
+    person.household.delete()  # people, series and appointments go with it
+    assert figure(Metric.BOOKED) == 2
+    assert figure(Metric.PEOPLE_BOOKED_80) == 1
