@@ -38,7 +38,7 @@ class Summary:
 
     @property
     def state_label(self) -> str:
-        return Center.State(self.state).label
+        return str(Center.State(self.state).label)
 
 
 def max_age() -> int:

@@ -8,7 +8,7 @@ figures are summed by the database, grouped by day or by place.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import Q, Sum
 
@@ -114,7 +114,7 @@ def daily_figures(
 
 def place_figures(
     *, start: date, end: date, by: Literal["center", "district"], centers: list[Center]
-) -> tuple[list[tuple[object, Figures]], Figures]:
+) -> tuple[list[tuple[Any, Figures]], Figures]:
     """Totals from ``start`` to ``end`` per center or district, and state-wide. Two queries.
 
     Rows counted for a district (its waiting list) count for the district and

@@ -5,6 +5,7 @@ a bare link to the page shows figures; bad input gets a message on the page.
 """
 
 from datetime import date, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import formats, timezone
@@ -31,7 +32,8 @@ class PeriodForm(forms.Form):
     end = forms.DateField(label=_("To (inclusive)"), required=False, widget=IsoDateInput())
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         today = timezone.localdate()
@@ -70,7 +72,7 @@ class OverviewForm(PeriodForm):
         super().__init__(*args, **kwargs)
         self._centers = {f"center:{c.slug}": c for c in centers}
         self._districts = {f"district:{c.district.slug}": c.district for c in centers}
-        self.fields["scope"].choices = [
+        cast(forms.ChoiceField, self.fields["scope"]).choices = [
             ("", _("Lower Saxony (whole state)")),
             (
                 _("Districts"),

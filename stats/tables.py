@@ -1,7 +1,9 @@
 """Which figures are shown together, and their cells: shared by the pages and the CSV."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -101,7 +103,7 @@ class Row:
 
     cells: tuple[Cell, ...]
     day: date | None = None
-    place: object = None
+    place: Any = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def sections_for(*, state_wide: bool) -> tuple[Section, ...]:
 
 
 def build_tables(
-    rows: list[tuple[object, Figures]], total: Figures, *, by_day: bool, state_wide: bool
+    rows: Sequence[tuple[Any, Figures]], total: Figures, *, by_day: bool, state_wide: bool
 ) -> list[Table]:
     tables = []
     for section in sections_for(state_wide=state_wide):

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django.contrib.auth import views as auth_views
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -132,7 +132,7 @@ class LoginView(auth_views.LoginView):
     """Login for the statistics: the admin's login admits staff accounts only."""
 
     template_name = "stats/login.html"
-    next_page = reverse_lazy("stats:overview")
+    next_page = "stats:overview"
 
     def post(self, request, *args, **kwargs):
         if is_ratelimited(
@@ -147,7 +147,7 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("stats:login")
+    next_page = "stats:login"
 
 
 @require_GET

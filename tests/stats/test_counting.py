@@ -104,13 +104,13 @@ def test_deliveries_count_their_doses_also_when_corrected_or_deleted(center, vac
 def test_a_new_signal_of_the_simple_contract_is_counted_once_it_exists(center):
     """The waiting list adds ``entry_joined``; statistics count it without another change."""
     module = types.ModuleType("waitlist.signals")
-    module.entry_joined = Signal()
+    joined = module.__dict__["entry_joined"] = Signal()
     sys.modules["waitlist.signals"] = module
     try:
         connected = receivers.connect_all()
         day = date(2021, 2, 1)
-        module.entry_joined.send(sender=None, center_id=center.pk, on=day)
-        module.entry_joined.send(sender=None, district_id=center.district_id, on=day, amount=2)
+        joined.send(sender=None, center_id=center.pk, on=day)
+        joined.send(sender=None, district_id=center.district_id, on=day, amount=2)
     finally:
         del sys.modules["waitlist.signals"]
     assert "waitlist.signals.entry_joined" in connected

@@ -71,7 +71,12 @@ def events(settings, center, vaccine, open_for_80):
     factories.make_delivery(center, vaccine, doses=1200)
     dispatch_due()
     settings.SMS_BACKEND = "tests.stats.test_counting.FailingBackend"
-    queue_message(recipient="+4915100000001", body="x", priority=30, idempotency_key="fails")
+    queue_message(
+        recipient="+4915100000001",
+        body="x",
+        priority=Message.Priority.BULK,
+        idempotency_key="fails",
+    )
     dispatch_due()
     return center
 
@@ -109,7 +114,7 @@ def test_a_rebuild_leaves_days_outside_its_range_alone(events):
 
 
 def test_released_slots_attendance_and_no_shows_are_rebuilt_on_the_slots_day(events):
-    appointment = Appointment.objects.filter(status="booked", dose=1).first()
+    appointment = Appointment.objects.filter(status="booked", dose=1).earliest("pk")
     appointment.status = Appointment.Status.ATTENDED
     appointment.save()
     slot_day = timezone.localdate(appointment.slot.starts_at)
