@@ -22,6 +22,7 @@ from booking.errors import (
     SlotTaken,
 )
 from booking.models import Appointment, Household, Person, Series
+from booking.signals import series_booked, series_cancelled
 from centers.models import Slot
 from centers.services import release_seats, take_seat
 from sms.models import Message
@@ -179,6 +180,7 @@ def book_series(*, person: Person, slot_id: int, request_token: uuid.UUID) -> Se
                 priority=Message.Priority.CONFIRMATION,
                 idempotency_key=f"booked:{series.pk}",
             )
+            series_booked.send(sender=Series, series=series, slots=[first, second])
     except IntegrityError:
         # A second submission of the same form, or a second tab booking the same
         # person, lost the race on a unique constraint after the winner committed.
@@ -235,6 +237,7 @@ def cancel_series(*, household: Household, booking_code: str, reason: str = "") 
             priority=Message.Priority.CONFIRMATION,
             idempotency_key=f"cancelled:{series.pk}",
         )
+        series_cancelled.send(sender=Series, series=series, appointments=len(open_appointments))
     return series
 
 

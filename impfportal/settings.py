@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "centers",
     "booking",
     "waitlist",
+    "stats",
 ]
 
 MIDDLEWARE = [
@@ -200,3 +201,14 @@ SECOND_DOSE_TOLERANCE_DAYS = env_int("SECOND_DOSE_TOLERANCE_DAYS", 7)
 # How long a booking transaction may wait for a row lock before it answers
 # "busy, please try again" instead of piling up behind a hot slot.
 BOOKING_LOCK_TIMEOUT_MS = env_int("BOOKING_LOCK_TIMEOUT_MS", 3000)
+
+# --- Statistics (stats app) ---------------------------------------------------
+# Users of this group (and superusers) see the ministry's statistics.
+STATS_GROUP = env_str("STATS_GROUP", "ministry")
+# Rows each daily figure is spread over, so that simultaneous bookings at one
+# center do not queue on one row lock (see stats/counters.py).
+STATS_COUNTER_SHARDS = env_int("STATS_COUNTER_SHARDS", 32)
+# "Share of the 80+ group": people at least this old on the day of booking.
+STATS_OLD_AGE = 80
+# How long the public availability summary is served from the cache.
+STATS_AVAILABILITY_CACHE_SECONDS = env_int("STATS_AVAILABILITY_CACHE_SECONDS", 30)

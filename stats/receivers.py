@@ -1,0 +1,208 @@
+"""What each event adds to the daily counters.
+
+The lower apps announce events through signals they define; ``connect_all``
+(called from ``StatsConfig.ready``) registers the receivers below. Signals are
+synchronous, so a counter commits or rolls back with its event.
+
+Days are local days (Europe/Berlin). An event is counted on the day it
+happened, except where the source tables keep a better day (see each receiver
+and ``stats.rebuild``, which must agree with them).
+
+Simple events (waiting list, check-in) follow one contract, so that wiring
+one is one signal in the lower app plus one line in ``WIRING``: the signal is
+sent with ``center_id`` (or ``district_id`` for a district-wide waiting list),
+optionally ``on`` (the local day; default today) and ``amount`` (default 1).
+"""
+
+import importlib
+import logging
+from datetime import date
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils import timezone
+
+from stats.counters import add, count
+from stats.models import NOWHERE, Metric
+
+logger = logging.getLogger(__name__)
+
+
+# --- booking ---------------------------------------------------------------
+
+
+def is_old(date_of_birth: date, *, on: date) -> bool:
+    """Whether someone belongs to the oldest group the ministry reports on (80+)."""
+    age = (
+        on.year
+        - date_of_birth.year
+        - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+    )
+    return age >= settings.STATS_OLD_AGE
+
+
+def series_booked(sender, *, series, slots, **kwargs) -> None:
+    """Appointments and people booked, on the day of booking."""
+    day = timezone.localdate(series.created_at)
+    old = is_old(series.person.date_of_birth, on=day)
+    center = series.center_id
+    add(
+        [
+            (Metric.BOOKED, day, center, NOWHERE, len(slots)),
+            (Metric.PEOPLE_BOOKED, day, center, NOWHERE, 1),
+            (Metric.PEOPLE_BOOKED_80, day, center, NOWHERE, 1 if old else 0),
+        ]
+    )
+
+
+def series_cancelled(sender, *, series, appointments: int, **kwargs) -> None:
+    """Appointments cancelled, on the day of cancelling."""
+    count(
+        Metric.CANCELLED,
+        day=timezone.localdate(series.cancelled_at),
+        center_id=series.center_id,
+        amount=appointments,
+    )
+
+
+# --- centers ---------------------------------------------------------------
+
+
+def delivery_saving(sender, *, instance, raw=False, **kwargs) -> None:
+    """Remember what a delivery said before it is corrected, to count the difference."""
+    instance._stats_before = (
+        sender.objects.filter(pk=instance.pk).values("center_id", "doses", "delivered_on").first()
+        if instance.pk and not raw
+        else None
+    )
+
+
+def delivery_saved(sender, *, instance, raw=False, **kwargs) -> None:
+    """Doses delivered, on the delivery's date; a corrected delivery moves its doses."""
+    if raw:
+        return
+    before = getattr(instance, "_stats_before", None)
+    changes = [
+        (Metric.DELIVERED, instance.delivered_on, instance.center_id, NOWHERE, instance.doses)
+    ]
+    if before:
+        changes.append(
+            (
+                Metric.DELIVERED,
+                before["delivered_on"],
+                before["center_id"],
+                NOWHERE,
+                -before["doses"],
+            )
+        )
+    add(changes)
+
+
+def delivery_deleted(sender, *, instance, **kwargs) -> None:
+    count(
+        Metric.DELIVERED,
+        day=instance.delivered_on,
+        center_id=instance.center_id,
+        amount=-instance.doses,
+    )
+
+
+def slots_released(sender, *, slots, **kwargs) -> None:
+    """Appointments released: each slot's seats, on the slot's own day.
+
+    The slot's day (not the day of releasing) because the source table keeps
+    only that, and it is what "released vs. delivered vs. given" compares.
+    """
+    add(
+        (
+            Metric.RELEASED,
+            timezone.localdate(slot.starts_at),
+            slot.center_id,
+            NOWHERE,
+            slot.capacity,
+        )
+        for slot in slots
+    )
+
+
+# --- sms -------------------------------------------------------------------
+
+
+def message_sent(sender, *, message_id: int, sent_at, **kwargs) -> None:
+    count(Metric.SMS_SENT, day=timezone.localdate(sent_at))
+
+
+def message_failed(sender, *, message_id: int, **kwargs) -> None:
+    """Counted on the day the message was queued: the outbox keeps no time of failure."""
+    from sms.models import Message
+
+    created_at = Message.objects.filter(pk=message_id).values_list("created_at", flat=True).first()
+    if created_at is not None:
+        count(Metric.SMS_FAILED, day=timezone.localdate(created_at))
+
+
+# --- simple events -----------------------------------------------------------
+
+
+def counting(metric: Metric):
+    """A receiver for the simple contract: ``center_id`` or ``district_id``, ``on``, ``amount``."""
+
+    def receiver(sender, *, center_id=None, district_id=None, on=None, amount=1, **kwargs):
+        add(
+            [
+                (
+                    metric,
+                    on or timezone.localdate(),
+                    center_id or NOWHERE,
+                    NOWHERE if center_id else (district_id or NOWHERE),
+                    amount,
+                )
+            ]
+        )
+
+    receiver.__name__ = f"count_{metric}"
+    return receiver
+
+
+# (module, signal name, receiver). A module or signal that does not exist yet
+# is skipped, so an app can add its signal before or after this list names it.
+WIRING = [
+    ("booking.signals", "series_booked", series_booked),
+    ("booking.signals", "series_cancelled", series_cancelled),
+    ("sms.signals", "message_sent", message_sent),
+    ("sms.signals", "message_failed", message_failed),
+    ("centers.signals", "slots_released", slots_released),
+    ("booking.signals", "appointment_attended", counting(Metric.ATTENDED)),
+    ("booking.signals", "appointment_no_show", counting(Metric.NO_SHOW)),
+    ("waitlist.signals", "entry_joined", counting(Metric.WAITLIST_JOINED)),
+    ("waitlist.signals", "entry_left", counting(Metric.WAITLIST_LEFT)),
+    ("waitlist.signals", "offer_made", counting(Metric.OFFER_MADE)),
+    ("waitlist.signals", "offer_accepted", counting(Metric.OFFER_ACCEPTED)),
+    ("waitlist.signals", "offer_declined", counting(Metric.OFFER_DECLINED)),
+    ("waitlist.signals", "offer_expired", counting(Metric.OFFER_EXPIRED)),
+]
+
+
+def connect_all() -> list[str]:
+    """Register every receiver whose signal exists; return the ones connected."""
+    from centers.models import Delivery
+
+    pre_save.connect(delivery_saving, sender=Delivery, dispatch_uid="stats.delivery_saving")
+    post_save.connect(delivery_saved, sender=Delivery, dispatch_uid="stats.delivery_saved")
+    post_delete.connect(delivery_deleted, sender=Delivery, dispatch_uid="stats.delivery_deleted")
+    connected = ["centers.Delivery"]
+    for module_name, signal_name, receiver in WIRING:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise  # the module exists but is broken: say so
+            logger.debug("statistics: %s does not exist yet", module_name)
+            continue
+        signal = getattr(module, signal_name, None)
+        if signal is None:
+            logger.debug("statistics: %s.%s does not exist yet", module_name, signal_name)
+            continue
+        signal.connect(receiver, dispatch_uid=f"stats.{module_name}.{signal_name}")
+        connected.append(f"{module_name}.{signal_name}")
+    return connected
