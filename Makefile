@@ -43,7 +43,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 messages: $(STAMP)
-	$(DEV_ENV) $(BIN)/python manage.py makemessages -l de --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(DEV_ENV) $(BIN)/python manage.py makemessages -l de --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=test-artifacts --no-obsolete
 	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv -l de
 
 clean:
