@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("centers.urls")),
     path("", include("sms.urls")),
     path("", include("booking.urls")),
+    path("", include("waitlist.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
