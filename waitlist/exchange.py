@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
-from booking.models import Person, Series
+from booking.models import Series
 from booking.services import take_second_dose_seat
 from centers.models import Slot
 from centers.services import take_seat
@@ -115,8 +115,13 @@ def waiting_queue(slot: Slot) -> QuerySet[Entry]:
 
 
 def claim_next_entry(queue: QuerySet[Entry]) -> Entry | None:
-    """Lock the first entry of ``queue`` that no other transaction holds."""
-    return queue.select_for_update(skip_locked=True).first()
+    """Lock the first entry of ``queue`` that no other transaction holds (only the
+    entry's row: the person and household come along unlocked, for the SMS)."""
+    return (
+        queue.select_related("person__household")
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
 
 
 def offer_next_seat(*, slot: Slot) -> Offer | None:
@@ -153,7 +158,7 @@ def _make_offer(*, entry: Entry, first: Slot, second: Slot) -> Offer:
     )
     Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.OFFERED)
     entry.status = Entry.Status.OFFERED
-    person = Person.objects.select_related("household").get(pk=entry.person_id)
+    person = entry.person
     # Offers go out in German whoever's click freed the seat (a cancellation in
     # English must not send the next person an English text).
     with translation.override(settings.LANGUAGE_CODE):
