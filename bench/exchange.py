@@ -72,6 +72,10 @@ def admin_sql(statement: str) -> None:
         conn.execute(statement)
 
 
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -366,7 +370,7 @@ def main() -> None:
     parser.add_argument("--cancellations", type=int, default=200, help="series cancelled")
     parser.add_argument("--clients", type=int, default=4, help="cancelling processes")
     parser.add_argument("--expiries", type=int, default=200, help="offers left to expire")
-    parser.add_argument("--rate", type=float, default=20.0, help="offer SMS sent per second")
+    parser.add_argument("--rate", type=float, default=5.0, help="offer SMS sent per second")
     parser.add_argument("--hold", type=float, default=2.0, help="seconds each of those is held")
     parser.add_argument("--workers", type=int, default=2, help="db_worker processes")
     parser.add_argument("--worker-interval", type=float, default=0.2, help="db_worker polling")
@@ -382,6 +386,7 @@ def main() -> None:
         configure()
         from django.db import connection, connections
 
+        print(f"load average before: {load_average()}")
         started = time.time()
         targets = load(args.entries, args.cancellations, args.seed)
         print(
@@ -414,6 +419,7 @@ def main() -> None:
             f"{expiries['not_passed']} not passed on (nobody matching left)"
         )
         print("  " + describe("deadline -> next offer", expiries["passon_ms"]))
+        print(f"load average after: {load_average()} ({os.cpu_count()} cores, shared)")
         offer_p99 = percentile(figures["offer_ms"], 0.99)
         passon_p99 = percentile(expiries["passon_ms"], 0.99)
         connections.close_all()

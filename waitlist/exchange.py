@@ -114,6 +114,16 @@ def waiting_queue(slot: Slot) -> QuerySet[Entry]:
     )
 
 
+def _anyone_waiting(slot: Slot) -> bool:
+    """A cheap, lock-free first look (most freed seats in quiet times meet an empty
+    list); the full match is left to the claim."""
+    return (
+        Entry.objects.filter(status=Entry.Status.WAITING, district_id=slot.center.district_id)
+        .filter(Q(center__isnull=True) | Q(center_id=slot.center_id))
+        .exists()
+    )
+
+
 def claim_next_entry(queue: QuerySet[Entry]) -> Entry | None:
     """Lock the first entry of ``queue`` that no other transaction holds (only the
     entry's row: the person and household come along unlocked, for the SMS)."""
@@ -131,9 +141,9 @@ def offer_next_seat(*, slot: Slot) -> Offer | None:
     nothing, when the slot is full, no second-dose seat is free or no entry
     matches. Runs in its own savepoint (or transaction).
     """
-    queue = waiting_queue(slot)
-    if not queue.exists():  # cheap and lock-free: most freed seats meet an empty queue
+    if not _anyone_waiting(slot):
         return None
+    queue = waiting_queue(slot)
     with transaction.atomic():
         if not take_seat(slot.pk):
             return None
@@ -189,7 +199,10 @@ def offer_free_seats(*, slot_ids: Iterable[int]) -> list[Offer]:
     """Offer every free seat of these slots, in time order, to the next entries."""
     offers = []
     for slot in offerable_slots(slot_ids):
-        while (offer := offer_next_seat(slot=slot)) is not None:
+        for _seat in range(slot.free_seats):  # as read; take_seat has the final word
+            offer = offer_next_seat(slot=slot)
+            if offer is None:
+                break
             offers.append(offer)
     return offers
 
