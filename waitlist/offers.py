@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
@@ -219,6 +219,37 @@ def withdraw_open_offer(entry: Entry, now: datetime) -> Offer | None:
     if offer is not None:
         _end(offer, Offer.Status.WITHDRAWN, now)
     return offer
+
+
+def withdraw_offers_for_cancelled_slots(*, slot_ids: list[int]) -> int:
+    """A center cancelled these slots (e.g. a whole day): end the open offers that
+    hold a seat in them. Call it in the transaction of the cancellation.
+
+    The entries go back in line without a missed offer; the seats in the
+    cancelled slots are given back without being offered again, the other seat
+    of each offer is passed on. Returns how many offers were withdrawn.
+    """
+    cancelled = set(slot_ids)
+    withdrawn = 0
+    held = Offer.objects.filter(status=Offer.Status.OPEN).filter(
+        Q(first_slot_id__in=cancelled) | Q(second_slot_id__in=cancelled)
+    )
+    for offer_id in held.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = _lock(offer_id)
+            if locked is None or not locked[1].is_open:
+                continue
+            entry, offer = locked
+            offer.status = Offer.Status.WITHDRAWN
+            offer.ended_at = timezone.now()
+            offer.save(update_fields=["status", "ended_at"])
+            slots = [offer.first_slot, offer.second_slot]
+            release_seats([s for s in slots if s.pk in cancelled], offer_to_waitlist=False)
+            release_seats([s for s in slots if s.pk not in cancelled])
+            entry.status = Entry.Status.WAITING
+            entry.save(update_fields=["status"])
+            withdrawn += 1
+    return withdrawn
 
 
 def start_deadline(*, message_id: int, sent_at: datetime) -> Offer | None:

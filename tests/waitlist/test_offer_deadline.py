@@ -15,7 +15,7 @@ from sms.backends.memory import MemoryBackend
 from sms.models import Message
 from sms.outbox import dispatch_due
 from tests import factories
-from tests.journeys import sent_messages
+from tests.journeys import german, sent_messages
 from tests.waitlist.helpers import book, make_entry, open_offer_of, seat_problems
 from waitlist import offers
 from waitlist.exchange import hold_for, offer_free_seats
@@ -201,3 +201,23 @@ def test_the_sweep_closes_places_of_people_who_booked_directly(waiting, center, 
     assert offers.sweep()["closed"] == 1
     waiting.refresh_from_db()
     assert waiting.status == Entry.Status.CLOSED
+
+
+def test_offers_on_slots_the_center_cancelled_are_withdrawn_without_a_miss(
+    offer, second_in_line, pair
+):
+    first, second = pair
+
+    assert offers.withdraw_offers_for_cancelled_slots(slot_ids=[first.pk]) == 1
+
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.WITHDRAWN
+    entry = Entry.objects.get(pk=offer.entry_id)
+    assert (entry.status, entry.missed_offers) == (Entry.Status.WAITING, 0)
+    # The cancelled slot's seat is not offered again; the link says so.
+    assert open_offer_of(second_in_line) is None
+    assert offers.status_message(offer) == german("This offer is no longer valid.")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.booked, second.booked) == (0, 0)
+    assert seat_problems() == []
