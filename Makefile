@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend
 
-.PHONY: run test lint format messages services lock clean
+.PHONY: run test lint format messages services lock clean bench-exchange
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ format: $(STAMP)
 messages: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py makemessages -l de --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=test-artifacts --no-obsolete
 	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv -l de
+
+# The waiting-list exchange under load (own database, dropped afterwards). The issue's
+# size: make bench-exchange BENCH_ARGS="--entries 100000 --cancellations 1000"
+bench-exchange: $(STAMP) services
+	$(BIN)/python bench/exchange.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -91,9 +91,10 @@ def _second_dose_window(first: Slot) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _take_second_dose_seat(first: Slot) -> Slot | None:
+def take_second_dose_seat(first: Slot) -> Slot | None:
     """Take the free second-dose seat nearest to the interval, at the same time of day
-    if possible. Returns None when the window has no free seat."""
+    if possible. Returns None when the window has no free seat. Call inside a
+    transaction (the waiting list uses it to hold an offer's second dose)."""
     start, end = _second_dose_window(first)
     candidates = list(
         Slot.objects.with_free_seats()
@@ -150,7 +151,7 @@ def book_series(*, person: Person, slot_id: int, request_token: uuid.UUID) -> Se
                 raise SlotTaken(
                     _("Someone else has just booked this time. Please choose another one.")
                 )
-            second = _take_second_dose_seat(first)
+            second = take_second_dose_seat(first)
             if second is None:
                 raise SecondDoseUnavailable(
                     _(
@@ -201,6 +202,47 @@ def book_series(*, person: Person, slot_id: int, request_token: uuid.UUID) -> Se
     return series
 
 
+def book_held_series(*, person: Person, first_slot: Slot, second_slot: Slot) -> Series:
+    """Book a series into two seats the caller already holds (an accepted
+    waiting-list offer): no seat is taken here. Call inside a transaction.
+
+    Raises AlreadyBooked when the person holds an active series; the held seats
+    stay with the caller.
+    """
+    if person.series.filter(status=Series.Status.ACTIVE).exists():
+        raise AlreadyBooked(_("%(name)s already has an appointment.") % {"name": person})
+    try:
+        with transaction.atomic():
+            series = Series.objects.create(
+                person=person,
+                center=first_slot.center,
+                vaccine=first_slot.vaccine,
+                booking_code=_new_booking_code(),
+            )
+    except IntegrityError:
+        # A booking of the same person committed a moment ago.
+        if person.series.filter(status=Series.Status.ACTIVE).exists():
+            raise AlreadyBooked(
+                _("%(name)s already has an appointment.") % {"name": person}
+            ) from None
+        raise
+    Appointment.objects.bulk_create(
+        [
+            Appointment(series=series, dose=1, slot=first_slot),
+            Appointment(series=series, dose=2, slot=second_slot),
+        ]
+    )
+    queue_message(
+        recipient=person.household.phone,
+        body=render_message(
+            "booking_confirmed.txt", {"series": series, "first": first_slot, "second": second_slot}
+        ),
+        priority=Message.Priority.CONFIRMATION,
+        idempotency_key=f"booked:{series.pk}",
+    )
+    return series
+
+
 def cancel_series(*, household: Household, booking_code: str, reason: str = "") -> Series:
     """Cancel a series of the household: every booked appointment still to come.
 
@@ -209,8 +251,10 @@ def cancel_series(*, household: Household, booking_code: str, reason: str = "") 
     longer active.
     """
     with transaction.atomic():
+        # Lock only the series row: select_related would otherwise lock the
+        # center row too and make every cancellation at a center queue.
         series = (
-            Series.objects.select_for_update()
+            Series.objects.select_for_update(of=("self",))
             .select_related("person", "center")
             .filter(booking_code=booking_code, person__household=household)
             .first()

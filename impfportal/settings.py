@@ -5,6 +5,7 @@ the quick start (``make run``) and the test suite switch them explicitly.
 See README.md for the variables.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -212,3 +213,26 @@ STATS_COUNTER_SHARDS = env_int("STATS_COUNTER_SHARDS", 32)
 STATS_OLD_AGE = 80
 # How long the public availability summary is served from the cache.
 STATS_AVAILABILITY_CACHE_SECONDS = env_int("STATS_AVAILABILITY_CACHE_SECONDS", 30)
+
+# --- Waiting list and exchange (waitlist app) ------------------------------
+# The portal's public address, for the links in text messages (offers).
+PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long an offer is held, by how far ahead the first appointment is: the
+# first row whose distance the appointment reaches wins. Never below the minimum.
+WAITLIST_HOLD_WINDOWS = [
+    (timedelta(days=3), timedelta(hours=12)),
+    (timedelta(days=1), timedelta(hours=3)),
+    (timedelta(hours=6), timedelta(hours=1)),
+    (timedelta(0), timedelta(minutes=30)),
+]
+WAITLIST_MIN_HOLD = timedelta(minutes=env_int("WAITLIST_MIN_HOLD_MINUTES", 30))
+# A seat is offered only if its appointment starts at least this much later:
+# time to answer (the minimum hold) and to get there.
+WAITLIST_MIN_NOTICE = timedelta(minutes=env_int("WAITLIST_MIN_NOTICE_MINUTES", 90))
+# An entry that let this many offers pass unanswered is paused until re-activated.
+WAITLIST_PAUSE_AFTER_MISSED = env_int("WAITLIST_PAUSE_AFTER_MISSED", 2)
+# The safety-net sweep (manage.py waitlist_sweep) runs this often.
+WAITLIST_SWEEP_SECONDS = env_int("WAITLIST_SWEEP_SECONDS", 5)
+# Freed seats of up to this many slots are offered inside the transaction that
+# freed them; more (e.g. a bulk release by staff) go to a background task.
+WAITLIST_INLINE_SLOTS = env_int("WAITLIST_INLINE_SLOTS", 20)

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("sms.urls")),
     path("", include("booking.urls")),
     path("", include("stats.urls")),
+    path("", include("waitlist.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

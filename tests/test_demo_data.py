@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 
 from booking.models import Appointment, Series
 from centers.models import Center, District, Slot
+from waitlist.models import Entry
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,7 @@ def test_the_demo_data_shows_every_state_and_loads_twice_without_change(settings
     assert Series.objects.filter(status=Series.Status.ACTIVE).count() >= 5
     assert all(series.appointments.count() == 2 for series in Series.objects.all())
     assert Appointment.objects.count() == sum(Slot.objects.values_list("booked", flat=True))
+    assert Entry.objects.filter(status=Entry.Status.WAITING).count() == 3
 
 
 def test_the_demo_data_refuses_a_real_sms_provider(settings):

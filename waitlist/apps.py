@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class WaitlistConfig(AppConfig):
     name = "waitlist"
     verbose_name = _("Waiting list")
+
+    def ready(self) -> None:
+        from centers.signals import seats_freed
+        from sms.signals import message_failed, message_sent
+        from waitlist import receivers
+
+        seats_freed.connect(receivers.pass_on_freed_seats, dispatch_uid="waitlist.seats_freed")
+        message_sent.connect(receivers.start_offer_deadline, dispatch_uid="waitlist.message_sent")
+        message_failed.connect(
+            receivers.end_undelivered_offer, dispatch_uid="waitlist.message_failed"
+        )

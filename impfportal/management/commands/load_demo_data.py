@@ -4,16 +4,17 @@ Creates, in one transaction, the districts, postal codes and 50 vaccination
 centers of ``impfportal/demo_data.py``, the vaccines, priority groups and their
 openings, deliveries for every third center, 16 weeks of slots for most of those
 (a few stay "waiting list only"), a few bookings made through
-``booking.services`` and the demo logins.
+``booking.services``, a few people waiting at the "waiting list only" centers
+(through ``waitlist.services``) and the demo logins.
 
 Idempotent: everything is found by its natural key (slug, code, username, phone),
-centers that already have slots get none added, and people who already hold an
-appointment are not booked again.
+centers that already have slots get none added, people who already hold an
+appointment are not booked again, and people already waiting do not join again.
 """
 
 import random
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,6 +31,8 @@ from booking.services import add_person, book_series, household_for
 from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
 from impfportal import demo_data
 from sms.models import Message
+from waitlist.models import Entry
+from waitlist.services import join_waitlist
 
 SAFE_SMS_BACKENDS = {"sms.backends.console.ConsoleBackend", "sms.backends.memory.MemoryBackend"}
 DEMO_PASSWORD = "impfen-demo-2021"  # noqa: S105 -- printed for everyone, on purpose
@@ -38,6 +41,12 @@ SLOT_TIMES = [time(8 + minutes // 60, minutes % 60) for minutes in range(0, 600,
 # Vaccine of the n-th delivery center, cycling: mostly BioNTech, some Moderna and AstraZeneca.
 VACCINE_CYCLE = ("biontech", "biontech", "moderna", "biontech", "biontech", "astrazeneca")
 WAITLIST_ONLY = {4, 9, 14}  # delivery centers (by position) that get no slots
+# People waiting at those centers (phone, first name, last name, born).
+WAITING = (
+    ("+4915112345611", "Hildegard", "Krüger", date(1937, 2, 3)),
+    ("+4916012345612", "Günther", "Lange", date(1935, 8, 21)),
+    ("+4917012345613", "Elfriede", "Wolff", date(1941, 12, 5)),
+)
 
 
 class Command(BaseCommand):
@@ -53,6 +62,7 @@ class Command(BaseCommand):
             vaccines = self._vaccines_and_groups()
             slot_centers = self._deliveries_and_slots(centers, vaccines, rng)
             self._bookings(slot_centers)
+            self._waiting([c for c in centers[::3] if c not in slot_centers])
             self._users(centers)
         self._summary(centers)
 
@@ -177,6 +187,23 @@ class Command(BaseCommand):
                 continue  # e.g. no second-dose seat: try the next time
         raise CommandError(f"Could not book {person} at {center}.")
 
+    def _waiting(self, waitlist_only: list[Center]) -> None:
+        """A few people on the waiting lists of centers that have vaccine but no slots."""
+        for number, (phone, first_name, last_name, born) in enumerate(WAITING):
+            center = waitlist_only[number % len(waitlist_only)]
+            household = household_for(phone)
+            person = household.people.filter(
+                first_name=first_name, last_name=last_name, date_of_birth=born
+            ).first() or add_person(
+                household=household,
+                first_name=first_name,
+                last_name=last_name,
+                date_of_birth=born,
+                postal_code=center.district.postal_codes.order_by("code").first().code,
+            )
+            if not person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
+                join_waitlist(person=person, center=center)
+
     def _users(self, centers: list[Center]) -> None:
         # What set_password() would store. Hashing is deliberately slow (~0.35 s), so
         # hash the shared demo password once, not once for each of the 52 accounts.
@@ -207,6 +234,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {Delivery.objects.count()} deliveries, {Slot.objects.count()} slots, "
             f"{Series.objects.filter(status=Series.Status.ACTIVE).count()} booked series, "
+            f"{Entry.objects.filter(status__in=Entry.ACTIVE).count()} waiting places, "
             f"{Message.objects.count()} messages in the outbox"
         )
         self.stdout.write(f"  Admin: admin / {DEMO_PASSWORD}")

@@ -1,0 +1,46 @@
+"""Waiting places and offers, for operators: read-only, because every change must
+go through the exchange (seats are held and released only by its services)."""
+
+from django.contrib import admin
+
+from waitlist.models import Entry, Offer
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OfferInline(admin.TabularInline):
+    model = Offer
+    fields = ["first_slot", "second_slot", "status", "created_at", "deadline", "ended_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Entry)
+class EntryAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "district", "center", "priority_rank", "status", "joined_at"]
+    list_filter = ["status", "priority_rank", "district"]
+    list_select_related = ["district", "center"]
+    date_hierarchy = "joined_at"
+    inlines = [OfferInline]
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "entry", "first_slot", "status", "created_at", "deadline"]
+    list_filter = ["status"]
+    list_select_related = ["entry", "first_slot__center", "first_slot__vaccine"]
+    date_hierarchy = "created_at"
+    exclude = ["token_hash"]

@@ -1,0 +1,250 @@
+"""The exchange: every freed seat goes to the next matching waiting place.
+
+How one seat is offered (``offer_next_seat``), all in one savepoint:
+
+1. take a first-dose seat of the slot and a second-dose seat after the
+   vaccine's interval (the conditional UPDATEs of ``centers.services.take_seat``
+   and ``booking.services.take_second_dose_seat``);
+2. claim the next matching entry with ``SELECT … FOR UPDATE SKIP LOCKED``,
+   ordered by priority-group rank, then time of joining;
+3. create the offer and queue its SMS.
+
+Seats come first so that whoever locks an entry always makes it an offer: an
+entry skipped because another worker holds its lock is being served at that
+moment, and nobody is passed over. Without a free entry (or second dose) the
+savepoint rolls back and the seats stay free. Entries are locked only with
+SKIP LOCKED, so the exchange never waits for an entry; slots are locked in
+time order, as everywhere else.
+"""
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
+
+from booking.models import Series
+from booking.services import take_second_dose_seat
+from centers.models import Slot
+from centers.services import take_seat
+from sms.models import Message
+from sms.outbox import queue_message, render_message
+from waitlist.models import NOON, Entry, Offer
+
+logger = logging.getLogger(__name__)
+
+TOKEN_BYTES = 16  # 128 bits: as unguessable as a session key, 22 characters in the link
+TASK_CHUNK = 200  # slots per background task when many seats were freed at once
+SLOTS_OFFERED_ON_JOIN = 10
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hold_for(lead: timedelta) -> timedelta:
+    """How long an offer is held when its appointment is ``lead`` away."""
+    for ahead, hold in settings.WAITLIST_HOLD_WINDOWS:
+        if lead >= ahead:
+            return max(hold, settings.WAITLIST_MIN_HOLD)
+    return settings.WAITLIST_MIN_HOLD
+
+
+def describe_duration(duration: timedelta) -> str:
+    """ "12 hours", "1 hour 30 minutes", "30 minutes", in the active language."""
+    minutes = int(duration.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours})
+    if minutes or not hours:
+        parts.append(
+            ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+        )
+    return " ".join(parts)
+
+
+def offer_link(offer: Offer, token: str) -> str:
+    return settings.PORTAL_URL + reverse("waitlist:offer", args=[offer.pk, token])
+
+
+def offerable_slots(slot_ids: Iterable[int]) -> QuerySet[Slot]:
+    """The slots among ``slot_ids`` with a free seat early enough to be offered."""
+    earliest = timezone.now() + settings.WAITLIST_MIN_NOTICE
+    return (
+        Slot.objects.with_free_seats()
+        .filter(pk__in=list(slot_ids), starts_at__gte=earliest)
+        .select_related("center", "vaccine")
+        .order_by("starts_at", "pk")
+    )
+
+
+def waiting_queue(slot: Slot) -> QuerySet[Entry]:
+    """Waiting entries that could take a seat of ``slot``, first in line first.
+
+    Read in order from the ``waitlist_entry_queue`` index; the conditions are
+    checked row by row until the first unlocked match.
+    """
+    local = timezone.localtime(slot.starts_at)
+    part_of_day = Entry.TimeOfDay.MORNING if local.hour < NOON else Entry.TimeOfDay.AFTERNOON
+    wants_vaccine = Entry.vaccines.through.objects.filter(
+        entry_id=OuterRef("pk"), vaccine_id=slot.vaccine_id
+    )
+    offered_before = Offer.objects.filter(entry_id=OuterRef("pk"), first_slot_id=slot.pk)
+    booked_already = Series.objects.filter(
+        person_id=OuterRef("person_id"), status=Series.Status.ACTIVE
+    )
+    return (
+        Entry.objects.filter(status=Entry.Status.WAITING, district_id=slot.center.district_id)
+        .filter(Q(center__isnull=True) | Q(center_id=slot.center_id))
+        .filter(time_of_day__in=[Entry.TimeOfDay.ANY, part_of_day])
+        .alias(on_weekday=F("weekdays").bitand(1 << local.weekday()))
+        .filter(on_weekday__gt=0)
+        .filter(Exists(wants_vaccine))
+        .exclude(Exists(offered_before))
+        .exclude(Exists(booked_already))
+        .order_by("priority_rank", "joined_at", "pk")
+    )
+
+
+def _anyone_waiting(slot: Slot) -> bool:
+    """A cheap, lock-free first look (most freed seats in quiet times meet an empty
+    list); the full match is left to the claim."""
+    return (
+        Entry.objects.filter(status=Entry.Status.WAITING, district_id=slot.center.district_id)
+        .filter(Q(center__isnull=True) | Q(center_id=slot.center_id))
+        .exists()
+    )
+
+
+def claim_next_entry(queue: QuerySet[Entry]) -> Entry | None:
+    """Lock the first entry of ``queue`` that no other transaction holds (only the
+    entry's row: the person and household come along unlocked, for the SMS)."""
+    return (
+        queue.select_related("person__household")
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
+
+
+def offer_next_seat(*, slot: Slot) -> Offer | None:
+    """Offer one seat of ``slot`` (and a second dose) to the next matching entry.
+
+    ``slot`` needs ``center`` and ``vaccine`` loaded. Returns None, changing
+    nothing, when the slot is full, no second-dose seat is free or no entry
+    matches. Runs in its own savepoint (or transaction).
+    """
+    if not _anyone_waiting(slot):
+        return None
+    queue = waiting_queue(slot)
+    with transaction.atomic():
+        if not take_seat(slot.pk):
+            return None
+        second = take_second_dose_seat(slot)
+        entry = claim_next_entry(queue) if second is not None else None
+        if entry is None:
+            transaction.set_rollback(True)  # give both seats back
+            return None
+        return _make_offer(entry=entry, first=slot, second=second)
+
+
+def _make_offer(*, entry: Entry, first: Slot, second: Slot) -> Offer:
+    now = timezone.now()
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    offer = Offer.objects.create(
+        entry=entry,
+        first_slot=first,
+        second_slot=second,
+        token_hash=hash_token(token),
+        hold=hold_for(first.starts_at - now),
+        created_at=now,
+    )
+    Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.OFFERED)
+    entry.status = Entry.Status.OFFERED
+    person = entry.person
+    # Offers go out in German whoever's click freed the seat (a cancellation in
+    # English must not send the next person an English text).
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_message(
+            "waitlist_offer.txt",
+            {
+                "person": person,
+                "first": first,
+                "second": second,
+                "hold": describe_duration(offer.hold),
+                "link": offer_link(offer, token),
+            },
+        )
+    offer.message = queue_message(
+        recipient=person.household.phone,
+        body=body,
+        priority=Message.Priority.OFFER,
+        idempotency_key=f"offer:{offer.pk}",
+        # Too late to answer and travel: the dispatcher drops it and the sweep
+        # passes the seats on.
+        send_before=first.starts_at - settings.WAITLIST_MIN_HOLD,
+    )
+    offer.save(update_fields=["message"])
+    return offer
+
+
+def offer_free_seats(*, slot_ids: Iterable[int]) -> list[Offer]:
+    """Offer every free seat of these slots, in time order, to the next entries."""
+    offers = []
+    for slot in offerable_slots(slot_ids):
+        for _seat in range(slot.free_seats):  # as read; take_seat has the final word
+            offer = offer_next_seat(slot=slot)
+            if offer is None:
+                break
+            offers.append(offer)
+    return offers
+
+
+def pass_on_freed_seats(*, slot_ids: Iterable[int]) -> None:
+    """What the exchange does when ``centers.signals.seats_freed`` arrives.
+
+    A few slots (a cancellation, an ended offer) are offered at once, inside
+    the transaction that freed them, so the offer commits with the change. The
+    exchange's work sits in a savepoint: if it fails (a deadlock, a lock
+    timeout) the change still commits and a background task tries again. Many
+    slots (a bulk release) go to background tasks straight away.
+    """
+    from waitlist import tasks  # tasks import this module
+
+    slot_ids = list(slot_ids)
+    if len(slot_ids) > settings.WAITLIST_INLINE_SLOTS:
+        for start in range(0, len(slot_ids), TASK_CHUNK):
+            tasks.offer_free_seats.enqueue(slot_ids=slot_ids[start : start + TASK_CHUNK])
+        return
+    try:
+        with transaction.atomic():
+            offer_free_seats(slot_ids=slot_ids)
+    except DatabaseError:
+        logger.warning("Offering freed seats failed; a task will retry.", exc_info=True)
+        tasks.offer_free_seats.enqueue(slot_ids=slot_ids)
+
+
+def offer_free_seats_for(entry: Entry) -> list[Offer]:
+    """After joining or re-activating: offer seats that are free right now in the
+    entry's scope and suit its preferences (to whoever is next in line)."""
+    earliest = timezone.now() + settings.WAITLIST_MIN_NOTICE
+    free = Slot.objects.with_free_seats().filter(
+        center__district_id=entry.district_id,
+        vaccine__in=entry.vaccines.all(),
+        starts_at__gte=earliest,
+    )
+    if entry.center_id:
+        free = free.filter(center_id=entry.center_id)
+    suitable = [
+        slot.pk
+        for slot in free.order_by("starts_at").only("pk", "starts_at")[:200]
+        if entry.suits(slot.starts_at)
+    ]
+    return offer_free_seats(slot_ids=suitable[:SLOTS_OFFERED_ON_JOIN])

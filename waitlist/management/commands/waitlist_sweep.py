@@ -1,0 +1,37 @@
+import logging
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from waitlist.offers import sweep
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = (
+        "The waiting list's safety net: expire overdue offers, start deadlines whose "
+        "signal was lost, pass on offers whose SMS failed. Runs every few seconds."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Sweep once, then stop.")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=settings.WAITLIST_SWEEP_SECONDS,
+            help="Seconds between sweeps (default: WAITLIST_SWEEP_SECONDS).",
+        )
+
+    def handle(self, *args, once: bool, interval: float, **options):
+        while True:
+            close_old_connections()
+            counts = sweep()
+            if any(counts.values()):
+                logger.info("waitlist sweep: %s", counts)
+            if once:
+                self.stdout.write(" ".join(f"{key}={value}" for key, value in counts.items()))
+                return
+            time.sleep(interval)

@@ -1,0 +1,18 @@
+"""What the waiting list does when a lower app tells it something (see apps.py)."""
+
+from waitlist import exchange, offers
+
+
+def pass_on_freed_seats(sender, slot_ids, **kwargs) -> None:
+    """``centers.signals.seats_freed``: offer whatever is free in those slots now."""
+    exchange.pass_on_freed_seats(slot_ids=slot_ids)
+
+
+def start_offer_deadline(sender, message_id, sent_at, **kwargs) -> None:
+    """``sms.signals.message_sent``: an offer's time to answer starts now."""
+    offers.start_deadline(message_id=message_id, sent_at=sent_at)
+
+
+def end_undelivered_offer(sender, message_id, **kwargs) -> None:
+    """``sms.signals.message_failed``: nobody will see the offer; pass it on."""
+    offers.end_undelivered_offer(message_id=message_id)

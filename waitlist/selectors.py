@@ -1,0 +1,98 @@
+"""Read-only questions of the waiting-list pages."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from booking.models import Household
+from waitlist.models import Entry, Offer
+
+SERVED_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class Place:
+    """A waiting place as "my waiting place" shows it."""
+
+    entry: Entry
+    position: int
+    served_ahead: int  # people ahead of it who got an appointment in the last 7 days
+    open_offer: Offer | None
+
+
+def entry_for_household(household: Household, entry_id: int) -> Entry:
+    """The household's waiting place, or 404: nobody reaches another number's places."""
+    return get_object_or_404(
+        Entry.objects.select_related("person", "center", "district"),
+        pk=entry_id,
+        person__household=household,
+    )
+
+
+def _same_list(entry: Entry) -> Q:
+    """Entries that compete with ``entry`` for seats: a center's list includes the
+    district-wide places of its district; a district's list is every place in it."""
+    if entry.center_id is None:
+        return Q(district_id=entry.district_id)
+    same_center = Q(center__isnull=True) | Q(center_id=entry.center_id)
+    return Q(district_id=entry.district_id) & same_center
+
+
+def _ahead_of(entry: Entry) -> Q:
+    """Queue order: priority-group rank, then time of joining (then id, for ties)."""
+    rank, joined = entry.priority_rank, entry.joined_at
+    return (
+        Q(priority_rank__lt=rank)
+        | Q(priority_rank=rank, joined_at__lt=joined)
+        | Q(priority_rank=rank, joined_at=joined, pk__lt=entry.pk)
+    )
+
+
+def position_of(entry: Entry) -> int:
+    """1 for the first in line; counts the places waiting or holding an offer."""
+    ahead = (
+        Entry.objects.filter(_same_list(entry), _ahead_of(entry))
+        .filter(status__in=[Entry.Status.WAITING, Entry.Status.OFFERED])
+        .count()
+    )
+    return ahead + 1
+
+
+def served_ahead_of(entry: Entry) -> int:
+    """How many people ahead in the same list got an appointment in the last 7 days:
+    how fast the line moves."""
+    return (
+        Entry.objects.filter(_same_list(entry), _ahead_of(entry))
+        .filter(status=Entry.Status.SERVED, served_at__gte=timezone.now() - SERVED_WINDOW)
+        .count()
+    )
+
+
+def household_places(household: Household) -> list[Place]:
+    entries = (
+        Entry.objects.filter(person__household=household, status__in=Entry.ACTIVE)
+        .select_related("person", "center", "district")
+        .prefetch_related("vaccines")
+        .order_by("joined_at")
+    )
+    places = []
+    for entry in entries:
+        open_offer = None
+        if entry.status == Entry.Status.OFFERED:
+            open_offer = (
+                entry.offers.filter(status=Offer.Status.OPEN)
+                .select_related("first_slot__center", "second_slot")
+                .first()
+            )
+        places.append(
+            Place(
+                entry=entry,
+                position=position_of(entry),
+                served_ahead=served_ahead_of(entry),
+                open_offer=open_offer,
+            )
+        )
+    return places

@@ -1,0 +1,136 @@
+"""Joining, leaving and re-activating a waiting place.
+
+Views call these and show ``str(error)`` of a WaitlistError to the resident.
+Offers are made by ``waitlist.exchange`` and answered in ``waitlist.offers``.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from booking.eligibility import eligibility_for
+from booking.models import Household, Person, Series
+from centers.models import Center, Vaccine
+from centers.selectors import responsible_district
+from waitlist import exchange, offers
+from waitlist.errors import WaitlistError
+from waitlist.models import ALL_WEEKDAYS, Entry
+
+
+def eligible_vaccines(person: Person) -> list[Vaccine]:
+    """Vaccines the person may wait for: bookable ones and those opened only
+    for the waiting list of the person's group."""
+    eligibility = eligibility_for(person)
+    return eligibility.bookable + eligibility.waitlist_only
+
+
+def join_waitlist(
+    *,
+    person: Person,
+    center: Center | None = None,
+    vaccines: list[Vaccine] | None = None,
+    weekdays: int = ALL_WEEKDAYS,
+    time_of_day: str = Entry.TimeOfDay.ANY,
+) -> Entry:
+    """Put the person on the waiting list of ``center``, or of the district their
+    postal code belongs to when ``center`` is None.
+
+    ``vaccines`` narrows the vaccines they would accept (default: all they are
+    eligible for). Seats that are free right now in that scope are offered at
+    once. Raises WaitlistError when the person is not eligible, already booked,
+    already waiting, or their district is unknown.
+    """
+    eligibility = eligibility_for(person)
+    allowed = eligibility.bookable + eligibility.waitlist_only
+    if not allowed or eligibility.group is None:
+        raise WaitlistError(
+            _("%(name)s cannot join a waiting list yet: their group has not been opened.")
+            % {"name": person}
+        )
+    chosen = allowed if not vaccines else [vaccine for vaccine in allowed if vaccine in vaccines]
+    if vaccines and len(chosen) != len(set(vaccines)):
+        raise WaitlistError(
+            _("Please choose only vaccines that %(name)s may get.") % {"name": person}
+        )
+    if not 1 <= weekdays <= ALL_WEEKDAYS or time_of_day not in Entry.TimeOfDay.values:
+        raise WaitlistError(_("Please check the days and times."))
+    if center is not None:
+        district = center.district
+    else:
+        district = responsible_district(person.postal_code)
+        if district is None:
+            raise WaitlistError(
+                _("We do not know the district of postal code %(code)s. Please choose a center.")
+                % {"code": person.postal_code}
+            )
+    already = WaitlistError(_("%(name)s is already on a waiting list.") % {"name": person})
+    with transaction.atomic():
+        if person.series.filter(status=Series.Status.ACTIVE).exists():
+            raise WaitlistError(_("%(name)s already has an appointment.") % {"name": person})
+        if Entry.objects.filter(person=person, status__in=Entry.ACTIVE).exists():
+            raise already
+        try:
+            with transaction.atomic():
+                entry = Entry.objects.create(
+                    person=person,
+                    district=district,
+                    center=center,
+                    priority_rank=eligibility.group.rank,
+                    weekdays=weekdays,
+                    time_of_day=time_of_day,
+                )
+        except IntegrityError:
+            # A second tab joined for the same person a moment ago.
+            raise already from None
+        entry.vaccines.set(chosen)
+        exchange.offer_free_seats_for(entry)
+    return entry
+
+
+def _locked_entry(household: Household, entry_id: int) -> Entry:
+    entry = (
+        Entry.objects.select_for_update(of=("self",))
+        .filter(pk=entry_id, person__household=household)
+        .first()
+    )
+    if entry is None:
+        raise WaitlistError(_("We could not find this waiting place."))
+    return entry
+
+
+def leave_waitlist(*, household: Household, entry_id: int) -> Entry:
+    """Give up a waiting place of the household; an open offer passes on at once.
+
+    Raises WaitlistError if it is not the household's or no longer active.
+    """
+    with transaction.atomic():
+        entry = _locked_entry(household, entry_id)
+        if not entry.is_active:
+            raise WaitlistError(_("This waiting place has already been given up."))
+        now = timezone.now()
+        # While the entry is still "offered", the exchange hands the seats to the next person.
+        offers.withdraw_open_offer(entry, now)
+        entry.status = Entry.Status.LEFT
+        entry.left_at = now
+        entry.save(update_fields=["status", "left_at"])
+    return entry
+
+
+def reactivate_entry(*, household: Household, entry_id: int) -> Entry:
+    """Put a paused waiting place back in line, at its old position.
+
+    Raises WaitlistError if it is not the household's, not paused, or the
+    person has booked an appointment meanwhile.
+    """
+    with transaction.atomic():
+        entry = _locked_entry(household, entry_id)
+        if entry.status != Entry.Status.PAUSED:
+            raise WaitlistError(_("This waiting place is not paused."))
+        if Series.objects.filter(person_id=entry.person_id, status=Series.Status.ACTIVE).exists():
+            raise WaitlistError(_("This person already has an appointment."))
+        entry.status = Entry.Status.WAITING
+        entry.missed_offers = 0
+        entry.paused_at = None
+        entry.save(update_fields=["status", "missed_offers", "paused_at"])
+        exchange.offer_free_seats_for(entry)
+    return entry
