@@ -117,7 +117,7 @@ def main() -> None:
         build(Path(tmp))
         changed = differences(Path(tmp), TARGET)
     if changed:
-        sys.exit("static/vendor/kern differs from the package; run `make assets`: " + ", ".join(changed))
+        sys.exit(f"static/vendor/kern differs from the package (run `make assets`): {changed}")
     print("static/vendor/kern matches @kern-ux/native")
 
 

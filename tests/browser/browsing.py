@@ -1,4 +1,4 @@
-"""How a test browses: with the mouse or the keyboard only, at a given size, with checks at each step.
+"""How a test browses: mouse or keyboard only, at a given size, with checks at each step.
 
 Every step saves a screenshot and checks the page: no horizontal scrolling and
 nothing cut off, and (when asked) axe-core's WCAG 2.1 A/AA rules. The keyboard
@@ -26,8 +26,11 @@ OVERFLOW_SCRIPT = """
 () => {
   const limit = document.documentElement.clientWidth;
   const problems = [];
-  const describe = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
-    + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+  const describe = (el) => {
+    const classes = typeof el.className === "string" ? el.className.trim().split(/\\s+/) : [];
+    return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+      + classes.filter(Boolean).map((name) => "." + name).join("");
+  };
   if (document.documentElement.scrollWidth > limit) {
     problems.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${limit} px`);
   }
@@ -37,11 +40,14 @@ OVERFLOW_SCRIPT = """
     if (box.width <= 1 || box.height <= 1 || style.visibility === "hidden") continue;
     if (style.position === "absolute" && box.right <= 0) continue;
     if (box.left < -1 || box.right > limit + 1) {
-      problems.push(`${describe(el)} reaches from ${Math.round(box.left)} to ${Math.round(box.right)} px of ${limit}`);
+      const from = Math.round(box.left), to = Math.round(box.right);
+      problems.push(`${describe(el)} reaches from ${from} to ${to} px of ${limit}`);
     }
-    const clips = ["hidden", "clip"].includes(style.overflowX);
-    if (clips && !["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName) && el.scrollWidth > el.clientWidth + 1) {
-      problems.push(`${describe(el)} cuts off its content (${el.scrollWidth} > ${el.clientWidth} px)`);
+    const clips = ["hidden", "clip"].includes(style.overflowX)
+      && !["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName);
+    if (clips && el.scrollWidth > el.clientWidth + 1) {
+      const sizes = `${el.scrollWidth} > ${el.clientWidth} px`;
+      problems.push(`${describe(el)} cuts off its content (${sizes})`);
     }
   }
   return problems;
@@ -62,9 +68,13 @@ FOCUS_SCRIPT = """
   const shadow = style.boxShadow && style.boxShadow !== "none";
   const box = el.getBoundingClientRect();
   const what = el.outerHTML.slice(0, 160);
-  if (!(outline || shadow)) result.problem = `the focus is not visible on ${what}`;
-  else if (box.width < 2 || box.height < 2) result.problem = `the focused element is too small to see: ${what}`;
-  result.inView = box.bottom > 0 && box.top < window.innerHeight && box.right > 0 && box.left < window.innerWidth;
+  if (!(outline || shadow)) {
+    result.problem = `the focus is not visible on ${what}`;
+  } else if (box.width < 2 || box.height < 2) {
+    result.problem = `the focused element is too small to see: ${what}`;
+  }
+  result.inView = box.bottom > 0 && box.top < window.innerHeight
+    && box.right > 0 && box.left < window.innerWidth;
   return result;
 }
 """
@@ -73,7 +83,8 @@ FOCUS_SCRIPT = """
 IN_VIEW_SCRIPT = """
 () => {
   const box = document.activeElement.getBoundingClientRect();
-  return box.bottom > 0 && box.top < window.innerHeight && box.right > 0 && box.left < window.innerWidth;
+  return box.bottom > 0 && box.top < window.innerHeight
+    && box.right > 0 && box.left < window.innerWidth;
 }
 """
 
@@ -93,7 +104,10 @@ class Mode:
 
     def context_options(self) -> dict:
         return {
-            "viewport": {"width": round(self.width / self.zoom), "height": round(self.height / self.zoom)},
+            "viewport": {
+                "width": round(self.width / self.zoom),
+                "height": round(self.height / self.zoom),
+            },
             "device_scale_factor": self.zoom,
             "java_script_enabled": self.javascript,
             "locale": self.locale,
@@ -195,7 +209,8 @@ class Browsing:
         self.tab_to(checked if checked.count() else group.first)
         ids = group.evaluate_all("radios => radios.map(radio => radio.id)")
         current = self.page.evaluate("document.activeElement.id")
-        key = "ArrowDown" if ids.index(radio.get_attribute("id")) > ids.index(current) else "ArrowUp"
+        forward = ids.index(radio.get_attribute("id")) > ids.index(current)
+        key = "ArrowDown" if forward else "ArrowUp"
         for _ in range(len(ids)):
             if radio.evaluate("el => el === document.activeElement"):
                 break
@@ -204,4 +219,5 @@ class Browsing:
             self.page.keyboard.press("Space")
         assert radio.is_checked()
         state = radio.evaluate(FOCUS_SCRIPT)
-        assert state["reached"] and not state["problem"], f"{self.mode.name}: {state['problem']}"
+        assert state["reached"]
+        assert not state["problem"], f"{self.mode.name}: {state['problem']}"

@@ -43,6 +43,11 @@ def clinic(db):
     return SimpleNamespace(center=center, first=first, second=second)
 
 
+def link(page, name: str, *args):
+    """The link in the main content to the page ``name`` (a URL name)."""
+    return page.locator(f"main a[href='{reverse(name, args=args)}']")
+
+
 def url_path(page) -> str:
     """The page's path, without the #main a skip link may have added."""
     return "/" + page.url.split("/", 3)[3].split("#")[0]
@@ -73,15 +78,20 @@ def test_a_resident_books_both_doses_and_cancels(server, open_page, clinic, mode
     assert page.locator(".center").count() == 1
     browse.step("search by postal code")
 
-    browse.activate(page.locator(f"main a[href='{reverse('booking:start')}']"))
+    browse.activate(link(page, "booking:start"))
     browse.step("what booking involves")
-    browse.activate(page.locator(f"main a[href='{reverse('booking:people')}']"))
+    browse.activate(link(page, "booking:people"))
     assert url_path(page) == reverse("sms:phone")
 
     submit = page.locator("main form[method=post] button[type=submit]").first
     browse.activate(submit)  # nothing entered
     assert page.locator(".error-summary a[href='#id_phone']").count() == 1
     assert page.locator("#id_phone").get_attribute("aria-invalid") == "true"
+    if mode.javascript:  # the summary takes the focus; its link puts the cursor in the field
+        assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+        if not mode.keyboard:
+            page.locator(".error-summary a").click()
+            assert page.evaluate("document.activeElement.id") == "id_phone"
     browse.step("phone number missing")
     browse.type_into(page.locator("#id_phone"), phone)
     browse.activate(submit)
@@ -109,11 +119,9 @@ def test_a_resident_books_both_doses_and_cancels(server, open_page, clinic, mode
     assert (person.first_name, person.date_of_birth.year) == ("Erna", 1938)
     browse.step("person added")
 
-    browse.activate(page.locator(f"main a[href='{reverse('booking:choose_center', args=[person.pk])}']"))
+    browse.activate(link(page, "booking:choose_center", person.pk))
     browse.step("choose a center")
-    browse.activate(
-        page.locator(f"main a[href='{reverse('booking:choose_day', args=[person.pk, center.slug])}']")
-    )
+    browse.activate(link(page, "booking:choose_day", person.pk, center.slug))
     browse.step("choose a day")
     browse.activate(page.locator(f"main a[href='{time_page(person, first)}']"))
     browse.step("choose a time")
@@ -127,7 +135,7 @@ def test_a_resident_books_both_doses_and_cancels(server, open_page, clinic, mode
     assert page.locator(".booking-code").inner_text() == series.booking_code
     browse.step("booked")
 
-    browse.activate(page.locator(f"main a[href='{reverse('booking:cancel', args=[series.booking_code])}']"))
+    browse.activate(link(page, "booking:cancel", series.booking_code))
     browse.step("cancel")
     browse.choose(page.locator("#id_reason_0"))
     browse.activate(page.locator("main form[method=post] button[type=submit]"))
