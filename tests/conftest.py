@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from sms.backends import memory
 from tests import factories
@@ -17,6 +18,18 @@ def _clean_outbox_and_cache():
     cache.delete_pattern("*")  # only this process's keys (see KEY_PREFIX in tests/settings.py)
     yield
     memory.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Start every test in the default language (German).
+
+    The test client runs LocaleMiddleware in this thread, which activates the
+    request's language and leaves it active; a later test in the same process
+    would otherwise see English messages.
+    """
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ document.addEventListener("submit", (event) => {
 // puts the cursor into its field (a plain link only scrolls there).
 const summary = document.querySelector(".error-summary");
 if (summary) {
-  summary.focus();
+  // After "load": a #main left in the address by the skip link would take the focus later.
+  window.addEventListener("load", () => summary.focus());
   summary.addEventListener("click", (event) => {
     const link = event.target.closest("a[href^='#']");
     const field = link && document.getElementById(link.hash.slice(1));

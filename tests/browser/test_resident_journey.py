@@ -88,7 +88,7 @@ def test_a_resident_books_both_doses_and_cancels(server, open_page, clinic, mode
     assert page.locator(".error-summary a[href='#id_phone']").count() == 1
     assert page.locator("#id_phone").get_attribute("aria-invalid") == "true"
     if mode.javascript:  # the summary takes the focus; its link puts the cursor in the field
-        assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+        page.wait_for_function("document.activeElement.classList.contains('error-summary')")
         if not mode.keyboard:
             page.locator(".error-summary a").click()
             assert page.evaluate("document.activeElement.id") == "id_phone"
