@@ -125,6 +125,10 @@ def test_a_resident_books_both_doses_and_cancels(server, open_page, clinic, mode
     browse.step("choose a day")
     browse.activate(page.locator(f"main a[href='{time_page(person, first)}']"))
     browse.step("choose a time")
+    browse.activate(page.locator("main form[method=post] button[type=submit]"))  # no time chosen
+    assert page.locator(".error-summary").count() == 1
+    assert not Series.objects.exists()
+    browse.step("no time chosen")
     browse.choose(page.locator(f"#slot-{first.pk}"))
     browse.activate(page.locator("main form[method=post] button[type=submit]"))
 
