@@ -132,17 +132,26 @@ class Browsing:
     folder: Path = field(init=False)
     steps: int = field(default=0, init=False)
     checked: list[str] = field(default_factory=list, init=False)
+    errors: list[str] = field(default_factory=list, init=False)
 
     def __post_init__(self):
+        # A blocked style or script (the CSP) or a failing script shows up here.
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.folder = SCREENSHOTS / self.mode.name
-        self.folder.mkdir(parents=True, exist_ok=True)
         for old in self.folder.glob("*.png"):
             old.unlink()
 
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"{message.text} ({self.page.url})")
+
     def step(self, name: str) -> None:
         """Screenshot and check the page as it is now."""
+        assert not self.errors, f"{name} ({self.mode.name}): browser errors {self.errors}"
         self.steps += 1
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=self.folder / f"{self.steps:02d}-{slug}.png", full_page=True)
         if not self.mode.javascript:
             return  # the checks below run in the page

@@ -43,3 +43,11 @@ def test_the_keyboard_check_finds_an_invisible_focus(open_page):
     browse.tab_to(page.locator("#a"))
     with pytest.raises(AssertionError, match="focus is not visible"):
         browse.tab_to(page.locator("#b"))
+
+
+def test_a_script_error_on_the_page_fails_the_step(open_page):
+    page = open_page(Mode("checks"))
+    browse = Browsing(page, Mode("checks"))
+    page.set_content("<body><script>throw new Error('kaputt')</script></body>")
+    with pytest.raises(AssertionError, match="kaputt"):
+        browse.step("broken page")
