@@ -55,7 +55,6 @@ def test_the_fonts_css_declares_only_the_shipped_files():
     assert len(shipped) == 2
 
 
-@pytest.mark.django_db
 def test_pages_load_styles_and_scripts_only_from_our_own_origin():
     html = render_to_string("base.html", request=RequestFactory().get("/"))
     sources = re.findall(r'<(?:link|script)[^>]+(?:href|src)="([^"]+)"', html)
