@@ -1,22 +1,37 @@
-# One image for every role: web (default), `manage.py sms_dispatch`, `manage.py db_worker`,
-# and `manage.py migrate`. Configure it with environment variables (see README.md).
-FROM python:3.13-slim
+# One image for every role. The default command is the web server (gunicorn); the
+# same image runs `python manage.py sms_dispatch` (SMS and voice outbox),
+# `python manage.py db_worker` (background tasks) and `python manage.py migrate`.
+# Configure it with environment variables (README.md); deploy/compose.yaml runs it all.
+#
+# KERN UX's CSS and fonts are committed under static/vendor/kern/ (`make assets`
+# rebuilds them from npm), so the image needs no Node.js.
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
-
+# --- 1. Build: the pinned packages in a virtual environment, and the static files
+#        collected once with hashed names and gzip/brotli copies. -----------------
+FROM python:3.13-slim AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/opt/venv/bin:$PATH
+RUN python -m venv /opt/venv
 WORKDIR /app
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
-
 COPY . .
-# collectstatic needs settings but no database or secrets of the deployment.
+# collectstatic needs settings, but no database and none of the deployment's secrets.
 RUN SECRET_KEY=collectstatic-only SMS_BACKEND=sms.backends.console.ConsoleBackend \
         python manage.py collectstatic --noinput \
-    && useradd --system --uid 10001 --home-dir /app impfportal
+    && python -m compileall -q /app
 
+# --- 2. Runtime: slim Python, the environment and the app, run as a non-root user. ---
+FROM python:3.13-slim AS runtime
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/venv/bin:$PATH
+RUN useradd --system --uid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin impfportal
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+WORKDIR /app
 USER impfportal
 EXPOSE 8000
 CMD ["gunicorn", "impfportal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30", "--access-logfile", "-"]

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend
 
-.PHONY: run test lint format messages services lock clean bench-exchange
+.PHONY: run test lint format messages services browser assets lock clean bench-exchange
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,16 @@ run: $(STAMP)
 services:
 	bash scripts/ensure-services.sh
 
-test: $(STAMP) services
+# Chromium (Debian's) and the npm packages, for the browser tests.
+browser:
+	bash scripts/ensure-browser.sh
+
+# Rebuild static/vendor/kern/ (committed) from @kern-ux/native after changing its version.
+assets: $(STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python scripts/build_assets.py
+
+test: $(STAMP) services browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -52,4 +61,4 @@ bench-exchange: $(STAMP) services
 	$(BIN)/python bench/exchange.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+	rm -rf $(VENV) staticfiles db.sqlite3 node_modules test-artifacts

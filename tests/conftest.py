@@ -1,3 +1,6 @@
+import time
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -6,6 +9,8 @@ from django.utils import translation
 from sms.backends import memory
 from tests import factories
 from tests.journeys import verify
+
+_SESSION_START = pytest.StashKey[float]()
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +57,28 @@ def verified_client(client, phone, db):
     verify(client, phone)
     client.phone = phone
     return client
+
+
+# --- Browser test artifacts (tests/browser) ----------------------------------
+# The browser tests save screenshots and the page-weight figures under
+# test-artifacts/ (kept out of git). The summary names them in the log, also
+# when the tests ran in xdist workers, whose own output pytest does not show.
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_SESSION_START] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    started = config.stash.get(_SESSION_START, 0)
+    shots = [p for p in ARTIFACTS.glob("screenshots/*/*.png") if p.stat().st_mtime >= started]
+    if shots:
+        folders = sorted({p.parent.name for p in shots})
+        terminalreporter.write_sep("-", "browser test artifacts")
+        terminalreporter.write_line(
+            f"{len(shots)} screenshots in {ARTIFACTS / 'screenshots'}: {', '.join(folders)}"
+        )
+    weight = ARTIFACTS / "page-weight.txt"
+    if weight.exists() and weight.stat().st_mtime >= started:
+        terminalreporter.write_line(weight.read_text().rstrip())

@@ -16,3 +16,23 @@ def error_list(form, extra=()):
             for message in messages
         ]
     return pairs
+
+
+@register.simple_tag
+def kern_input(field):
+    """The field's input in KERN's style; Django itself adds aria-invalid and aria-describedby.
+
+    A widget with a small ``size`` (day, month, year, postal code, code) gets a
+    narrow box, so that its width says how much is expected.
+    """
+    css = ["kern-form-input__input"]
+    size = str(field.field.widget.attrs.get("size", ""))
+    if size in {"1", "2"}:
+        css.append("kern-form-input__input--width-2")
+    elif size in {"3", "4"}:
+        css.append("kern-form-input__input--width-4")
+    elif size:
+        css.append("input-short")
+    if field.errors:
+        css.append("kern-form-input__input--error")
+    return field.as_widget(attrs={"class": " ".join(css)})

@@ -1,0 +1,115 @@
+"""axe-core (WCAG 2.1 A and AA rules) on the public pages in the states the journey
+does not pass through, in German and in English, and on the admin's login page.
+
+The journey tests (test_resident_journey.py) run axe-core on every page they visit.
+Staff and ministry pages do not exist on this branch yet: when they arrive, add
+their URLs to ``test_staff_pages_pass_axe`` (logged in as the demo staff user).
+"""
+
+import uuid
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from booking import services
+from tests import factories
+from tests.browser.browsing import Mode, axe_report
+from tests.journeys import latest_code
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LANGUAGES = [Mode("axe-de", locale="de-DE"), Mode("axe-en", locale="en-GB")]
+
+
+@pytest.fixture
+def household():
+    """A number with a cancelled booking and a person who may not book yet,
+    next to centers in all three states."""
+    vaccine = factories.make_vaccine()
+    factories.open_group(vaccines=[vaccine])
+    hannover = factories.make_center(
+        district=factories.make_district(postal_codes=[("30159", "Hannover")])
+    )
+    factories.make_delivery(hannover, vaccine)
+    first, _ = factories.make_bookable_pair(hannover, vaccine)
+    full = factories.make_center(
+        "Impfzentrum Celle", district=factories.make_district("Landkreis Celle"), town="Celle"
+    )
+    factories.make_delivery(full, vaccine)
+    taken = factories.local_datetime(factories.days_ahead(2), 9)
+    factories.make_slot(full, vaccine, taken, booked=2)
+    factories.make_center(
+        "Impfzentrum Goslar", district=factories.make_district("Landkreis Goslar"), town="Goslar"
+    )
+    phone = factories.unique_mobile()
+    home = services.household_for(phone)
+    erna = factories.make_person(home)
+    factories.make_person(home, first_name="Karl", born=date(1981, 2, 3))  # not eligible yet
+    series = services.book_series(person=erna, slot_id=first.pk, request_token=uuid.uuid4())
+    services.cancel_series(household=home, booking_code=series.booking_code)
+    no_free_day = factories.days_ahead(5).isoformat()
+    free_day = reverse("booking:choose_time", args=[erna.pk, hannover.slug, first.starts_at.date()])
+    return {
+        "phone": phone,
+        # Each page with something that shows it is in the state meant.
+        "pages": [
+            (reverse("centers:start"), ".center-available + .center-no_vaccine, .center-waitlist"),
+            (reverse("centers:start") + "?q=Atlantis", "main [role=status]"),
+            (reverse("booking:people"), ".kern-alert--info"),
+            (
+                reverse("booking:choose_time", args=[erna.pk, hannover.slug, no_free_day]),
+                f"main a[href='{free_day}']",
+            ),
+            (reverse("booking:confirmation", args=[series.booking_code]), "main table"),
+            (reverse("booking:my_appointments"), "main .kern-card"),
+            (reverse("booking:cancel", args=[series.booking_code]), "main table"),
+        ],
+    }
+
+
+def verify_in_browser(page, server, phone):
+    page.goto(server.url + reverse("sms:phone"))
+    page.locator("#id_phone").fill(phone)
+    page.locator("main form button[type=submit]").click()
+    page.locator("#id_code").fill("000000")  # wrong first: the code page with an error
+    page.locator("main form:has(#id_code) button[type=submit]").click()
+    assert page.locator(".error-summary").count() == 1
+    report = axe_report(page)
+    assert not report, f"axe-core on the code page with an error:\n{report}"
+    page.locator("#id_code").fill(latest_code(phone))
+    page.locator("main form:has(#id_code) button[type=submit]").click()
+
+
+@pytest.mark.parametrize("mode", LANGUAGES, ids=lambda mode: mode.name)
+def test_public_pages_in_every_state_pass_axe(server, open_page, household, mode):
+    page = open_page(mode)
+    verify_in_browser(page, server, household["phone"])
+    failures = []
+    for path, sign in household["pages"]:
+        response = page.goto(server.url + path)
+        assert response.status == 200, path
+        assert page.locator(sign).count() >= 1, f"{path} lacks {sign}"
+        assert page.locator("html").get_attribute("lang") == mode.locale[:2]
+        report = axe_report(page)
+        if report:
+            failures.append(f"{path}:\n{report}")
+    assert not failures, "axe-core found violations:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("mode", LANGUAGES, ids=lambda mode: mode.name)
+def test_the_admin_login_page_passes_axe(server, open_page, mode):
+    page = open_page(mode)
+    page.goto(server.url + reverse("admin:login"))
+    assert page.locator("html").get_attribute("lang") == mode.locale[:2]
+    report = axe_report(page)
+    assert not report, f"axe-core on the admin login page:\n{report}"
+    # A wrong password shows the error state of the same page.
+    get_user_model().objects.create_user("staff-hannover", password="impfen-demo-2021")
+    page.locator("#id_username").fill("staff-hannover")
+    page.locator("#id_password").fill("wrong")
+    page.locator("#login-form [type=submit]").click()
+    assert page.locator(".errornote").count() == 1
+    report = axe_report(page)
+    assert not report, f"axe-core on the admin login page with an error:\n{report}"
