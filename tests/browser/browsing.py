@@ -89,6 +89,13 @@ IN_VIEW_SCRIPT = """
 """
 
 
+TARGET_BEFORE_FOCUS_SCRIPT = """el => {
+  const focus = document.activeElement;
+  if (!focus || focus === document.body) return false;
+  return Boolean(focus.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_PRECEDING);
+}"""
+
+
 @dataclass(frozen=True)
 class Mode:
     """One way of using the portal."""
@@ -176,8 +183,10 @@ class Browsing:
             assert self.page.evaluate("document.activeElement.classList.contains('skip-link')")
             self.page.keyboard.press("Enter")
             assert self.page.evaluate("document.activeElement.id") == "main"
+        # A target above the focus is reached backwards, as a keyboard user would.
+        key = "Shift+Tab" if target.evaluate(TARGET_BEFORE_FOCUS_SCRIPT) else "Tab"
         for _ in range(limit):
-            self.page.keyboard.press("Tab")
+            self.page.keyboard.press(key)
             state = target.evaluate(FOCUS_SCRIPT)
             assert not state["problem"], f"{self.mode.name} on {self.page.url}: {state['problem']}"
             if not state["inView"]:

@@ -133,7 +133,7 @@ def test_bad_filters_get_a_message_and_no_figures(ministry_client, params, field
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert "tables" not in response.context
-    assert 'class="error-summary"' in response.content.decode()
+    assert 'id="error-summary-title"' in response.content.decode()
 
 
 def test_german_dates_typed_into_an_old_browser_are_understood(ministry_client):
