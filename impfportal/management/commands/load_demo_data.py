@@ -29,6 +29,7 @@ from booking.models import Person, PriorityGroup, Series, VaccineOpening
 from booking.services import add_person, book_series, household_for
 from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
 from impfportal import demo_data
+from impfportal.staff_group import ensure_staff_group
 from sms.models import Message
 
 SAFE_SMS_BACKENDS = {"sms.backends.console.ConsoleBackend", "sms.backends.memory.MemoryBackend"}
@@ -181,7 +182,8 @@ class Command(BaseCommand):
         # What set_password() would store. Hashing is deliberately slow (~0.35 s), so
         # hash the shared demo password once, not once for each of the 52 accounts.
         password_hash = make_password(DEMO_PASSWORD)
-        center_staff, _ = Group.objects.get_or_create(name="Zentrum")
+        # The group migrate keeps up to date (impfportal/staff_group.py).
+        center_staff = ensure_staff_group()
         ministry, _ = Group.objects.get_or_create(name="ministry")
         self._user("admin", password_hash, is_staff=True, is_superuser=True)
         self._user("ministerium", password_hash).groups.add(ministry)
