@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from booking.errors import BookingBusy, BookingError
@@ -318,9 +319,9 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
         )
         withdraw_free_seats(day_slots)
         for a in appointments:
-            queue_message(
-                recipient=a.series.person.household.phone,
-                body=render_message(
+            # In the portal's language, not in that of the staff member's admin.
+            with translation.override(settings.LANGUAGE_CODE):
+                body = render_message(
                     "day_cancelled.txt",
                     {
                         "center": a.series.center,
@@ -328,7 +329,10 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
                         "booking_code": a.series.booking_code,
                         "dose": a.dose,
                     },
-                ),
+                )
+            queue_message(
+                recipient=a.series.person.household.phone,
+                body=body,
                 # Before bulk notices: people must not travel to a closed center.
                 priority=Message.Priority.CONFIRMATION,
                 idempotency_key=f"day-cancelled:{a.pk}",

@@ -79,8 +79,8 @@ class DeliveryAdmin(CenterScopedAdmin):
     )
 
     def get_readonly_fields(self, request, obj=None):
-        # A correction changes the number or the date; a delivery to the wrong
-        # center or of the wrong vaccine is an operator's job.
+        # A correction changes the number or the date. A delivery recorded for
+        # the wrong center or vaccine is deleted and recorded again by an operator.
         return ["center", "vaccine"] if obj is not None else []
 
     def get_changeform_initial_data(self, request):

@@ -39,6 +39,7 @@ SLOT_TIMES = [time(8 + minutes // 60, minutes % 60) for minutes in range(0, 600,
 # Vaccine of the n-th delivery center, cycling: mostly BioNTech, some Moderna and AstraZeneca.
 VACCINE_CYCLE = ("biontech", "biontech", "moderna", "biontech", "biontech", "astrazeneca")
 WAITLIST_ONLY = {4, 9, 14}  # delivery centers (by position) that get no slots
+DEMO_DOSES_TO_RELEASE = 1200  # doses beyond the demo slots, for trying a release
 
 
 class Command(BaseCommand):
@@ -116,6 +117,11 @@ class Command(BaseCommand):
             doses = rng.randrange(1200, 6001, 6)
             delivered_on = today - timedelta(days=rng.randint(0, 13))
             lanes = rng.randint(2, 4)
+            if position not in WAITLIST_ONLY:
+                # Slots never bind more doses than were delivered (centers/stock.py);
+                # the rest is left for staff to release in the demo.
+                seats = len(opening_days) * len(SLOT_TIMES) * lanes
+                doses = max(doses, seats + DEMO_DOSES_TO_RELEASE)
             delivery = {"doses": doses, "delivered_on": delivered_on}
             Delivery.objects.get_or_create(center=center, vaccine=vaccine, defaults=delivery)
             if position in WAITLIST_ONLY:
