@@ -85,20 +85,20 @@ def release_data(center, vaccine, **overrides) -> dict:
     return data
 
 
-def run_together(*functions) -> list[BookingError]:
+def run_together(*functions, refusals=(BookingError,)) -> list[Exception]:
     """Run the functions in threads that start at the same moment; return their refusals.
 
     Any other exception (a deadlock, a violated constraint) fails the test.
     """
     barrier = threading.Barrier(len(functions))
-    errors: list[BookingError] = []
+    errors: list[Exception] = []
     crashes: list[Exception] = []
 
     def run(function):
         try:
             barrier.wait()
             function()
-        except BookingError as error:
+        except refusals as error:
             errors.append(error)
         except Exception as error:  # reported below, in the test's thread
             crashes.append(error)

@@ -1,16 +1,21 @@
 """Recording deliveries, and the stock they give."""
 
-from datetime import timedelta
+from datetime import time, timedelta
+from time import sleep
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from centers.models import AuditEntry, Delivery
-from centers.stock import stock_for
+from centers.errors import CenterError
+from centers.models import AuditEntry, Delivery, Slot, SlotRelease
+from centers.release import ReleaseRequest, plan_release, release_slots
+from centers.stock import check_delivery_reduction, stock_for
 from tests import factories
 from tests.journeys import german
-from tests.staff.helpers import book, earlier_today, first_dose
+from tests.staff.conftest import make_staff
+from tests.staff.helpers import book, earlier_today, first_dose, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +115,40 @@ def test_the_stock_counts_given_doses_and_returns_no_shows(
     page = client_a.get(reverse("admin:centers_delivery_changelist"))
     [shown] = page.context["stocks"]
     assert shown.available == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_correction_and_a_release_at_the_same_moment_never_overdraw_the_stock(center_a, vaccine):
+    user = make_staff("staff-race", center_a)
+    for _round in range(3):
+        SlotRelease.objects.all().delete()
+        Slot.objects.all().delete()
+        Delivery.objects.all().delete()
+        delivery = factories.make_delivery(center_a, vaccine, doses=24)
+        tomorrow = factories.days_ahead(1)
+        request = ReleaseRequest(
+            center=center_a,
+            vaccine=vaccine,
+            first_day=tomorrow,
+            last_day=tomorrow,
+            weekdays=frozenset(range(1, 8)),
+            opens_at=time(8),
+            closes_at=time(9),
+            interval_minutes=10,
+            lanes=2,
+        )
+        fingerprint = plan_release(request).fingerprint
+
+        def correct(delivery=delivery):
+            with transaction.atomic():  # as the admin's change view
+                check_delivery_reduction(delivery=delivery, doses=1)
+                sleep(0.05)  # the time a form takes to save, widened
+                Delivery.objects.filter(pk=delivery.pk).update(doses=1)
+
+        refusals = run_together(
+            correct,
+            lambda r=request, f=fingerprint: release_slots(request=r, fingerprint=f, by=user),
+            refusals=(CenterError,),
+        )
+        assert len(refusals) == 1
+        assert stock_for(center_id=center_a.pk, vaccine_id=vaccine.pk).available >= 0
