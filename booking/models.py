@@ -103,6 +103,7 @@ class Series(models.Model):
         DATE_UNSUITABLE = "date", _("The date does not suit me")
         ILLNESS = "illness", _("Illness")
         OTHER = "other", _("Other reason")
+        CENTER = "center", _("Cancelled by the vaccination center")
         NONE = "", _("No reason given")
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="series")
@@ -154,6 +155,11 @@ class Appointment(models.Model):
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
         ordering = ["dose"]
+        # Appointments change only through booking.staff, under these two rights.
+        permissions = [
+            ("check_in", _("Can check people in and mark no-shows")),
+            ("cancel_day", _("Can cancel every appointment of a day")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["series", "dose"], name="one_appointment_per_dose"),
         ]

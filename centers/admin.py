@@ -1,6 +1,32 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
-from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
+from centers import audit
+from centers.admin_forms import DeliveryForm, ReleaseForm
+from centers.admin_scoping import CenterScopedAdmin, staff_center_ids, staff_centers
+from centers.errors import CenterError, PlanChanged
+from centers.models import (
+    AuditEntry,
+    Center,
+    Delivery,
+    District,
+    PostalCode,
+    Slot,
+    SlotRelease,
+    Vaccine,
+)
+from centers.release import check_release, release_slots
+from centers.stock import stock_table
+
+CENTER_FILTER = ("center", admin.RelatedOnlyFieldListFilter)
 
 
 @admin.register(District)
@@ -18,13 +44,17 @@ class PostalCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Center)
-class CenterAdmin(admin.ModelAdmin):
+class CenterAdmin(CenterScopedAdmin):
+    center_lookup = "pk"
     list_display = ["name", "town", "district"]
     list_filter = ["district"]
     list_select_related = ["district"]
     search_fields = ["name", "town", "postal_code"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["staff"]
+
+    def audit_center_ids(self, obj) -> list[int]:
+        return [obj.pk]
 
 
 @admin.register(Vaccine)
@@ -34,15 +64,191 @@ class VaccineAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["center", "vaccine", "doses", "delivered_on"]
-    list_filter = ["vaccine", "delivered_on"]
+class DeliveryAdmin(CenterScopedAdmin):
+    form = DeliveryForm
+    list_display = ["delivered_on", "center", "vaccine", "doses"]
+    list_filter = ["vaccine", "delivered_on", CENTER_FILTER]
     list_select_related = ["center", "vaccine"]
+    date_hierarchy = "delivered_on"
+    actions = ["export_csv"]
+    csv_columns = (
+        (gettext_lazy("delivered on"), lambda d: d.delivered_on.isoformat()),
+        (gettext_lazy("Vaccination center"), lambda d: d.center.name),
+        (gettext_lazy("Vaccine"), lambda d: d.vaccine.name),
+        (gettext_lazy("doses"), lambda d: d.doses),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # A correction changes the number or the date. A delivery recorded for
+        # the wrong center or vaccine is deleted and recorded again by an operator.
+        return ["center", "vaccine"] if obj is not None else []
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        centers = list(staff_centers(request)[:2])
+        if len(centers) == 1:
+            initial.setdefault("center", centers[0].pk)
+        initial.setdefault("delivered_on", timezone.localdate())
+        return initial
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "stocks": _stocks_for(request)}
+        return super().changelist_view(request, extra_context)
+
+
+def _stocks_for(request):
+    center_ids = staff_center_ids(request)
+    if center_ids is None:
+        center_ids = Center.objects.values_list("pk", flat=True)
+    return stock_table(center_ids)
 
 
 @admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
-    list_display = ["center", "vaccine", "starts_at", "capacity", "booked"]
-    list_filter = ["vaccine", "starts_at"]
+class SlotAdmin(CenterScopedAdmin):
+    list_display = ["starts_at", "center", "vaccine", "capacity", "booked", "free_seats"]
+    list_filter = ["vaccine", "starts_at", CENTER_FILTER]
     list_select_related = ["center", "vaccine"]
+    date_hierarchy = "starts_at"
     readonly_fields = ["booked"]
+    actions = ["export_csv"]
+    csv_columns = (
+        (gettext_lazy("starts at"), lambda s: timezone.localtime(s.starts_at).isoformat()),
+        (gettext_lazy("Vaccination center"), lambda s: s.center.name),
+        (gettext_lazy("Vaccine"), lambda s: s.vaccine.name),
+        (gettext_lazy("capacity"), lambda s: s.capacity),
+        (gettext_lazy("booked"), lambda s: s.booked),
+    )
+
+    @admin.display(description=gettext_lazy("free"))
+    def free_seats(self, slot: Slot) -> int:
+        return slot.free_seats
+
+    def get_urls(self):
+        release = self.admin_site.admin_view(self.release_view)
+        return [path("release/", release, name="centers_slot_release"), *super().get_urls()]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Slots are added by releasing them (checked against the stock), never one by one."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return redirect("admin:centers_slot_release")
+
+    @method_decorator(require_http_methods(["GET", "POST"]))
+    def release_view(self, request):
+        """Bulk release: the form, then a preview, then the release itself."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        centers = staff_centers(request)
+        form = ReleaseForm(request.POST or None, centers=centers)
+        if request.method == "GET":
+            form = ReleaseForm(initial=ReleaseForm.initial_for(list(centers[:2])), centers=centers)
+        stage = "form"
+        stock = None
+        if request.method == "POST" and "edit" not in request.POST and form.is_valid():
+            try:
+                if "confirm" in request.POST:
+                    created = release_slots(
+                        request=form.release_request(),
+                        fingerprint=request.POST.get("fingerprint", ""),
+                        by=request.user,
+                    )
+                    messages.success(
+                        request,
+                        _("%(appointments)d appointments released; %(doses)d doses are bound.")
+                        % {"appointments": created.appointments, "doses": created.doses},
+                    )
+                    return redirect("admin:centers_slotrelease_changelist")
+                stock = check_release(form.plan)
+                stage = "preview"
+            except PlanChanged as error:
+                messages.warning(request, str(error))
+                stock = self._preview_stock(form)
+                stage = "preview" if stock is not None else "form"
+            except CenterError as error:
+                form.add_error(None, str(error))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Release appointments"),
+            "form": form,
+            "stage": stage,
+            "plan": form.plan if stage == "preview" else None,
+            "stock": stock,
+            "stocks": _stocks_for(request),
+        }
+        return TemplateResponse(request, "admin/centers/slot/release.html", context)
+
+    def _preview_stock(self, form):
+        try:
+            return check_release(form.plan)
+        except CenterError as error:
+            form.add_error(None, str(error))
+            return None
+
+
+class ReadOnlyAdmin(CenterScopedAdmin):
+    """Records nobody edits or deletes through the admin, not even a superuser."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlotRelease)
+class SlotReleaseAdmin(ReadOnlyAdmin):
+    list_display = [
+        "released_at",
+        "center",
+        "vaccine",
+        "first_day",
+        "last_day",
+        "opens_at",
+        "closes_at",
+        "lanes",
+        "appointments",
+        "doses",
+        "released_by",
+    ]
+    list_filter = ["vaccine", "released_at", CENTER_FILTER]
+    list_select_related = ["center", "vaccine", "released_by"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "at",
+        "username",
+        "center",
+        "action",
+        "object_type_name",
+        "object_repr",
+        "summary",
+    ]
+    list_filter = ["action", "at", CENTER_FILTER]
+    list_select_related = ["center"]
+    search_fields = ["username", "object_repr"]
+    date_hierarchy = "at"
+    fields = [
+        "at",
+        "username",
+        "center",
+        "action",
+        "object_type_name",
+        "object_id",
+        "object_repr",
+        "summary",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("object type"))
+    def object_type_name(self, entry: AuditEntry) -> str:
+        return audit.object_type_name(entry)
+
+    @admin.display(description=gettext_lazy("details"))
+    def summary(self, entry: AuditEntry) -> str:
+        return audit.describe(entry)

@@ -176,3 +176,105 @@ class Slot(models.Model):
     @property
     def free_seats(self) -> int:
         return self.capacity - self.booked
+
+
+class SlotRelease(models.Model):
+    """One bulk release of first-dose appointments and their second-dose seats.
+
+    Kept so that a second release over the same days and hours of the same
+    vaccine can be refused, and so that staff and the ministry can see what was
+    released, when and by whom. The slots themselves carry no link back: seats
+    of two releases may share a slot (a second-dose time of one release can be
+    a first-dose time of the next).
+    """
+
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="releases")
+    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="releases")
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    # ISO weekdays as digits, Monday = "1" ... Sunday = "7", e.g. "123456".
+    weekdays = models.CharField(_("weekdays"), max_length=7)
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"))
+    interval_minutes = models.PositiveSmallIntegerField(_("minutes between appointments"))
+    lanes = models.PositiveSmallIntegerField(_("parallel lanes"))
+    second_dose_days = models.PositiveSmallIntegerField(_("days until the second dose"))
+    appointments = models.PositiveIntegerField(_("first-dose appointments"))
+    doses = models.PositiveIntegerField(_("doses bound"))
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+    released_at = models.DateTimeField(_("released at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("slot release")
+        verbose_name_plural = _("slot releases")
+        ordering = ["-released_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")), name="release_days_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="release_hours_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(lanes__gt=0) & Q(interval_minutes__gt=0),
+                name="release_has_lanes_and_interval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vaccine} {self.first_day:%d.%m.%Y} - {self.last_day:%d.%m.%Y}"
+
+
+class AuditEntry(models.Model):
+    """Who changed what at a center, and when; written in the transaction of the change.
+
+    Django's own LogEntry has no center and so cannot be shown to a center's
+    staff for their center only; it is still written for admin edits.
+    ``details`` holds plain facts (counts, days, changed fields) that
+    ``centers.audit.describe`` turns into a sentence in the reader's language.
+    """
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("added")
+        CHANGED = "changed", _("changed")
+        DELETED = "deleted", _("deleted")
+        EXPORTED = "exported", _("exported")
+        RELEASED = "released", _("slots released")
+        CHECKED_IN = "checked_in", _("checked in")
+        NO_SHOW = "no_show", _("marked as not come")
+        DAY_CLOSED = "day_closed", _("closed with the day")
+        DAY_CANCELLED = "day_cancelled", _("cancelled with the day")
+
+    center = models.ForeignKey(
+        Center, on_delete=models.PROTECT, related_name="audit_entries", verbose_name=_("center")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    # Kept as text too, so the entry still says who when the account is deleted.
+    username = models.CharField(_("user name"), max_length=150)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=20, choices=Action)
+    object_type = models.CharField(_("object type"), max_length=100)
+    object_id = models.CharField(_("object ID"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["center", "-at"], name="audit_by_center_time")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.get_action_display()} {self.object_repr}"

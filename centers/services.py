@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 
 from centers.models import Slot
-from centers.signals import seats_freed
+from centers.signals import seats_freed, slots_withdrawn
 
 
 def take_seat(slot_id: int) -> bool:
@@ -36,3 +36,18 @@ def release_seats(slots: Sequence[Slot], *, offer_to_waitlist: bool = True) -> N
             Slot.objects.filter(pk=slot.pk, booked__gt=0).update(booked=F("booked") - 1)
         if offer_to_waitlist and ordered:
             seats_freed.send(sender=Slot, slot_ids=[slot.pk for slot in ordered])
+
+
+def withdraw_free_seats(slots: Sequence[Slot]) -> None:
+    """Close the slots for good: capacity shrinks to the seats still taken.
+
+    For a day the center cancelled: nobody may book the seats its cancellations
+    freed, and the doses they bound go back to the stock. Call inside the
+    transaction of the cancellation, after ``release_seats``.
+    """
+    ordered = sorted(slots, key=lambda slot: (slot.starts_at, slot.pk))
+    if not ordered:
+        return
+    with transaction.atomic():
+        Slot.objects.filter(pk__in=[slot.pk for slot in ordered]).update(capacity=F("booked"))
+        slots_withdrawn.send(sender=Slot, slot_ids=[slot.pk for slot in ordered])

@@ -10,3 +10,9 @@ change. Seats of a day the center cancelled are not announced.
 from django.dispatch import Signal
 
 seats_freed = Signal()
+
+# ``slots_withdrawn`` is sent inside the transaction that closed slots for good
+# (a day the center cancelled), with ``slot_ids`` in time order. Their free seats
+# are gone and must not be offered; a receiver withdraws whatever it still holds
+# in them (e.g. open waiting-list offers).
+slots_withdrawn = Signal()

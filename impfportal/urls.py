@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 urlpatterns = [
     path("", include("centers.urls")),
@@ -10,3 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# The admin is where center staff work: name it after the portal, not Django.
+admin.site.site_header = _("Impfportal Niedersachsen: administration")
+admin.site.site_title = _("Impfportal administration")

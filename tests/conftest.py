@@ -28,6 +28,9 @@ def _clean_outbox_and_cache():
     cache.delete_pattern("*")  # type: ignore[attr-defined]
     yield
     memory.outbox.clear()
+    # A request in English leaves English active in this thread; the next test
+    # must start in the default language again.
+    translation.deactivate()
 
 
 @pytest.fixture

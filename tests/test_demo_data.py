@@ -1,8 +1,10 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from booking.models import Appointment, Series
 from centers.models import Center, District, Slot
@@ -11,7 +13,7 @@ from waitlist.models import Entry
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_data_shows_every_state_and_loads_twice_without_change(settings):
+def test_the_demo_data_shows_every_state_and_loads_twice_without_change(settings, client):
     call_command("load_demo_data", stdout=StringIO())
     counts = (Center.objects.count(), Slot.objects.count(), Series.objects.count())
     call_command("load_demo_data", stdout=StringIO())
@@ -24,6 +26,13 @@ def test_the_demo_data_shows_every_state_and_loads_twice_without_change(settings
     assert all(series.appointments.count() == 2 for series in Series.objects.all())
     assert Appointment.objects.count() == sum(Slot.objects.values_list("booked", flat=True))
     assert Entry.objects.filter(status=Entry.Status.WAITING).count() == 3
+
+    # A center's demo login works its own day list in the admin.
+    staff = get_user_model().objects.get(username="staff-hannover-messe")
+    client.force_login(staff)
+    response = client.get(reverse("admin:booking_appointment_changelist"), {"day": "all"})
+    assert response.status_code == 200
+    assert {a.slot.center.slug for a in response.context["cl"].queryset} <= {"hannover-messe"}
 
 
 def test_the_demo_data_refuses_a_real_sms_provider(settings):

@@ -30,6 +30,7 @@ from booking.models import Person, PriorityGroup, Series, VaccineOpening
 from booking.services import add_person, book_series, household_for
 from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
 from impfportal import demo_data
+from impfportal.staff_group import ensure_staff_group
 from sms.models import Message
 from waitlist.models import Entry
 from waitlist.services import join_waitlist
@@ -47,6 +48,7 @@ WAITING = (
     ("+4916012345612", "Günther", "Lange", date(1935, 8, 21)),
     ("+4917012345613", "Elfriede", "Wolff", date(1941, 12, 5)),
 )
+DEMO_DOSES_TO_RELEASE = 1200  # doses beyond the demo slots, for trying a release
 
 
 class Command(BaseCommand):
@@ -125,6 +127,11 @@ class Command(BaseCommand):
             doses = rng.randrange(1200, 6001, 6)
             delivered_on = today - timedelta(days=rng.randint(0, 13))
             lanes = rng.randint(2, 4)
+            if position not in WAITLIST_ONLY:
+                # Slots never bind more doses than were delivered (centers/stock.py);
+                # the rest is left for staff to release in the demo.
+                seats = len(opening_days) * len(SLOT_TIMES) * lanes
+                doses = max(doses, seats + DEMO_DOSES_TO_RELEASE)
             delivery = {"doses": doses, "delivered_on": delivered_on}
             Delivery.objects.get_or_create(center=center, vaccine=vaccine, defaults=delivery)
             if position in WAITLIST_ONLY:
@@ -208,7 +215,8 @@ class Command(BaseCommand):
         # What set_password() would store. Hashing is deliberately slow (~0.35 s), so
         # hash the shared demo password once, not once for each of the 52 accounts.
         password_hash = make_password(DEMO_PASSWORD)
-        center_staff, _ = Group.objects.get_or_create(name="Zentrum")
+        # The group migrate keeps up to date (impfportal/staff_group.py).
+        center_staff = ensure_staff_group()
         ministry, _ = Group.objects.get_or_create(name="ministry")
         self._user("admin", password_hash, is_staff=True, is_superuser=True)
         self._user("ministerium", password_hash).groups.add(ministry)

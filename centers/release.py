@@ -1,0 +1,297 @@
+"""Releasing appointments in bulk, never beyond the doses in stock.
+
+A release opens first-dose appointments on the chosen days and hours, ``lanes``
+at each time, and adds the same number of seats at the same time of day the
+vaccine's interval later, so that every first dose booked has its second dose.
+Each appointment therefore binds two doses (see ``centers.stock``).
+
+``plan_release`` works out what a release would create (the preview);
+``release_slots`` creates exactly that, or refuses when the plan differs from
+the one the user confirmed, overlaps an earlier release, or needs more doses
+than the stock has. Releases of a center are serialised on the center's row,
+so two staff members cannot both spend the same doses.
+"""
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import groupby
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from centers import audit
+from centers.errors import CenterError, PlanChanged
+from centers.models import AuditEntry, Center, Slot, SlotRelease, Vaccine
+from centers.signals import seats_freed
+from centers.stock import Stock, stock_for
+
+MAX_DAYS = 92
+MAX_LANES = 50
+MIN_INTERVAL_MINUTES = 5
+MAX_INTERVAL_MINUTES = 240
+
+
+@dataclass(frozen=True)
+class ReleaseRequest:
+    """What staff asked for, as typed values."""
+
+    center: Center
+    vaccine: Vaccine
+    first_day: date
+    last_day: date
+    weekdays: frozenset[int]  # ISO: Monday = 1 ... Sunday = 7
+    opens_at: time
+    closes_at: time
+    interval_minutes: int
+    lanes: int
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: date
+    appointments: int
+    second_dose_day: date
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    request: ReleaseRequest
+    first_dose_times: tuple[datetime, ...]
+
+    @property
+    def second_dose_days(self) -> int:
+        return self.request.vaccine.second_dose_interval_days
+
+    @property
+    def appointments(self) -> int:
+        return len(self.first_dose_times) * self.request.lanes
+
+    @property
+    def doses(self) -> int:
+        """Doses bound: each first-dose appointment and the second dose it will need."""
+        return 2 * self.appointments
+
+    @property
+    def second_dose_times(self) -> tuple[datetime, ...]:
+        return tuple(_later(moment, self.second_dose_days) for moment in self.first_dose_times)
+
+    def days(self) -> list[DayPlan]:
+        by_day = Counter(timezone.localdate(moment) for moment in self.first_dose_times)
+        offset = timedelta(days=self.second_dose_days)
+        return [
+            DayPlan(day=day, appointments=count * self.request.lanes, second_dose_day=day + offset)
+            for day, count in sorted(by_day.items())
+        ]
+
+    def seats_by_time(self) -> dict[datetime, int]:
+        """Seats to add at each time; a time can be both a first- and a second-dose time."""
+        seats: Counter[datetime] = Counter()
+        for moment in self.first_dose_times + self.second_dose_times:
+            seats[moment] += self.request.lanes
+        return dict(sorted(seats.items()))
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies exactly what would be created; the confirmation must match it."""
+        text = repr(
+            (
+                self.request.center.pk,
+                self.request.vaccine.pk,
+                self.second_dose_days,
+                sorted((moment.isoformat(), n) for moment, n in self.seats_by_time().items()),
+            )
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _later(moment: datetime, days: int) -> datetime:
+    """The same wall-clock time ``days`` later (across a change to or from summer time)."""
+    local = timezone.localtime(moment)
+    return timezone.make_aware(datetime.combine(local.date() + timedelta(days=days), local.time()))
+
+
+def _validate(request: ReleaseRequest, today: date) -> None:
+    if request.first_day < today:
+        raise CenterError(_("The first day has already passed. Choose today or a later day."))
+    if request.last_day < request.first_day:
+        raise CenterError(_("The last day is before the first day."))
+    if (request.last_day - request.first_day).days >= MAX_DAYS:
+        raise CenterError(_("Release at most %(days)d days at once.") % {"days": MAX_DAYS})
+    if request.closes_at <= request.opens_at:
+        raise CenterError(_("The closing time must be after the opening time."))
+    if not request.weekdays:
+        raise CenterError(_("Choose at least one weekday."))
+    if not 1 <= request.lanes <= MAX_LANES:
+        raise CenterError(
+            _("The number of lanes must be between 1 and %(max)d.") % {"max": MAX_LANES}
+        )
+    if not MIN_INTERVAL_MINUTES <= request.interval_minutes <= MAX_INTERVAL_MINUTES:
+        raise CenterError(
+            _("The time between appointments must be between %(min)d and %(max)d minutes.")
+            % {"min": MIN_INTERVAL_MINUTES, "max": MAX_INTERVAL_MINUTES}
+        )
+
+
+def _start_times(request: ReleaseRequest) -> list[time]:
+    """Appointment times of one day: every interval from opening, each ending by closing."""
+    times = []
+    minute = request.opens_at.hour * 60 + request.opens_at.minute
+    closing = request.closes_at.hour * 60 + request.closes_at.minute
+    while minute + request.interval_minutes <= closing:
+        times.append(time(minute // 60, minute % 60))
+        minute += request.interval_minutes
+    return times
+
+
+def plan_release(request: ReleaseRequest, *, now: datetime | None = None) -> ReleasePlan:
+    """What the release would create. Times of today that have passed are left out.
+
+    Raises CenterError for a request that breaks a rule or yields no appointment.
+    """
+    now = now or timezone.now()
+    _validate(request, timezone.localdate(now))
+    times = _start_times(request)
+    moments = []
+    day = request.first_day
+    while day <= request.last_day:
+        if day.isoweekday() in request.weekdays:
+            for at in times:
+                moment = timezone.make_aware(datetime.combine(day, at))
+                if moment > now:
+                    moments.append(moment)
+        day += timedelta(days=1)
+    if not moments:
+        raise CenterError(_("No appointment falls into these days and hours."))
+    return ReleasePlan(request=request, first_dose_times=tuple(moments))
+
+
+def _overlapping_release(request: ReleaseRequest) -> SlotRelease | None:
+    candidates = SlotRelease.objects.filter(
+        center=request.center,
+        vaccine=request.vaccine,
+        first_day__lte=request.last_day,
+        last_day__gte=request.first_day,
+        opens_at__lt=request.closes_at,
+        closes_at__gt=request.opens_at,
+    ).order_by("first_day", "pk")
+    for release in candidates:
+        shared = request.weekdays & {int(digit) for digit in release.weekdays}
+        start = max(release.first_day, request.first_day)
+        end = min(release.last_day, request.last_day)
+        if any(
+            (start + timedelta(days=n)).isoweekday() in shared
+            for n in range(min((end - start).days + 1, 7))
+        ):
+            return release
+    return None
+
+
+def check_release(plan: ReleasePlan, *, now: datetime | None = None) -> Stock:
+    """Refuse a plan that overlaps an earlier release or needs more doses than are free.
+
+    Returns the stock before the release. Raises CenterError.
+    """
+    request = plan.request
+    earlier = _overlapping_release(request)
+    if earlier is not None:
+        raise CenterError(
+            _(
+                "These days and hours overlap the release of %(first)s to %(last)s, "
+                "%(opens)s to %(closes)s. Nothing was released."
+            )
+            % {
+                "first": formats.date_format(earlier.first_day, "SHORT_DATE_FORMAT"),
+                "last": formats.date_format(earlier.last_day, "SHORT_DATE_FORMAT"),
+                "opens": formats.time_format(earlier.opens_at, "TIME_FORMAT"),
+                "closes": formats.time_format(earlier.closes_at, "TIME_FORMAT"),
+            }
+        )
+    stock = stock_for(center_id=request.center.pk, vaccine_id=request.vaccine.pk, now=now)
+    if plan.doses > stock.available:
+        raise CenterError(
+            _(
+                "Not enough vaccine: %(appointments)d appointments need %(doses)d doses "
+                "(first and second doses), but only %(available)d doses of %(vaccine)s are "
+                "free. At most %(most)d appointments can be released. Nothing was released."
+            )
+            % {
+                "appointments": plan.appointments,
+                "doses": plan.doses,
+                "available": max(stock.available, 0),
+                "vaccine": request.vaccine,
+                "most": max(stock.available, 0) // 2,
+            }
+        )
+    return stock
+
+
+def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelease:
+    """Create the confirmed plan in one transaction and offer the new seats.
+
+    ``fingerprint`` is that of the plan the user saw; if the plan is different
+    now (a time has passed), PlanChanged is raised and nothing is created.
+    Raises CenterError when the release overlaps an earlier one or exceeds the
+    stock. Sends ``seats_freed`` with every slot that gained seats.
+    """
+    with transaction.atomic():
+        # The center's row serialises releases and delivery corrections: the
+        # stock read below stays true until this transaction commits.
+        Center.objects.select_for_update().get(pk=request.center.pk)
+        now = timezone.now()
+        plan = plan_release(request, now=now)
+        if plan.fingerprint != fingerprint:
+            raise PlanChanged(
+                _("The appointments have changed since the preview. Please check them again.")
+            )
+        check_release(plan, now=now)
+        seats = plan.seats_by_time()
+        existing = list(
+            Slot.objects.select_for_update()
+            .filter(center=request.center, vaccine=request.vaccine, starts_at__in=list(seats))
+            .order_by("starts_at", "pk")
+        )
+        grow = sorted((seats[slot.starts_at], slot.pk) for slot in existing)
+        for added, group in groupby(grow, key=lambda pair: pair[0]):
+            Slot.objects.filter(pk__in=[pk for _added, pk in group]).update(
+                capacity=F("capacity") + added
+            )
+        taken = {slot.starts_at for slot in existing}
+        created = Slot.objects.bulk_create(
+            Slot(center=request.center, vaccine=request.vaccine, starts_at=moment, capacity=n)
+            for moment, n in seats.items()
+            if moment not in taken
+        )
+        release = SlotRelease.objects.create(
+            center=request.center,
+            vaccine=request.vaccine,
+            first_day=request.first_day,
+            last_day=request.last_day,
+            weekdays="".join(str(day) for day in sorted(request.weekdays)),
+            opens_at=request.opens_at,
+            closes_at=request.closes_at,
+            interval_minutes=request.interval_minutes,
+            lanes=request.lanes,
+            second_dose_days=plan.second_dose_days,
+            appointments=plan.appointments,
+            doses=plan.doses,
+            released_by=by,
+        )
+        audit.record(
+            user=by,
+            center_id=request.center.pk,
+            action=AuditEntry.Action.RELEASED,
+            obj=release,
+            details={
+                "appointments": plan.appointments,
+                "doses": plan.doses,
+                "first_day": request.first_day.isoformat(),
+                "last_day": request.last_day.isoformat(),
+            },
+        )
+        slots = sorted(existing + created, key=lambda slot: (slot.starts_at, slot.pk))
+        seats_freed.send(sender=Slot, slot_ids=[slot.pk for slot in slots])
+    return release
