@@ -1,23 +1,31 @@
-import time
+import signal
 
 from django.core.management.base import BaseCommand
 
-from sms.outbox import dispatch_due
+from sms.dispatcher import Dispatcher
 
 
 class Command(BaseCommand):
-    help = "Send queued text messages and voice calls from the outbox."
+    help = (
+        "Send queued text messages and voice calls from the outbox. Run as many "
+        "processes as needed; SIGTERM or Ctrl+C finishes the messages in hand and stops."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Send what is due, then stop.")
-        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
-        parser.add_argument("--batch", type=int, default=100, help="Messages per claim.")
+        parser.add_argument(
+            "--interval", type=float, help="Seconds between polls of an empty queue."
+        )
+        parser.add_argument("--batch", type=int, help="Most messages claimed at once.")
+        parser.add_argument("--pool", type=int, help="Messages handed to the provider at once.")
 
-    def handle(self, *args, once: bool, interval: float, batch: int, **options):
-        while True:
-            sent = dispatch_due(limit=batch)
-            if once:
-                self.stdout.write(f"{sent} sent")
-                return
-            if sent < batch:
-                time.sleep(interval)
+    def handle(self, *args, once: bool, interval, batch, pool, **options):
+        dispatcher = Dispatcher(pool_size=pool, batch_size=batch, idle_interval=interval)
+
+        def stop(_signum, _frame):
+            dispatcher.stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        sent = dispatcher.run(until_idle=once)
+        self.stdout.write(f"{sent} sent")
