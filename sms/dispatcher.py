@@ -3,7 +3,7 @@
 One process runs one ``Dispatcher``; run as many processes on as many
 machines as the provider's rate needs. Only the main thread touches the
 database (claims in small batches, outcomes in bulk); the pool's threads only
-talk to the provider. At most ``2 * pool_size`` claimed rows wait in a
+talk to the provider. At most ``3 * pool_size`` claimed rows wait in a
 process, so a code claimed now is handed over within a few round trips, and
 a killed process strands at most that many rows until their lease ends.
 
@@ -24,7 +24,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, connection
 
 from sms.backends import SmsBackend, get_backend
 from sms.models import Message
@@ -37,7 +37,7 @@ from sms.outbox import (
     release,
     send_one,
 )
-from sms.throttle import Throttle, Unlimited, make_throttle
+from sms.throttle import Throttle, make_throttle
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 FLUSH_AFTER = 0.05
 RECLAIM_EVERY = 1.0
 MAX_PAUSE = 30.0
+DB_RETRY_AFTER = 2.0
 
 
 class Dispatcher:
@@ -62,9 +63,11 @@ class Dispatcher:
         self.pool_size = pool_size or settings.SMS_POOL_SIZE
         self.batch_size = batch_size or settings.SMS_BATCH_SIZE
         self.idle_interval = idle_interval or settings.SMS_IDLE_INTERVAL_SECONDS
-        self.max_in_flight = 2 * self.pool_size
-        # Claim again once this much room is free: fewer, larger claims.
-        self.refill_at = max(1, self.pool_size // 2)
+        # Claimed rows waiting in this process: enough to keep the pool busy
+        # between two claims, few enough that a code claimed now goes out soon.
+        self.max_in_flight = 3 * self.pool_size
+        # Claim again once a pool's worth of room is free: fewer, larger claims.
+        self.refill_at = self.pool_size
         if throttles is None:
             rates = {
                 Message.Channel.SMS: settings.SMS_RATE_PER_SECOND,
@@ -95,14 +98,22 @@ class Dispatcher:
         pool = ThreadPoolExecutor(self.pool_size, thread_name_prefix="sms-send")
         try:
             while not self._stop.is_set():
-                claimed, wait = self._claim_and_submit(pool)
-                if not claimed:
-                    if until_idle and not self._outstanding and not self._pending and not wait:
-                        break
-                    self._collect(timeout=min(wait or self.idle_interval, self.idle_interval))
-                else:
-                    self._collect(timeout=0)
-                self._flush_if_due()
+                try:
+                    claimed, wait = self._claim_and_submit(pool)
+                    if not claimed:
+                        if until_idle and not self._outstanding and not self._pending and not wait:
+                            break
+                        self._collect(timeout=min(wait or self.idle_interval, self.idle_interval))
+                    else:
+                        self._collect(timeout=0)
+                    self._flush_if_due()
+                except (InterfaceError, OperationalError):
+                    # The database went away: keep the outcomes in hand, wait,
+                    # reconnect. Nothing is lost: unrecorded rows keep their lease.
+                    logger.exception("database unavailable; retrying in %s s", DB_RETRY_AFTER)
+                    if not connection.in_atomic_block:
+                        connection.close()
+                    self._stop.wait(DB_RETRY_AFTER)
         finally:
             self._shut_down(pool)
         return self.sent
@@ -124,11 +135,6 @@ class Dispatcher:
             self._next_reclaim = now + RECLAIM_EVERY
             if reclaimed := reclaim_expired_leases():
                 logger.warning("took back %d messages of a dispatcher that stopped", reclaimed)
-
-        if all(isinstance(t, Unlimited) for t in self.throttles.values()):
-            rows = claim_due(limit=min(free, self.batch_size))
-            self._submit(pool, rows)
-            return len(rows), 0.0
 
         claimed, wait = 0, 0.0
         for channel, throttle in self.throttles.items():
@@ -208,4 +214,3 @@ class Dispatcher:
         self._flush_if_due(force=True)
         if unsent:
             release(unsent)
-        close_old_connections()

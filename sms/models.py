@@ -92,7 +92,7 @@ class Message(models.Model):
             # The dispatcher's claim query: queued rows of one channel (one
             # sender, one provider rate) by priority and due time.
             models.Index(
-                fields=["channel", "priority", "next_attempt_at"],
+                fields=["channel", "priority", "next_attempt_at", "id"],
                 condition=Q(status="queued"),
                 name="sms_message_due",
             ),

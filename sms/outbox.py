@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -86,6 +86,15 @@ def claim_due(*, limit: int, channel: str | None = None) -> list[Message]:
     if limit <= 0:
         return []
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        rows = _claim_in_one_statement(limit=limit, channel=channel, now=now)
+    else:
+        rows = _claim_with_the_orm(limit=limit, channel=channel, now=now)
+    rows.sort(key=lambda row: (row.priority, row.next_attempt_at, row.pk))
+    return rows
+
+
+def _claim_with_the_orm(*, limit: int, channel: str | None, now: datetime) -> list[Message]:
     due = Message.objects.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now)
     if channel is not None:
         due = due.filter(channel=channel)
@@ -107,6 +116,47 @@ def claim_due(*, limit: int, channel: str | None = None) -> list[Message]:
                 row.lease_expires_at = lease_expires_at
                 row.attempts += 1
     return rows
+
+
+_CLAIMED_FIELDS = [
+    "id",
+    "recipient",
+    "channel",
+    "body",
+    "priority",
+    "status",
+    "idempotency_key",
+    "created_at",
+    "send_before",
+    "next_attempt_at",
+    "lease_expires_at",
+    "attempts",
+]
+_CLAIM_SQL = """
+    UPDATE sms_message
+    SET status = 'sending', lease_expires_at = %s, attempts = attempts + 1
+    WHERE id IN (
+        SELECT id FROM sms_message
+        WHERE status = 'queued' AND next_attempt_at <= %s {channel}
+        ORDER BY priority, next_attempt_at, id
+        LIMIT %s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING {fields}
+"""
+
+
+def _claim_in_one_statement(*, limit: int, channel: str | None, now: datetime) -> list[Message]:
+    """The same claim as one statement in its own transaction: one round trip
+    instead of four, which is what limits a busy dispatcher."""
+    sql = _CLAIM_SQL.format(
+        channel="AND channel = %s" if channel is not None else "",
+        fields=", ".join(_CLAIMED_FIELDS),
+    )
+    params = [now + lease(), now, *([channel] if channel is not None else []), limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Message.from_db("default", _CLAIMED_FIELDS, row) for row in cursor.fetchall()]
 
 
 def release(messages: list[Message]) -> None:
@@ -171,24 +221,30 @@ def send_one(message: Message, backend: SmsBackend) -> Outcome:
     return Outcome(message, Result.SENT, provider_id=provider_id or "")
 
 
-_RECORDED_FIELDS = [
-    "status",
-    "provider_id",
-    "sent_at",
-    "next_attempt_at",
-    "last_error",
-    "lease_expires_at",
-]
+# One statement per kind of outcome, run for many rows at once (executemany
+# pipelines them on PostgreSQL). The ORM's bulk_update builds a CASE per row
+# and field, which cost more than sending the messages.
+_SQL = {
+    Result.SENT: "UPDATE sms_message SET status = %s, provider_id = %s, sent_at = %s, "
+    "last_error = '', lease_expires_at = NULL WHERE id = %s",
+    Result.RETRY: "UPDATE sms_message SET status = %s, next_attempt_at = %s, last_error = %s, "
+    "lease_expires_at = NULL WHERE id = %s",
+    Result.FAILED: "UPDATE sms_message SET status = %s, last_error = %s, "
+    "lease_expires_at = NULL WHERE id = %s",
+}
+_SQL[Result.DROPPED] = _SQL[Result.FAILED]
 
 
 def record_outcomes(outcomes: list[Outcome]) -> None:
-    """Write a batch of outcomes in one statement, then tell the apps above.
+    """Write a batch of outcomes in one transaction, then tell the apps above.
 
     ``message_sent`` (message_id, sent_at) starts e.g. an offer's deadline;
     ``message_failed`` (message_id, status) says a message will not arrive.
     """
     if not outcomes:
         return
+    rows: dict[Result, list[tuple]] = {result: [] for result in Result}
+    moment = connection.ops.adapt_datetimefield_value  # the backend's own form
     for outcome in outcomes:
         message = outcome.message
         message.lease_expires_at = None
@@ -197,14 +253,23 @@ def record_outcomes(outcomes: list[Outcome]) -> None:
             message.status = Message.Status.SENT
             message.provider_id = outcome.provider_id[:64]
             message.sent_at = outcome.at
+            row = (message.status, message.provider_id, moment(message.sent_at), message.pk)
         elif outcome.result is Result.RETRY:
             message.status = Message.Status.QUEUED
             message.next_attempt_at = outcome.at + retry_delay(message.attempts)
-        elif outcome.result is Result.FAILED:
-            message.status = Message.Status.FAILED
+            row = (message.status, moment(message.next_attempt_at), message.last_error, message.pk)
         else:
-            message.status = Message.Status.DROPPED
-    Message.objects.bulk_update([o.message for o in outcomes], _RECORDED_FIELDS)
+            message.status = (
+                Message.Status.FAILED if outcome.result is Result.FAILED else Message.Status.DROPPED
+            )
+            row = (message.status, message.last_error, message.pk)
+        rows[outcome.result].append(row)
+    # Each row's update stands alone (autocommit), so the batch is one round
+    # trip: a failure half-way leaves the rest of the batch to its lease.
+    with connection.cursor() as cursor:
+        for result, params in rows.items():
+            if params:
+                cursor.executemany(_SQL[result], params)
 
     for outcome in outcomes:
         message = outcome.message

@@ -51,16 +51,17 @@ class Unlimited:
 class LocalBucket:
     """A token bucket inside this process."""
 
-    def __init__(self, *, rate: float, burst: float):
+    def __init__(self, *, rate: float, burst: float, clock=time.monotonic):
         self.rate = rate
         self.burst = burst
         self.tokens = burst
-        self.updated = time.monotonic()
+        self.clock = clock
+        self.updated = clock()
         self._lock = threading.Lock()
 
     def acquire(self, wanted: int) -> tuple[int, float]:
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
             self.updated = now
             taken = min(wanted, math.floor(self.tokens))

@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from sms.backends import memory
 from tests import factories
@@ -12,6 +13,15 @@ def _clean_outbox_and_cache():
     cache.delete_pattern("*")  # only this process's keys (see KEY_PREFIX in tests/settings.py)
     yield
     memory.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request through LocaleMiddleware leaves its language active in the
+    # thread; without this, a test after an English page sees English texts.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

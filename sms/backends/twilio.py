@@ -8,8 +8,10 @@ hanging request would hold a pool thread forever). Failures are sorted into
 
 import logging
 import math
+import os
 import re
 import threading
+import urllib.request
 
 import requests
 from django.conf import settings
@@ -33,6 +35,13 @@ MAX_VALIDITY_SECONDS = 36000
 _TRANSIENT_STATUSES = {401, 408, 409, 429}
 # A spoken code: single digits separated by spaces ("4 7 1 1 0 8").
 _SPOKEN_DIGITS = re.compile(r"\d(?: \d)+")
+
+_PROXIES = {
+    scheme: url
+    for scheme, url in urllib.request.getproxies().items()
+    if scheme in ("http", "https")
+}
+_VERIFY = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 REQUIRED_SETTINGS = (
     "TWILIO_ACCOUNT_SID",
@@ -60,13 +69,13 @@ def voice_twiml(text: str) -> str:
     response.pause(length=1)  # the resident picks up and says hello
     position = 0
     for match in _SPOKEN_DIGITS.finditer(text):
-        if before := text[position : match.start()].strip(" ,"):
+        if before := text[position : match.start()].strip(" ,."):
             response.say(before, language=VOICE_LANGUAGE)
         for digit in match.group().split():
             response.say(digit, language=VOICE_LANGUAGE)
             response.pause(length=1)
         position = match.end()
-    if rest := text[position:].strip(" ,"):
+    if rest := text[position:].strip(" ,."):
         response.say(rest, language=VOICE_LANGUAGE)
     return str(response)
 
@@ -84,7 +93,11 @@ class TwilioBackend(SmsBackend):
         # thread is what the pool can use anyway.
         client = getattr(self._local, "client", None)
         if client is None:
-            http_client = _HttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS)
+            http_client = _HttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS, proxy=_PROXIES)
+            # requests would read the environment (proxies, netrc, CA bundle)
+            # again for every request; read it once instead (_PROXIES, _VERIFY).
+            http_client.session.trust_env = False
+            http_client.session.verify = _VERIFY
             client = Client(
                 settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client
             )

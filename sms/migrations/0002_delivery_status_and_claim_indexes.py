@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='message',
-            index=models.Index(condition=models.Q(('status', 'queued')), fields=['channel', 'priority', 'next_attempt_at'], name='sms_message_due'),
+            index=models.Index(condition=models.Q(('status', 'queued')), fields=['channel', 'priority', 'next_attempt_at', 'id'], name='sms_message_due'),
         ),
         migrations.AddIndex(
             model_name='message',

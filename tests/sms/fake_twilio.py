@@ -65,6 +65,7 @@ class FakeTwilio:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        self._release: asyncio.Event | None = None
 
     # --- control ---------------------------------------------------------
     @property
@@ -151,7 +152,13 @@ class FakeTwilio:
         self._runner._sites.remove(self._site)
 
     async def _shutdown(self) -> None:
+        self._hang_released().set()
         await self._runner.cleanup()
+
+    def _hang_released(self) -> asyncio.Event:
+        if self._release is None:
+            self._release = asyncio.Event()
+        return self._release
 
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -184,12 +191,19 @@ class FakeTwilio:
         if not self._authorised(request):
             return _error(401, 20003, "Authenticate")
         if mode == "timeout":
-            await asyncio.sleep(3600)
+            # Hang until the client gives up (or the server stops).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hang_released().wait(), 3600)
+            return _error(500, 20500, "Internal Server Error")
         if mode == "429":
             return _error(429, 20429, "Too Many Requests")
         if mode == "500":
             return _error(500, 20500, "Internal Server Error")
-        form = {k: v[0] for k, v in parse_qs((await request.read()).decode()).items()}
+        try:
+            raw = await request.read()
+        except ConnectionResetError:  # the client died (the kill -9 test)
+            return web.Response(status=400)
+        form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         to = form.get(to_field, "")
         if mode == "permanent" or to in invalid_numbers:
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")

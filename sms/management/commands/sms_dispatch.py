@@ -1,6 +1,7 @@
 import signal
 
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from sms.dispatcher import Dispatcher
 
@@ -20,6 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--pool", type=int, help="Messages handed to the provider at once.")
 
     def handle(self, *args, once: bool, interval, batch, pool, **options):
+        if connection.vendor == "postgresql":
+            # The dispatcher commits claims and outcomes many times a second;
+            # waiting for the disk on each made the disk its bottleneck. If
+            # PostgreSQL itself crashes, the last moment's claims and outcomes
+            # may be lost: those rows are sent again (the same text), never lost.
+            # The messages themselves are queued with normal, durable commits.
+            connection.close()
+            db_options = connection.settings_dict.setdefault("OPTIONS", {})
+            db_options["options"] = f"{db_options.get('options', '')} -c synchronous_commit=off"
         dispatcher = Dispatcher(pool_size=pool, batch_size=batch, idle_interval=interval)
 
         def stop(_signum, _frame):
