@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend
 
-.PHONY: run test lint format messages services lock clean
+.PHONY: run test lint format messages services lock clean bench-sms
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ format: $(STAMP)
 messages: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py makemessages -l de --ignore=.venv --ignore=staticfiles --no-obsolete
 	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv -l de
+
+# SMS outbox drain: 70,000 notifications through the real Twilio SDK against a fake server.
+bench-sms: $(STAMP) services
+	$(BIN)/python bench/sms_drain.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -136,9 +136,10 @@ class Dispatcher:
             if reclaimed := reclaim_expired_leases():
                 logger.warning("took back %d messages of a dispatcher that stopped", reclaimed)
 
-        claimed, wait = 0, 0.0
+        claimed: list[Message] = []
+        wait = 0.0
         for channel, throttle in self.throttles.items():
-            wanted = min(free - claimed, self.batch_size)
+            wanted = min(free - len(claimed), self.batch_size)
             if wanted <= 0:
                 break
             taken, retry_after = throttle.acquire(wanted)
@@ -147,9 +148,11 @@ class Dispatcher:
                 continue
             rows = claim_due(limit=taken, channel=channel)
             throttle.refund(taken - len(rows))
-            self._submit(pool, rows)
-            claimed += len(rows)
-        return claimed, wait
+            claimed.extend(rows)
+        # Most urgent first across the channels too (a call's code before an SMS notice).
+        claimed.sort(key=lambda row: (row.priority, row.next_attempt_at, row.pk))
+        self._submit(pool, claimed)
+        return len(claimed), wait
 
     def _submit(self, pool: ThreadPoolExecutor, rows: list[Message]) -> None:
         for future in [f for f in self._futures if f.done()]:

@@ -4,15 +4,17 @@ the provider rate across dispatchers, stopping, and the signals it sends."""
 import threading
 import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from sms.backends import PermanentSendError, SmsBackend
+from sms.backends import PermanentSendError, SmsBackend, memory
 from sms.dispatcher import Dispatcher
 from sms.models import Message
-from sms.outbox import queue_message, retry_delay
+from sms.outbox import _claim_with_the_orm, queue_message, retry_delay
 from sms.signals import message_failed, message_sent
 from sms.throttle import LocalBucket, Unlimited, make_throttle
 
@@ -49,13 +51,15 @@ class RecordingBackend(SmsBackend):
 
 
 def queue_many(count, prefix="notice", priority=Message.Priority.BULK):
-    for number in range(count):
-        queue_message(
+    Message.objects.bulk_create(
+        Message(
             recipient=f"+49151{number:08d}",
             body=f"{prefix} {number}",
             priority=priority,
             idempotency_key=f"{prefix}-{number}",
         )
+        for number in range(count)
+    )
 
 
 def run_in_thread(dispatcher: Dispatcher) -> threading.Thread:
@@ -258,3 +262,39 @@ def test_the_retry_delay_doubles_with_jitter_up_to_a_ceiling(settings, attempts)
     delays = {retry_delay(attempts).total_seconds() for _ in range(50)}
     assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
     assert len(delays) > 1  # jitter: not all the same
+
+
+@pytest.mark.django_db
+def test_the_command_sends_what_is_due_and_stops(settings):
+    queue_many(3)
+    queue_message(
+        recipient="+495111234567",
+        body="Ihr Code: 1 2 3",
+        priority=Message.Priority.CODE,
+        channel=Message.Channel.VOICE,
+        idempotency_key="call",
+    )
+    settings.SMS_RATE_PER_SECOND = 0
+    settings.VOICE_CALLS_PER_SECOND = 0
+    out = StringIO()
+    call_command("sms_dispatch", "--once", stdout=out)
+    assert out.getvalue().strip() == "4 sent"
+    assert memory.outbox[0].idempotency_key == "call"  # the code first
+    assert not Message.objects.exclude(status=Message.Status.SENT).exists()
+
+
+@pytest.mark.django_db
+def test_the_portable_claim_takes_the_most_urgent_rows_and_leases_them():
+    """The ORM claim that SQLite (the quick start) uses instead of the one statement."""
+    queue_many(3)
+    queue_message(
+        recipient="+4915112345678",
+        body="code",
+        priority=Message.Priority.CODE,
+        idempotency_key="code",
+    )
+    rows = _claim_with_the_orm(limit=2, channel="sms", now=timezone.now())
+    assert [row.idempotency_key for row in rows] == ["code", "notice-0"]
+    claimed = Message.objects.filter(status=Message.Status.SENDING)
+    assert set(claimed.values_list("idempotency_key", "attempts")) == {("code", 1), ("notice-0", 1)}
+    assert all(row.lease_expires_at > timezone.now() for row in claimed)

@@ -6,8 +6,11 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from sms.backends.twilio import TwilioBackend
+from sms.checks import check_twilio_settings
 from sms.models import Message
 from sms.outbox import dispatch_due, queue_message
 from sms.phone import parse_phone_number
@@ -149,3 +152,17 @@ def test_neither_codes_nor_numbers_appear_in_the_logs(twilio, caplog, settings):
     assert code not in logged
     assert MOBILE not in logged
     assert "+4915199999999" not in logged
+
+
+def test_a_half_configured_twilio_backend_does_not_start(settings):
+    settings.SMS_BACKEND = "sms.backends.twilio.TwilioBackend"
+    settings.TWILIO_ACCOUNT_SID = "AC123"
+    settings.TWILIO_AUTH_TOKEN = ""
+    settings.TWILIO_SMS_FROM = "Impfportal"
+    settings.TWILIO_VOICE_FROM = ""
+    settings.TWILIO_TIMEOUT_SECONDS = 0
+    errors = check_twilio_settings(None)
+    assert [error.id for error in errors] == ["sms.E001", "sms.E001", "sms.E002"]
+    assert "TWILIO_AUTH_TOKEN" in errors[0].msg
+    with pytest.raises(ImproperlyConfigured, match="TWILIO_AUTH_TOKEN, TWILIO_VOICE_FROM"):
+        TwilioBackend()

@@ -2,8 +2,20 @@ import signal
 
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django.db.backends.signals import connection_created
 
 from sms.dispatcher import Dispatcher
+
+
+def commit_without_waiting_for_disk(sender=None, connection=connection, **kwargs):
+    """The dispatcher commits claims and outcomes many times a second; waiting
+    for the disk on each made the disk its bottleneck. If PostgreSQL itself
+    crashes, the last moment's claims and outcomes may be lost: those rows are
+    sent again (the same text), never lost. The messages themselves are queued
+    by the web processes with normal, durable commits."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off")
 
 
 class Command(BaseCommand):
@@ -21,21 +33,20 @@ class Command(BaseCommand):
         parser.add_argument("--pool", type=int, help="Messages handed to the provider at once.")
 
     def handle(self, *args, once: bool, interval, batch, pool, **options):
-        if connection.vendor == "postgresql":
-            # The dispatcher commits claims and outcomes many times a second;
-            # waiting for the disk on each made the disk its bottleneck. If
-            # PostgreSQL itself crashes, the last moment's claims and outcomes
-            # may be lost: those rows are sent again (the same text), never lost.
-            # The messages themselves are queued with normal, durable commits.
-            connection.close()
-            db_options = connection.settings_dict.setdefault("OPTIONS", {})
-            db_options["options"] = f"{db_options.get('options', '')} -c synchronous_commit=off"
+        # For this process's connection now and after any reconnect.
+        connection_created.connect(commit_without_waiting_for_disk)
+        if connection.connection is not None:
+            commit_without_waiting_for_disk(connection=connection)
         dispatcher = Dispatcher(pool_size=pool, batch_size=batch, idle_interval=interval)
 
         def stop(_signum, _frame):
             dispatcher.stop()
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        sent = dispatcher.run(until_idle=once)
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            sent = dispatcher.run(until_idle=once)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            connection_created.disconnect(commit_without_waiting_for_disk)
         self.stdout.write(f"{sent} sent")
