@@ -7,6 +7,10 @@ misbehave: answer 429 or 500, hang past the client's timeout, be slow, refuse
 connections (stop listening), or reject certain numbers permanently (400, code
 21211). It records what it received with the time it arrived.
 
+It is a small HTTP/1.1 server on asyncio (keep-alive, Content-Length bodies,
+what the SDK sends) rather than a web framework, so that in the benchmark the
+"provider" costs the shared CPU as little as possible.
+
 In tests: ``FakeTwilio().start()`` runs it on a thread of the test process.
 For other processes (the benchmark): ``python -m tests.sms.fake_twilio --port N``
 runs it on its own, controlled through ``/_fake/...`` endpoints.
@@ -16,16 +20,19 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import itertools
+import json
 import threading
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from urllib.parse import parse_qs
 
-from aiohttp import web
-
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token-for-tests"
+_AUTHORIZATION = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+_API = f"/2010-04-01/Accounts/{ACCOUNT_SID}/"
+_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+_REASONS |= {429: "Too Many Requests", 500: "Internal Server Error"}
 
 
 @dataclass
@@ -61,10 +68,11 @@ class FakeTwilio:
         self.received: list[Received] = []
         self.requests = 0  # every API request, answered well or not
         self._lock = threading.Lock()
+        self._sids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
+        self._server: asyncio.Server | None = None
+        self._connections: set[_Connection] = set()
         self._release: asyncio.Event | None = None
 
     # --- control ---------------------------------------------------------
@@ -89,8 +97,7 @@ class FakeTwilio:
 
         def run():
             self._loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(self._start_site())
+            self._loop.run_until_complete(self._listen())
             ready.set()
             self._loop.run_forever()
 
@@ -105,10 +112,11 @@ class FakeTwilio:
         asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()
         self._loop = None
 
     def refuse_connections(self) -> None:
-        """Stop listening: clients get "connection refused", as when the provider is down."""
+        """Stop listening and drop open connections: clients get "connection refused"."""
         asyncio.run_coroutine_threadsafe(self._stop_listening(), self._loop).result(10)
 
     def accept_connections(self) -> None:
@@ -124,52 +132,27 @@ class FakeTwilio:
         raise AssertionError(f"fake Twilio received {len(self.received)} of {count} messages")
 
     # --- serving -----------------------------------------------------------
-    def _app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create_message)
-        app.router.add_post("/2010-04-01/Accounts/{sid}/Calls.json", self._create_call)
-        app.router.add_post("/_fake/mode", self._control_mode)
-        app.router.add_get("/_fake/received", self._control_received)
-        return app
-
-    async def _start_site(self) -> None:
-        self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await self._listen()
-
     async def _listen(self) -> None:
-        self._site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await self._site.start()
-        if not self.port:
-            self.port = self._site._server.sockets[0].getsockname()[1]
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self), self.host, self.port, reuse_address=True
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop_listening(self) -> None:
-        # Close the listening socket only; the runner (and the app) stay, so
-        # accept_connections() can listen again on the same port.
-        server = self._site._server
-        server.close()
-        await server.wait_closed()
-        self._runner._sites.remove(self._site)
+        self._server.close()
+        for connection in list(self._connections):
+            connection.transport.close()
+        await self._server.wait_closed()
 
     async def _shutdown(self) -> None:
         self._hang_released().set()
-        await self._runner.cleanup()
+        await self._stop_listening()
 
     def _hang_released(self) -> asyncio.Event:
         if self._release is None:
             self._release = asyncio.Event()
         return self._release
-
-    def _authorised(self, request: web.Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        expected = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-        return header == f"Basic {expected}" and request.match_info["sid"] == ACCOUNT_SID
-
-    async def _create_message(self, request: web.Request) -> web.Response:
-        return await self._create(request, kind="sms", prefix="SM", to_field="To")
-
-    async def _create_call(self, request: web.Request) -> web.Response:
-        return await self._create(request, kind="voice", prefix="CA", to_field="To")
 
     def _next_behaviour(self) -> tuple[str, float, set[str]]:
         with self._lock:
@@ -184,30 +167,42 @@ class FakeTwilio:
                     behaviour.remaining -= 1
             return mode, behaviour.delay, behaviour.invalid_numbers
 
-    async def _create(self, request: web.Request, *, kind: str, prefix: str, to_field: str):
+    def handle(self, method: str, target: str, headers: dict, body: bytes):
+        """Answer one request: (status, JSON text), or a coroutine giving one."""
+        path, _, query = target.partition("?")
+        if path.startswith("/_fake/"):
+            return self._control(method, path, query, body)
+        if method != "POST" or not path.startswith("/2010-04-01/Accounts/"):
+            return _error(404, 20404, "Not found")
+        kind = {"Messages.json": "sms", "Calls.json": "voice"}.get(path.rsplit("/", 1)[-1])
+        if kind is None:
+            return _error(404, 20404, "Not found")
         mode, delay, invalid_numbers = self._next_behaviour()
-        if delay:
-            await asyncio.sleep(delay)
-        if not self._authorised(request):
-            return _error(401, 20003, "Authenticate")
+        if delay or mode == "timeout":
+            return self._answer_later(path, headers, body, kind, mode, delay, invalid_numbers)
+        return self._create(path, headers, body, kind, mode, invalid_numbers)
+
+    async def _answer_later(self, path, headers, body, kind, mode, delay, invalid_numbers):
+        await asyncio.sleep(delay)
         if mode == "timeout":
             # Hang until the client gives up (or the server stops).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._hang_released().wait(), 3600)
             return _error(500, 20500, "Internal Server Error")
+        return self._create(path, headers, body, kind, mode, invalid_numbers)
+
+    def _create(self, path, headers, body, kind, mode, invalid_numbers):
+        if headers.get("authorization") != _AUTHORIZATION or not path.startswith(_API):
+            return _error(401, 20003, "Authenticate")
         if mode == "429":
             return _error(429, 20429, "Too Many Requests")
         if mode == "500":
             return _error(500, 20500, "Internal Server Error")
-        try:
-            raw = await request.read()
-        except ConnectionResetError:  # the client died (the kill -9 test)
-            return web.Response(status=400)
-        form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-        to = form.get(to_field, "")
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        to = form.get("To", "")
         if mode == "permanent" or to in invalid_numbers:
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
-        sid = prefix + uuid.uuid4().hex
+        sid = f"{'SM' if kind == 'sms' else 'CA'}{next(self._sids):032x}"
         record = Received(
             kind=kind,
             to=to,
@@ -228,40 +223,105 @@ class FakeTwilio:
             "to": to,
             "from": record.sender,
             "status": "queued",
-            "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/{collection}/{sid}.json",
+            "uri": f"{_API}{collection}/{sid}.json",
         }
-        if kind == "sms":
-            resource["body"] = record.body
-        return web.json_response(resource, status=201)
+        return 201, json.dumps(resource)
 
-    async def _control_mode(self, request: web.Request) -> web.Response:
-        data = await request.json()
-        self.set_mode(data.get("mode", "ok"), count=data.get("count"), delay=data.get("delay"))
-        return web.json_response({"ok": True})
+    def _control(self, method: str, path: str, query: str, body: bytes):
+        if path == "/_fake/mode" and method == "POST":
+            data = json.loads(body or b"{}")
+            self.set_mode(data.get("mode", "ok"), count=data.get("count"), delay=data.get("delay"))
+            return 200, '{"ok": true}'
+        if path == "/_fake/received" and method == "GET":
+            return 200, json.dumps(self._received_report(parse_qs(query)))
+        return _error(404, 20404, "Not found")
 
-    async def _control_received(self, request: web.Request) -> web.Response:
-        """What arrived, optionally only for recipients starting with ``prefix``.
-
-        ``summary=1`` answers counts per second instead of the messages.
-        """
-        prefix = request.query.get("prefix", "")
+    def _received_report(self, query: dict):
+        """What arrived, optionally only for recipients starting with ``prefix``;
+        ``summary=1`` answers counts (per second) instead of the messages."""
+        prefix = query.get("prefix", [""])[0]
         with self._lock:
             records = [r for r in self.received if r.to.startswith(prefix)]
             total_requests = self.requests
-        if request.query.get("summary"):
+        if query.get("summary"):
             per_second: dict[int, int] = {}
             for record in records:
                 per_second[int(record.at)] = per_second.get(int(record.at), 0) + 1
-            return web.json_response(
-                {"count": len(records), "requests": total_requests, "per_second": per_second}
-            )
-        return web.json_response([asdict(r) for r in records])
+            return {"count": len(records), "requests": total_requests, "per_second": per_second}
+        return [asdict(r) for r in records]
 
 
-def _error(status: int, code: int, message: str) -> web.Response:
-    return web.json_response(
-        {"code": code, "message": message, "more_info": "", "status": status}, status=status
-    )
+class _Connection(asyncio.Protocol):
+    """One keep-alive client connection: requests are answered in order."""
+
+    def __init__(self, server: FakeTwilio):
+        self.server = server
+        self.buffer = bytearray()
+        self.waiting: list[tuple] = []
+        self.busy = False
+        self.task: asyncio.Future | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.server._connections.add(self)
+
+    def connection_lost(self, exc) -> None:
+        self.server._connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (request := self._next_request()) is not None:
+            self.waiting.append(request)
+        self._answer_waiting()
+
+    def _next_request(self):
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+        headers = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        if len(self.buffer) < end + 4 + length:
+            return None
+        body = bytes(self.buffer[end + 4 : end + 4 + length])
+        del self.buffer[: end + 4 + length]
+        method, target, _version = head[0].split(" ", 2)
+        return method, target, headers, body
+
+    def _answer_waiting(self) -> None:
+        while self.waiting and not self.busy:
+            answer = self.server.handle(*self.waiting.pop(0))
+            if asyncio.iscoroutine(answer):
+                self.busy = True
+                self.task = asyncio.ensure_future(self._answer_later(answer))
+                return
+            self._write(*answer)
+
+    async def _answer_later(self, answer) -> None:
+        try:
+            self._write(*await answer)
+        finally:
+            self.busy = False
+        self._answer_waiting()
+
+    def _write(self, status: int, text: str) -> None:
+        if self.transport.is_closing():
+            return
+        body = text.encode()
+        head = (
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+            "Content-Type: application/json; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        self.transport.write(head.encode() + body)
+
+
+def _error(status: int, code: int, message: str) -> tuple[int, str]:
+    return status, json.dumps({"code": code, "message": message, "more_info": "", "status": status})
 
 
 def main() -> None:
@@ -273,7 +333,7 @@ def main() -> None:
     server = FakeTwilio(host=options.host, port=options.port, record_bodies=not options.no_bodies)
 
     async def serve():
-        await server._start_site()
+        await server._listen()
         print(f"fake Twilio listening on {server.base_url}", flush=True)
         await asyncio.Event().wait()
 
