@@ -192,8 +192,9 @@ class Dispatcher:
         )
         if not due:
             return
-        outcomes, self._pending = self._pending, []
-        record_outcomes(outcomes)
+        outcomes = self._pending
+        record_outcomes(outcomes)  # may raise: the outcomes stay pending for the next try
+        self._pending = []
         sent = sum(1 for o in outcomes if o.result is Result.SENT)
         self.sent += sent
         self._watch_provider_health(outcomes, sent)

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from sms.backends import PermanentSendError, SmsBackend, TransientSendError, get_backend
 from sms.models import Message
-from sms.phone import mask, redact
+from sms.phone import is_mobile_number, mask, redact
 from sms.signals import message_failed, message_sent
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,13 @@ def queue_message(
     channel: Message.Channel = Message.Channel.SMS,
     send_before: datetime | None = None,
 ) -> Message:
-    """Add a message to the outbox; the same idempotency key never queues twice."""
+    """Add a message to the outbox; the same idempotency key never queues twice.
+
+    A landline cannot receive an SMS: its messages are queued as voice calls
+    that read the text out.
+    """
+    if channel == Message.Channel.SMS and not is_mobile_number(recipient):
+        channel = Message.Channel.VOICE
     message, _created = Message.objects.get_or_create(
         idempotency_key=idempotency_key,
         defaults={
@@ -310,8 +316,8 @@ def _notify(signal, **kwargs) -> None:
 def dispatch_due(limit: int = 100) -> int:
     """Send up to ``limit`` due messages, most urgent first, one after the other.
 
-    One synchronous pass without the pool or the provider rate, for tests and
-    ``sms_dispatch --once``; returns how many were sent.
+    One synchronous pass without the pool or the provider rate, for tests;
+    returns how many were sent. ``manage.py sms_dispatch`` runs ``sms.dispatcher.Dispatcher``.
     """
     backend = get_backend()
     reclaim_expired_leases()

@@ -52,6 +52,15 @@ def parse_phone_number(raw: str) -> PhoneNumber:
     )
 
 
+def is_mobile_number(e164: str) -> bool:
+    """Whether a stored (E.164) number can receive an SMS; unreadable: assume it can."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return True
+    return phonenumbers.number_type(number) in _MOBILE
+
+
 def mask(e164: str) -> str:
     """The number as we may show or log it: country code and the last three digits."""
     return f"{e164[:3]} … {e164[-3:]}"

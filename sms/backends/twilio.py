@@ -6,7 +6,6 @@ hanging request would hold a pool thread forever). Failures are sorted into
 (any other 4xx: invalid, unreachable or blocked number).
 """
 
-import logging
 import math
 import os
 import re
@@ -24,8 +23,6 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from sms.backends.base import PermanentSendError, SmsBackend, TransientSendError
 from sms.phone import redact
-
-logger = logging.getLogger(__name__)
 
 VOICE_LANGUAGE = "de-DE"
 # Twilio keeps an undelivered SMS for at most this long (its maximum).
