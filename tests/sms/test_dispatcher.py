@@ -112,7 +112,7 @@ def test_a_code_overtakes_a_backlog_of_notices_while_they_wait_for_the_rate(sett
     finally:
         dispatcher.stop()
         thread.join(10)
-    assert sent_at - queued_at < 0.5
+    assert sent_at - queued_at < 1.0
     # The backlog was still waiting: the code did not just come last.
     assert len(backend.sent) < 300
 
@@ -166,14 +166,10 @@ def test_without_redis_each_dispatcher_keeps_to_its_share_of_the_rate(settings):
         }
     }
     throttle = make_throttle(sender="test", rate=400)
-    taken = 0
-    started = time.monotonic()
-    while time.monotonic() - started < 0.5:
-        granted, wait = throttle.acquire(100)
-        taken += granted
-        time.sleep(wait or 0.001)
-    # A quarter of 400/s for half a second, plus the small burst.
-    assert 40 <= taken <= 50 + 10 + 5
+    # The shared bucket would hold 0.1 s of 400/s (40); this process's share
+    # is a quarter: 100/s, holding 10.
+    assert throttle.acquire(100) == (10, 0.0)
+    assert throttle.fallback.rate == 100
 
 
 @pytest.mark.django_db(transaction=True)
