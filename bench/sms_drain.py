@@ -309,7 +309,8 @@ def main() -> None:
         django.setup()
         print(
             f"sms_drain: {options.messages} notifications, {options.dispatchers} dispatchers "
-            f"x {options.pool} threads, a code every {options.code_every * 1000:.0f} ms",
+            f"x {options.pool} threads, a code every {options.code_every * 1000:.0f} ms; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
         free = bench.run(rate=0, until_drained=True, seconds=0)
@@ -330,6 +331,7 @@ def main() -> None:
             f"max {capped['code_max_ms']:.0f} ms",
             flush=True,
         )
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}", flush=True)
         print(
             f"RESULT sms_drain rate_per_s={free['rate_per_s']:.0f} "
             f"code_p99_ms={free['code_p99_ms']:.0f} capped_code_p99_ms={capped['code_p99_ms']:.0f}"
