@@ -52,7 +52,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=70_000, help="notifications queued")
     parser.add_argument("--dispatchers", type=int, default=2, help="dispatcher processes")
-    parser.add_argument("--pool", type=int, default=8, help="sending threads per dispatcher")
+    parser.add_argument("--pool", type=int, default=16, help="sending threads per dispatcher")
     parser.add_argument("--cap", type=int, default=200, help="messages/s in the capped run")
     parser.add_argument("--capped-seconds", type=float, default=30.0)
     parser.add_argument("--code-every", type=float, default=0.05, help="seconds between codes")

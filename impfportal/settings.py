@@ -218,7 +218,7 @@ TWILIO_STATUS_CALLBACK_URL = env_str("TWILIO_STATUS_CALLBACK_URL", "")
 # Only for tests and the benchmark (the fake Twilio server); empty: api.twilio.com.
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
 # Per dispatcher process: messages handed to the provider at once, most claimed at once.
-SMS_POOL_SIZE = env_int("SMS_POOL_SIZE", 8)
+SMS_POOL_SIZE = env_int("SMS_POOL_SIZE", 16)
 SMS_BATCH_SIZE = env_int("SMS_BATCH_SIZE", 100)
 SMS_IDLE_INTERVAL_SECONDS = env_int("SMS_IDLE_INTERVAL_MS", 250) / 1000
 # The provider's rate per sender, for all dispatchers together (0: no cap).
