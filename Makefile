@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend
 
-.PHONY: run test lint format messages services browser assets lock clean bench-exchange
+.PHONY: run test lint format messages services browser assets lock clean bench-exchange bench-sms
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,9 @@ messages: $(STAMP)
 # size: make bench-exchange BENCH_ARGS="--entries 100000 --cancellations 1000"
 bench-exchange: $(STAMP) services
 	$(BIN)/python bench/exchange.py $(BENCH_ARGS)
+# SMS outbox drain: 70,000 notifications through the real Twilio SDK against a fake server.
+bench-sms: $(STAMP) services
+	$(BIN)/python bench/sms_drain.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 node_modules test-artifacts

@@ -236,3 +236,40 @@ WAITLIST_SWEEP_SECONDS = env_int("WAITLIST_SWEEP_SECONDS", 5)
 # Freed seats of up to this many slots are offered inside the transaction that
 # freed them; more (e.g. a bulk release by staff) go to a background task.
 WAITLIST_INLINE_SLOTS = env_int("WAITLIST_INLINE_SLOTS", 20)
+
+# --- SMS dispatch, Twilio and limits on sending codes (see README) ----------
+# SMS_BACKEND above selects the provider: sms.backends.twilio.TwilioBackend in production.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+# SMS sender: a number, an alphanumeric sender ID or a messaging service SID (MG…).
+TWILIO_SMS_FROM = env_str("TWILIO_SMS_FROM", "")
+# The number that calls landlines and reads their code out.
+TWILIO_VOICE_FROM = env_str("TWILIO_VOICE_FROM", "")
+# The SDK waits forever by default; a hanging request would hold a sending
+# thread. Well below the web server's 30 s (no web request waits for Twilio).
+TWILIO_TIMEOUT_SECONDS = env_int("TWILIO_TIMEOUT_SECONDS", 5)
+# Public URL of sms:status_callback (e.g. https://impfportal.example/sms/status/);
+# empty: no delivery reports are asked for, and every callback is refused.
+TWILIO_STATUS_CALLBACK_URL = env_str("TWILIO_STATUS_CALLBACK_URL", "")
+# Only for tests and the benchmark (the fake Twilio server); empty: api.twilio.com.
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+# Per dispatcher process: messages handed to the provider at once, most claimed at once.
+SMS_POOL_SIZE = env_int("SMS_POOL_SIZE", 16)
+SMS_BATCH_SIZE = env_int("SMS_BATCH_SIZE", 100)
+SMS_IDLE_INTERVAL_SECONDS = env_int("SMS_IDLE_INTERVAL_MS", 250) / 1000
+# The provider's rate per sender, for all dispatchers together (0: no cap).
+SMS_RATE_PER_SECOND = env_int("SMS_RATE_PER_SECOND", 100)
+VOICE_CALLS_PER_SECOND = env_int("VOICE_CALLS_PER_SECOND", 1)
+# How many dispatchers run: each takes this share of the rate while Redis is unreachable.
+SMS_DISPATCHER_PROCESSES = env_int("SMS_DISPATCHER_PROCESSES", 1)
+# A claimed row returns to the queue this long after its dispatcher died.
+SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 60)
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8)
+SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 2)
+SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 300)
+# Sending codes (sms.limits): per client address, per number, for everyone.
+SMS_CODES_PER_ADDRESS_PER_HOUR = env_int("SMS_CODES_PER_ADDRESS_PER_HOUR", 30)
+SMS_CODES_PER_NUMBER_PER_DAY = env_int("SMS_CODES_PER_NUMBER_PER_DAY", 10)
+SMS_CODES_PER_HOUR = env_int("SMS_CODES_PER_HOUR", 100_000)
+# The SDK logs every request at INFO; we log each message ourselves (masked).
+LOGGING["loggers"] = {**LOGGING.get("loggers", {}), "twilio": {"level": "WARNING"}}

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class SmsConfig(AppConfig):
     name = "sms"
     verbose_name = _("Text messages and phone verification")
+
+    def ready(self):
+        from sms import checks  # noqa: F401  (registers the settings checks)

@@ -55,6 +55,12 @@ class Message(models.Model):
         FAILED = "failed", _("failed")
         DROPPED = "dropped", _("dropped (too late)")
 
+    class DeliveryStatus(models.TextChoices):
+        # What the provider's status callback last said about the handset.
+        UNKNOWN = "", _("not reported yet")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("not delivered")
+
     recipient = models.CharField(max_length=20)
     channel = models.CharField(max_length=8, choices=Channel, default=Channel.SMS)
     body = models.TextField()
@@ -71,18 +77,36 @@ class Message(models.Model):
     provider_id = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    # Filled by the provider's signed status callback (sms.delivery).
+    delivery_status = models.CharField(
+        max_length=10, choices=DeliveryStatus, default=DeliveryStatus.UNKNOWN, blank=True
+    )
+    provider_status = models.CharField(max_length=20, blank=True)
+    delivery_error_code = models.CharField(max_length=10, blank=True)
+    delivery_reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         indexes = [
-            # The dispatcher's claim query: queued rows by priority and due time.
+            # The dispatcher's claim query: queued rows of one channel (one
+            # sender, one provider rate) by priority and due time.
             models.Index(
-                fields=["priority", "next_attempt_at"],
+                fields=["channel", "priority", "next_attempt_at", "id"],
                 condition=Q(status="queued"),
                 name="sms_message_due",
+            ),
+            # Finding the rows of a dispatcher that died with them claimed.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status="sending"),
+                name="sms_message_leased",
             ),
         ]
 
     def __str__(self) -> str:
         return f"message {self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_code(self) -> bool:
+        return self.priority == self.Priority.CODE

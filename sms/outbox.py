@@ -1,26 +1,36 @@
-"""Writing messages into the outbox and sending what is due.
+"""Writing messages into the outbox, claiming them and recording what became of them.
 
 ``queue_message`` is called inside the transaction of the change that causes
 the message, so a rolled-back change sends nothing and a committed one always
-has its message. ``dispatch_due`` is run by the ``sms_dispatch`` worker.
+has its message. The dispatcher (``sms.dispatcher``, run by ``manage.py
+sms_dispatch``) claims due rows with ``claim_due``, sends each with
+``send_one`` and writes the outcomes with ``record_outcomes``; ``dispatch_due``
+does the same in one synchronous pass for tests.
+
+Delivery is at least once: a dispatcher killed after the provider took a
+message but before the outcome was written sends it again after the lease.
+The text is the stored row's, so the repeat is the same message (the same
+code), never a different one.
 """
 
+import enum
 import logging
+import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from sms.backends import PermanentSendError, TransientSendError, get_backend
+from sms.backends import PermanentSendError, SmsBackend, TransientSendError, get_backend
 from sms.models import Message
-from sms.phone import mask
+from sms.phone import is_mobile_number, mask, redact
 from sms.signals import message_failed, message_sent
 
 logger = logging.getLogger(__name__)
-
-LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 8
 
 
 def render_message(template_name: str, context: dict) -> str:
@@ -38,7 +48,13 @@ def queue_message(
     channel: Message.Channel = Message.Channel.SMS,
     send_before: datetime | None = None,
 ) -> Message:
-    """Add a message to the outbox; the same idempotency key never queues twice."""
+    """Add a message to the outbox; the same idempotency key never queues twice.
+
+    A landline cannot receive an SMS: its messages are queued as voice calls
+    that read the text out.
+    """
+    if channel == Message.Channel.SMS and not is_mobile_number(recipient):
+        channel = Message.Channel.VOICE
     message, _created = Message.objects.get_or_create(
         idempotency_key=idempotency_key,
         defaults={
@@ -52,68 +68,260 @@ def queue_message(
     return message
 
 
-def _claim_batch(limit: int) -> list[Message]:
+def lease() -> timedelta:
+    """How long a claimed row belongs to its dispatcher. It must outlast the
+    longest wait of a claimed row in the pool (a few provider timeouts)."""
+    return timedelta(seconds=settings.SMS_LEASE_SECONDS)
+
+
+def reclaim_expired_leases() -> int:
+    """Put rows of a dispatcher that died with them claimed back in the queue."""
+    return Message.objects.filter(
+        status=Message.Status.SENDING, lease_expires_at__lt=timezone.now()
+    ).update(status=Message.Status.QUEUED, lease_expires_at=None)
+
+
+def claim_due(*, limit: int, channel: str | None = None) -> list[Message]:
+    """Claim up to ``limit`` due rows, most urgent first, for this dispatcher.
+
+    ``FOR UPDATE SKIP LOCKED`` lets N dispatchers claim at the same time
+    without waiting for or taking each other's rows; the lease brings the rows
+    back if this dispatcher dies. Each claim counts as an attempt, so a row
+    that keeps killing its dispatcher is given up after SMS_MAX_ATTEMPTS.
+    """
+    if limit <= 0:
+        return []
     now = timezone.now()
-    # A dispatcher that died mid-batch leaves rows in SENDING; after the lease
-    # they are due again.
-    Message.objects.filter(status=Message.Status.SENDING, lease_expires_at__lt=now).update(
-        status=Message.Status.QUEUED, lease_expires_at=None
-    )
+    if connection.vendor == "postgresql":
+        rows = _claim_in_one_statement(limit=limit, channel=channel, now=now)
+    else:
+        rows = _claim_with_the_orm(limit=limit, channel=channel, now=now)
+    rows.sort(key=lambda row: (row.priority, row.next_attempt_at, row.pk))
+    return rows
+
+
+def _claim_with_the_orm(*, limit: int, channel: str | None, now: datetime) -> list[Message]:
+    due = Message.objects.filter(status=Message.Status.QUEUED, next_attempt_at__lte=now)
+    if channel is not None:
+        due = due.filter(channel=channel)
     with transaction.atomic():
-        due = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(status=Message.Status.QUEUED, next_attempt_at__lte=now)
-            .order_by("priority", "next_attempt_at", "pk")[:limit]
+        rows = list(
+            due.select_for_update(skip_locked=True).order_by("priority", "next_attempt_at", "pk")[
+                :limit
+            ]
         )
-        too_late = [m.pk for m in due if m.send_before and m.send_before <= now]
-        if too_late:
-            Message.objects.filter(pk__in=too_late).update(status=Message.Status.DROPPED)
-        batch = [m for m in due if m.pk not in too_late]
-        Message.objects.filter(pk__in=[m.pk for m in batch]).update(
-            status=Message.Status.SENDING, lease_expires_at=now + LEASE
-        )
-    return batch
+        if rows:
+            lease_expires_at = now + lease()
+            Message.objects.filter(pk__in=[row.pk for row in rows]).update(
+                status=Message.Status.SENDING,
+                lease_expires_at=lease_expires_at,
+                attempts=F("attempts") + 1,
+            )
+            for row in rows:
+                row.status = Message.Status.SENDING
+                row.lease_expires_at = lease_expires_at
+                row.attempts += 1
+    return rows
 
 
-def _retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2**attempts, 300))
+_CLAIMED_FIELDS = [
+    "id",
+    "recipient",
+    "channel",
+    "body",
+    "priority",
+    "status",
+    "idempotency_key",
+    "created_at",
+    "send_before",
+    "next_attempt_at",
+    "lease_expires_at",
+    "attempts",
+]
+_CLAIM_SQL = """
+    UPDATE sms_message
+    SET status = 'sending', lease_expires_at = %s, attempts = attempts + 1
+    WHERE id = ANY(ARRAY(
+        SELECT id FROM sms_message
+        WHERE status = 'queued' AND next_attempt_at <= %s {channel}
+        ORDER BY priority, next_attempt_at, id
+        LIMIT %s
+        FOR UPDATE SKIP LOCKED
+    ))
+    RETURNING {fields}
+"""
+
+
+def _claim_in_one_statement(*, limit: int, channel: str | None, now: datetime) -> list[Message]:
+    """The same claim as one statement in its own transaction: one round trip
+    instead of four, which is what limits a busy dispatcher. ``= ANY(ARRAY(…))``
+    makes PostgreSQL run the locking subquery exactly once."""
+    sql = _CLAIM_SQL.format(
+        channel="AND channel = %s" if channel is not None else "",
+        fields=", ".join(_CLAIMED_FIELDS),
+    )
+    params = [now + lease(), now, *([channel] if channel is not None else []), limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Message.from_db("default", _CLAIMED_FIELDS, row) for row in cursor.fetchall()]
+
+
+def release(messages: list[Message]) -> None:
+    """Give claimed rows back unsent (a dispatcher stopping); the claim does not count."""
+    Message.objects.filter(pk__in=[m.pk for m in messages], status=Message.Status.SENDING).update(
+        status=Message.Status.QUEUED, lease_expires_at=None, attempts=F("attempts") - 1
+    )
+
+
+class Result(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    DROPPED = "dropped"
+
+
+@dataclass(slots=True)
+class Outcome:
+    message: Message
+    result: Result
+    provider_id: str = ""
+    error: str = ""
+    at: datetime = field(default_factory=timezone.now)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: about base * 2^(attempts-1), capped.
+
+    The jitter (a random point in the upper half of the interval) spreads the
+    retries of a burst that failed together, so that a recovering provider is
+    not hit by all of them in the same second.
+    """
+    ceiling = min(
+        settings.SMS_RETRY_MAX_SECONDS,
+        settings.SMS_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1),
+    )
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 (not security)
+
+
+def send_one(message: Message, backend: SmsBackend) -> Outcome:
+    """Hand one claimed message to the provider and classify what happened.
+
+    Runs on the dispatcher's worker threads: no database access here.
+    """
+    if message.send_before is not None and message.send_before <= timezone.now():
+        # A code the resident can no longer use: not sent at all.
+        return Outcome(message, Result.DROPPED, error="not sent before its deadline")
+    if message.attempts > settings.SMS_MAX_ATTEMPTS:
+        return Outcome(message, Result.FAILED, error="given up after too many attempts")
+    try:
+        provider_id = backend.send(message)
+    except PermanentSendError as error:
+        return Outcome(message, Result.FAILED, error=redact(str(error)))
+    except TransientSendError as error:
+        result = Result.FAILED if message.attempts >= settings.SMS_MAX_ATTEMPTS else Result.RETRY
+        return Outcome(message, result, error=redact(str(error)))
+    except Exception as error:
+        # A bug or an unexpected library error must not lose the message or
+        # stop the pool: log it (without the text) and try again later.
+        logger.exception("sms %s: unexpected error from the backend", message.pk)
+        return Outcome(message, Result.RETRY, error=redact(f"{type(error).__name__}: {error}"))
+    return Outcome(message, Result.SENT, provider_id=provider_id or "")
+
+
+# One statement per kind of outcome, run for many rows at once (executemany
+# pipelines them on PostgreSQL). The ORM's bulk_update builds a CASE per row
+# and field, which cost more than sending the messages.
+_SQL = {
+    Result.SENT: "UPDATE sms_message SET status = %s, provider_id = %s, sent_at = %s, "
+    "last_error = '', lease_expires_at = NULL WHERE id = %s",
+    Result.RETRY: "UPDATE sms_message SET status = %s, next_attempt_at = %s, last_error = %s, "
+    "lease_expires_at = NULL WHERE id = %s",
+    Result.FAILED: "UPDATE sms_message SET status = %s, last_error = %s, "
+    "lease_expires_at = NULL WHERE id = %s",
+}
+_SQL[Result.DROPPED] = _SQL[Result.FAILED]
+
+
+def record_outcomes(outcomes: list[Outcome]) -> None:
+    """Write a batch of outcomes in one transaction, then tell the apps above.
+
+    ``message_sent`` (message_id, sent_at) starts e.g. an offer's deadline;
+    ``message_failed`` (message_id, status) says a message will not arrive.
+    """
+    if not outcomes:
+        return
+    rows: dict[Result, list[tuple]] = {result: [] for result in Result}
+    moment = connection.ops.adapt_datetimefield_value  # the backend's own form
+    for outcome in outcomes:
+        message = outcome.message
+        message.lease_expires_at = None
+        message.last_error = outcome.error[:300]
+        if outcome.result is Result.SENT:
+            message.status = Message.Status.SENT
+            message.provider_id = outcome.provider_id[:64]
+            message.sent_at = outcome.at
+            row = (message.status, message.provider_id, moment(message.sent_at), message.pk)
+        elif outcome.result is Result.RETRY:
+            message.status = Message.Status.QUEUED
+            message.next_attempt_at = outcome.at + retry_delay(message.attempts)
+            row = (message.status, moment(message.next_attempt_at), message.last_error, message.pk)
+        else:
+            message.status = (
+                Message.Status.FAILED if outcome.result is Result.FAILED else Message.Status.DROPPED
+            )
+            row = (message.status, message.last_error, message.pk)
+        rows[outcome.result].append(row)
+    # Each row's update stands alone (autocommit), so the batch is one round
+    # trip: a failure half-way leaves the rest of the batch to its lease.
+    with connection.cursor() as cursor:
+        for result, params in rows.items():
+            if params:
+                cursor.executemany(_SQL[result], params)
+
+    for outcome in outcomes:
+        message = outcome.message
+        if outcome.result is Result.SENT:
+            logger.debug("sms %s to %s: sent", message.pk, mask(message.recipient))
+            _notify(message_sent, message_id=message.pk, sent_at=message.sent_at)
+        elif outcome.result is Result.RETRY:
+            logger.info(
+                "sms %s to %s: retry at %s (%s)",
+                message.pk,
+                mask(message.recipient),
+                message.next_attempt_at.isoformat(timespec="seconds"),
+                message.last_error,
+            )
+        else:
+            logger.warning(
+                "sms %s to %s: %s (%s)",
+                message.pk,
+                mask(message.recipient),
+                message.status,
+                message.last_error,
+            )
+            _notify(message_failed, message_id=message.pk, status=message.status)
+
+
+def _notify(signal, **kwargs) -> None:
+    # One failing receiver must not stop the dispatcher or the other receivers.
+    for receiver, response in signal.send_robust(sender=Message, **kwargs):
+        if isinstance(response, Exception):
+            logger.error(
+                "sms %s: receiver %r failed",
+                kwargs["message_id"],
+                receiver,
+                exc_info=response,
+            )
 
 
 def dispatch_due(limit: int = 100) -> int:
-    """Send up to ``limit`` due messages, most urgent first; return how many were sent."""
+    """Send up to ``limit`` due messages, most urgent first, one after the other.
+
+    One synchronous pass without the pool or the provider rate, for tests;
+    returns how many were sent. ``manage.py sms_dispatch`` runs ``sms.dispatcher.Dispatcher``.
+    """
     backend = get_backend()
-    sent = 0
-    for message in _claim_batch(limit):
-        message.attempts += 1
-        try:
-            message.provider_id = backend.send(message)
-        except PermanentSendError as error:
-            message.status = Message.Status.FAILED
-            message.last_error = str(error)[:300]
-        except TransientSendError as error:
-            failed_for_good = message.attempts >= MAX_ATTEMPTS
-            message.status = Message.Status.FAILED if failed_for_good else Message.Status.QUEUED
-            message.next_attempt_at = timezone.now() + _retry_delay(message.attempts)
-            message.last_error = str(error)[:300]
-        else:
-            message.status = Message.Status.SENT
-            message.sent_at = timezone.now()
-            sent += 1
-        message.lease_expires_at = None
-        message.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "provider_id",
-                "sent_at",
-                "next_attempt_at",
-                "last_error",
-                "lease_expires_at",
-            ]
-        )
-        logger.info("sms %s to %s: %s", message.pk, mask(message.recipient), message.status)
-        if message.status == Message.Status.SENT:
-            message_sent.send(sender=Message, message_id=message.pk, sent_at=message.sent_at)
-        elif message.status == Message.Status.FAILED:
-            message_failed.send(sender=Message, message_id=message.pk)
-    return sent
+    reclaim_expired_leases()
+    outcomes = [send_one(message, backend) for message in claim_due(limit=limit)]
+    record_outcomes(outcomes)
+    return sum(1 for outcome in outcomes if outcome.result is Result.SENT)

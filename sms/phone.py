@@ -1,5 +1,6 @@
 """Phone numbers: parsing, the state's own country only, mobile or landline."""
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -51,6 +52,24 @@ def parse_phone_number(raw: str) -> PhoneNumber:
     )
 
 
+def is_mobile_number(e164: str) -> bool:
+    """Whether a stored (E.164) number can receive an SMS; unreadable: assume it can."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return True
+    return phonenumbers.number_type(number) in _MOBILE
+
+
 def mask(e164: str) -> str:
     """The number as we may show or log it: country code and the last three digits."""
     return f"{e164[:3]} … {e164[-3:]}"
+
+
+_NUMBER_IN_TEXT = re.compile(r"\+?\d[\d ]{5,}\d")
+
+
+def redact(text: str) -> str:
+    """``text`` with every phone-number-like run of digits masked, for logs and
+    stored errors (a provider's error message may quote the number)."""
+    return _NUMBER_IN_TEXT.sub(lambda match: mask(match.group().replace(" ", "")), text)

@@ -15,8 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, override
 
+from sms.delivery import last_code_failed
 from sms.errors import VerificationError
 from sms.models import Message, PhoneVerification
 from sms.outbox import queue_message, render_message
@@ -35,17 +36,24 @@ def _open_codes(phone: str):
     )
 
 
-def request_code(phone: PhoneNumber) -> PhoneVerification:
+def request_code(phone: PhoneNumber, *, by_voice: bool = False) -> PhoneVerification:
     """Void the number's open code, create a new one and queue it (SMS or voice call).
 
-    Raises VerificationError when the number asked too recently or too often.
+    A landline always gets a call; ``by_voice`` calls a mobile number too (when
+    its SMS did not arrive). Raises VerificationError when the number asked too
+    recently or too often; "too recently" does not apply when the previous
+    code is known to have failed.
     """
     now = timezone.now()
     recent = PhoneVerification.objects.filter(
         phone=phone.e164, created_at__gt=now - timedelta(hours=1)
     )
     latest = recent.order_by("-created_at").first()
-    if latest and latest.created_at > now - timedelta(seconds=settings.VERIFICATION_RESEND_SECONDS):
+    if (
+        latest
+        and latest.created_at > now - timedelta(seconds=settings.VERIFICATION_RESEND_SECONDS)
+        and not last_code_failed(phone.e164)
+    ):
         raise VerificationError(
             _("A code was just sent. Please wait a moment before asking for a new one.")
         )
@@ -65,11 +73,18 @@ def request_code(phone: PhoneNumber) -> PhoneVerification:
                 created_at=now,
                 expires_at=expires_at,
             )
-            channel = Message.Channel.SMS if phone.is_mobile else Message.Channel.VOICE
-            template = "verification_code.txt" if phone.is_mobile else "verification_call.txt"
+            context = {"code": code, "spoken_code": " ".join(code)}
+            if phone.is_mobile and not by_voice:
+                channel = Message.Channel.SMS
+                body = render_message("verification_code.txt", context)
+            else:
+                # The call's voice speaks German, so the text it reads is German.
+                channel = Message.Channel.VOICE
+                with override("de"):
+                    body = render_message("verification_call.txt", context)
             queue_message(
                 recipient=phone.e164,
-                body=render_message(template, {"code": code, "spoken_code": " ".join(code)}),
+                body=body,
                 priority=Message.Priority.CODE,
                 channel=channel,
                 idempotency_key=f"code:{verification.pk}",

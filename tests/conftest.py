@@ -33,6 +33,15 @@ def _clean_outbox_and_cache():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request through LocaleMiddleware leaves its language active in the
+    # thread; without this, a test after an English page sees English texts.
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def vaccine(db):
     return factories.make_vaccine()

@@ -4,6 +4,7 @@ import uuid
 
 from sms.backends.base import SmsBackend
 
+# Appending to a list is atomic in CPython, so the dispatcher's threads may share it.
 outbox: list = []
 
 

@@ -75,3 +75,14 @@ def test_rows_of_a_crashed_dispatcher_come_back_after_the_lease():
         status=Message.Status.SENDING, lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
     assert dispatch_due() == 1
+
+
+def test_a_message_to_a_landline_becomes_a_call():
+    message = queue_message(
+        recipient="+495111234567",
+        body="Ihr Termin ist gebucht.",
+        priority=Message.Priority.CONFIRMATION,
+        idempotency_key="booked:landline",
+    )
+    assert message.channel == Message.Channel.VOICE
+    assert queue("booked:mobile").channel == Message.Channel.SMS

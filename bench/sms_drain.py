@@ -1,0 +1,349 @@
+"""How fast the SMS outbox drains, and how long a code waits behind the backlog.
+
+The 2021 morning: 25,000 SMS sent, more than 70,000 stuck, codes arriving after
+they were useless. This benchmark queues 70,000 notifications (``--messages``),
+starts the dispatcher processes (``manage.py sms_dispatch``) against the fake
+Twilio server (``tests/sms/fake_twilio.py``, its own process) through the real
+Twilio SDK, and requests a verification code every 50 ms during the drain
+(``sms.services.request_code``, as the code page does).
+
+Two runs:
+
+1. uncapped: no provider rate; until every notification has reached the
+   provider. Reports the drain rate and time, and the codes' latency from
+   request to the provider receiving them (p50/p99).
+2. capped at ``--cap`` messages/s per sender (default 200): codes and the
+   backlog share the rate. The full backlog would take minutes, so this run
+   measures for ``--capped-seconds`` (default 30) and reports the rate the
+   provider saw (its busiest second must stay within the cap plus the burst)
+   and the codes' latency.
+
+It creates and drops its own database (``impfportal_bench_sms``) and Redis
+key space, starts and stops every process itself. Last line::
+
+    RESULT sms_drain rate_per_s=… code_p99_ms=… capped_code_p99_ms=…
+
+Run: ``make bench-sms`` or ``.venv/bin/python bench/sms_drain.py [--messages 5000]``.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
+
+BULK_PREFIX = "+49151"
+CODE_PREFIX = "+49170"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=70_000, help="notifications queued")
+    parser.add_argument("--dispatchers", type=int, default=2, help="dispatcher processes")
+    parser.add_argument("--pool", type=int, default=16, help="sending threads per dispatcher")
+    parser.add_argument("--cap", type=int, default=200, help="messages/s in the capped run")
+    parser.add_argument("--capped-seconds", type=float, default=30.0)
+    parser.add_argument("--code-every", type=float, default=0.05, help="seconds between codes")
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/impfportal_bench_sms",
+        help="the benchmark's own database: dropped and created again",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def recreate_database(url: str, *, drop_only: bool = False) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+class Bench:
+    def __init__(self, options):
+        self.options = options
+        self.processes: list[subprocess.Popen] = []
+        self.fake: subprocess.Popen | None = None
+        self.fake_url = ""
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "impfportal.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "DATABASE_URL": options.database_url,
+            "REDIS_URL": options.redis_url,
+            "CACHE_KEY_PREFIX": f"bench-sms-{os.getpid()}",
+            "SMS_BACKEND": "sms.backends.twilio.TwilioBackend",
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_SMS_FROM": "Impfportal",
+            "TWILIO_VOICE_FROM": "+495115550100",
+            "SMS_POOL_SIZE": str(options.pool),
+            "SMS_DISPATCHER_PROCESSES": str(options.dispatchers),
+            "LOG_LEVEL": "WARNING",
+        }
+
+    # --- processes -----------------------------------------------------------
+    def start_fake_twilio(self) -> None:
+        port = free_port()
+        self.fake = subprocess.Popen(
+            [sys.executable, "-m", "tests.sms.fake_twilio", "--port", str(port), "--no-bodies"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.fake.stdout.readline()  # "listening on …"
+        self.fake_url = f"http://127.0.0.1:{port}"
+        self.env["TWILIO_API_BASE_URL"] = self.fake_url
+
+    def stop_fake_twilio(self) -> None:
+        if self.fake and self.fake.poll() is None:
+            self.fake.terminate()
+            self.fake.wait(10)
+        self.fake = None
+
+    def start_dispatchers(self, *, rate: int) -> None:
+        env = {**self.env, "SMS_RATE_PER_SECOND": str(rate)}
+        for _ in range(self.options.dispatchers):
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "sms_dispatch"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+
+    def stop_dispatchers(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes = []
+
+    def received(self, prefix: str, *, summary: bool = False):
+        url = f"{self.fake_url}/_fake/received?prefix={prefix.replace('+', '%2B')}"
+        if summary:
+            url += "&summary=1"
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback)
+            return json.load(response)
+
+    # --- data ----------------------------------------------------------------
+    def clear_outbox(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE sms_message, sms_phoneverification")
+
+    def wait_for_dispatchers(self) -> None:
+        """Until every dispatcher has connected to the database (it claims at once)."""
+        from django.db import connection
+
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                if cursor.fetchone()[0] >= self.options.dispatchers:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("the dispatchers did not start")
+
+    def queue_backlog(self) -> None:
+        """All notifications in one transaction, as a bulk job would queue them."""
+        from django.db import connection, transaction
+
+        from sms.models import Message
+
+        with transaction.atomic():
+            Message.objects.bulk_create(
+                (
+                    Message(
+                        recipient=f"{BULK_PREFIX}{number:08d}",
+                        body=f"Erinnerung: Ihr Impftermin ist morgen. Nummer {number}.",
+                        priority=Message.Priority.BULK,
+                        idempotency_key=f"bench:{number}",
+                    )
+                    for number in range(self.options.messages)
+                ),
+                batch_size=5000,
+            )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE sms_message")
+
+    def vacuum(self) -> None:
+        # This machine's PostgreSQL runs without autovacuum; production has it.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) sms_message")
+
+    def run(self, *, rate: int, until_drained: bool, seconds: float) -> dict:
+        """Start the dispatchers, queue the backlog, request codes until done."""
+        from sms.phone import parse_phone_number
+        from sms.services import request_code
+
+        self.clear_outbox()
+        self.start_fake_twilio()
+        requested: dict[str, float] = {}
+        self.start_dispatchers(rate=rate)
+        try:
+            self.wait_for_dispatchers()
+            self.queue_backlog()
+            started = time.time()
+            next_code = started
+            next_poll = started + 0.5
+            next_vacuum = started + 15
+            while True:
+                now = time.time()
+                if now >= next_code:
+                    phone = parse_phone_number(f"{CODE_PREFIX}{1_000_000 + len(requested):07d}")
+                    requested[phone.e164] = time.time()
+                    request_code(phone)
+                    next_code += self.options.code_every
+                if now >= next_poll:
+                    next_poll = now + 0.5
+                    count = self.received(BULK_PREFIX, summary=True)["count"]
+                    if until_drained and count >= self.options.messages:
+                        break
+                    if not until_drained and now - started >= seconds:
+                        break
+                if now >= next_vacuum:
+                    next_vacuum = now + 15
+                    self.vacuum()
+                time.sleep(max(0.0, min(next_code, next_poll) - time.time()))
+            # The last codes get a moment to arrive.
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                if self.received(CODE_PREFIX, summary=True)["count"] >= len(requested):
+                    break
+                time.sleep(0.1)
+        finally:
+            self.stop_dispatchers()
+        bulk = self.received(BULK_PREFIX)
+        codes = {r["to"]: r["at"] for r in self.received(CODE_PREFIX)}
+        self.stop_fake_twilio()
+
+        latencies = sorted(
+            (codes[phone] - at) * 1000 for phone, at in requested.items() if phone in codes
+        )
+        times = sorted(r["at"] for r in bulk)
+        per_second: dict[int, int] = {}
+        for at in [*times, *codes.values()]:
+            per_second[int(at)] = per_second.get(int(at), 0) + 1
+        first, last = (times[0], times[-1]) if times else (started, started)
+        full_seconds = [n for second, n in sorted(per_second.items())][1:-1]
+        return {
+            "bulk_sent": len(bulk),
+            "last_at": last - started,
+            "rate_per_s": len(bulk) / (last - first) if last > first else 0.0,
+            "busiest_second": max(full_seconds, default=0),
+            "codes_requested": len(requested),
+            "codes_received": len(latencies),
+            "code_p50_ms": percentile(latencies, 50),
+            "code_p99_ms": percentile(latencies, 99),
+            "code_max_ms": latencies[-1] if latencies else float("nan"),
+        }
+
+    def close(self) -> None:
+        self.stop_dispatchers()
+        self.stop_fake_twilio()
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def migrate(env: dict) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+
+
+def main() -> None:
+    options = parse_args()
+    bench = Bench(options)
+    recreate_database(options.database_url)
+    try:
+        migrate(bench.env)
+        os.environ.update(bench.env)
+        import django
+
+        django.setup()
+        print(
+            f"sms_drain: {options.messages} notifications, {options.dispatchers} dispatchers "
+            f"x {options.pool} threads, a code every {options.code_every * 1000:.0f} ms; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        free = bench.run(rate=0, until_drained=True, seconds=0)
+        print(
+            f"uncapped: {free['bulk_sent']} notifications drained in {free['last_at']:.1f} s "
+            f"after they were queued, {free['rate_per_s']:.0f} messages/s at the provider; "
+            f"codes {free['codes_received']}/{free['codes_requested']} "
+            f"p50 {free['code_p50_ms']:.0f} ms, p99 {free['code_p99_ms']:.0f} ms, "
+            f"max {free['code_max_ms']:.0f} ms",
+            flush=True,
+        )
+        capped = bench.run(rate=options.cap, until_drained=False, seconds=options.capped_seconds)
+        print(
+            f"capped at {options.cap}/s: {capped['bulk_sent']} notices in "
+            f"{options.capped_seconds:.0f} s, busiest second {capped['busiest_second']} "
+            f"messages; codes {capped['codes_received']}/{capped['codes_requested']} "
+            f"p50 {capped['code_p50_ms']:.0f} ms, p99 {capped['code_p99_ms']:.0f} ms, "
+            f"max {capped['code_max_ms']:.0f} ms",
+            flush=True,
+        )
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}", flush=True)
+        print(
+            f"RESULT sms_drain rate_per_s={free['rate_per_s']:.0f} "
+            f"code_p99_ms={free['code_p99_ms']:.0f} capped_code_p99_ms={capped['code_p99_ms']:.0f}"
+        )
+    finally:
+        bench.close()
+        if "django.db" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        recreate_database(options.database_url, drop_only=True)
+
+
+if __name__ == "__main__":
+    main()

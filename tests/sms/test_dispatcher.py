@@ -1,0 +1,296 @@
+"""The long-running dispatcher: bounded pool, priorities under a backlog,
+the provider rate across dispatchers, stopping, and the signals it sends."""
+
+import threading
+import time
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from sms.backends import PermanentSendError, SmsBackend, memory
+from sms.dispatcher import Dispatcher
+from sms.models import Message
+from sms.outbox import _claim_with_the_orm, queue_message, retry_delay
+from sms.signals import message_failed, message_sent
+from sms.throttle import LocalBucket, Unlimited, make_throttle
+
+UNLIMITED = {"sms": Unlimited(), "voice": Unlimited()}
+
+
+class RecordingBackend(SmsBackend):
+    """Takes ``delay`` seconds per message and records when and how many at once."""
+
+    def __init__(self, delay=0.0, fail_for=()):
+        self.delay = delay
+        self.fail_for = set(fail_for)
+        self.sent: list[tuple[float, str]] = []
+        self.started = threading.Event()
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def send(self, message) -> str:
+        with self._lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        self.started.set()
+        try:
+            time.sleep(self.delay)
+            if message.idempotency_key in self.fail_for:
+                raise PermanentSendError("number blocked")
+            with self._lock:
+                self.sent.append((time.monotonic(), message.idempotency_key))
+            return f"rec-{message.pk}"
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def queue_many(count, prefix="notice", priority=Message.Priority.BULK):
+    Message.objects.bulk_create(
+        Message(
+            recipient=f"+49151{number:08d}",
+            body=f"{prefix} {number}",
+            priority=priority,
+            idempotency_key=f"{prefix}-{number}",
+        )
+        for number in range(count)
+    )
+
+
+def run_in_thread(dispatcher: Dispatcher) -> threading.Thread:
+    def run():
+        try:
+            dispatcher.run()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+@pytest.mark.django_db
+def test_the_pool_sends_at_once_but_never_more_than_its_size():
+    queue_many(24)
+    backend = RecordingBackend(delay=0.03)
+    sent = Dispatcher(backend=backend, pool_size=4, throttles=UNLIMITED).run(until_idle=True)
+    assert sent == 24
+    assert backend.most_at_once == 4
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 24
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_overtakes_a_backlog_of_notices_while_they_wait_for_the_rate(settings):
+    settings.SMS_RATE_PER_SECOND = 100
+    queue_many(400)
+    backend = RecordingBackend()
+    dispatcher = Dispatcher(backend=backend, pool_size=4)
+    thread = run_in_thread(dispatcher)
+    try:
+        wait_until(lambda: len(backend.sent) >= 20)
+        queued_at = time.monotonic()
+        queue_message(
+            recipient="+4915112345678",
+            body="Ihr Code: 123456",
+            priority=Message.Priority.CODE,
+            idempotency_key="code:1",
+        )
+        wait_until(lambda: "code:1" in {key for _at, key in backend.sent})
+        sent_at = next(at for at, key in backend.sent if key == "code:1")
+    finally:
+        dispatcher.stop()
+        thread.join(10)
+    assert sent_at - queued_at < 1.0
+    # The backlog was still waiting: the code did not just come last.
+    assert len(backend.sent) < 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_together_keep_to_the_providers_rate(settings):
+    settings.SMS_RATE_PER_SECOND = 100
+    queue_many(160)
+    backend = RecordingBackend()
+    dispatchers = [Dispatcher(backend=backend, pool_size=4) for _ in range(2)]
+    started = time.monotonic()
+    threads = [run_in_thread(d) for d in dispatchers]
+    try:
+        wait_until(lambda: len(backend.sent) == 160)
+    finally:
+        for dispatcher in dispatchers:
+            dispatcher.stop()
+        for thread in threads:
+            thread.join(10)
+    elapsed = time.monotonic() - started
+    times = sorted(at for at, _key in backend.sent)
+    # 160 messages at 100/s with a burst of 10: at least 1.5 s, whoever sends.
+    assert elapsed >= 1.45
+    busiest_half_second = max(sum(1 for t in times if start <= t < start + 0.5) for start in times)
+    assert busiest_half_second <= 50 + 10 + 5
+    assert all(d.sent > 0 for d in dispatchers)
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 160
+
+
+def test_a_local_bucket_hands_out_its_rate_and_says_how_long_to_wait():
+    now = [100.0]
+    bucket = LocalBucket(rate=100, burst=10, clock=lambda: now[0])
+    assert bucket.acquire(50) == (10, 0.0)
+    assert bucket.acquire(5) == (0, pytest.approx(0.01))
+    now[0] += 0.0625  # 6.25 tokens' worth
+    assert bucket.acquire(50)[0] == 6
+    bucket.refund(3)
+    assert bucket.acquire(50)[0] == 3
+    now[0] += 60
+    assert bucket.acquire(50)[0] == 10  # never more than the burst after a pause
+
+
+@pytest.mark.django_db
+def test_without_redis_each_dispatcher_keeps_to_its_share_of_the_rate(settings):
+    settings.SMS_DISPATCHER_PROCESSES = 4
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2},
+        }
+    }
+    throttle = make_throttle(sender="test", rate=400)
+    # The shared bucket would hold 0.1 s of 400/s (40); this process's share
+    # is a quarter: 100/s, holding 10.
+    assert throttle.acquire(100) == (10, 0.0)
+    assert throttle.fallback.rate == 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_dispatcher_gives_back_what_it_has_not_started():
+    queue_many(10)
+    backend = RecordingBackend(delay=0.2)
+    dispatcher = Dispatcher(backend=backend, pool_size=1, throttles=UNLIMITED)
+    thread = run_in_thread(dispatcher)
+    backend.started.wait(10)
+    dispatcher.stop()
+    thread.join(10)
+    sent = Message.objects.filter(status=Message.Status.SENT)
+    assert sent.count() == len(backend.sent) >= 1
+    assert not Message.objects.filter(status=Message.Status.SENDING).exists()
+    rest = Message.objects.filter(status=Message.Status.QUEUED)
+    assert rest.count() == 10 - sent.count()
+    assert set(rest.values_list("attempts", flat=True)) == {0}
+
+
+@pytest.mark.django_db
+def test_it_tells_the_apps_above_what_was_sent_and_what_failed():
+    queue_many(3)
+    Message.objects.filter(idempotency_key="notice-2").update(
+        send_before=timezone.now() - timedelta(seconds=1)
+    )
+    sent, failed = [], []
+
+    def on_sent(sender, message_id, sent_at, **kwargs):
+        sent.append((message_id, sent_at))
+
+    def on_failed(sender, message_id, status, **kwargs):
+        failed.append((message_id, status))
+
+    message_sent.connect(on_sent)
+    message_failed.connect(on_failed)
+    try:
+        backend = RecordingBackend(fail_for={"notice-1"})
+        Dispatcher(backend=backend, pool_size=2, throttles=UNLIMITED).run(until_idle=True)
+    finally:
+        message_sent.disconnect(on_sent)
+        message_failed.disconnect(on_failed)
+    by_key = {m.idempotency_key: m for m in Message.objects.all()}
+    assert sent == [(by_key["notice-0"].pk, by_key["notice-0"].sent_at)]
+    assert sorted(failed) == sorted(
+        [
+            (by_key["notice-1"].pk, Message.Status.FAILED),
+            (by_key["notice-2"].pk, Message.Status.DROPPED),
+        ]
+    )
+
+
+@pytest.mark.django_db
+def test_a_failing_receiver_does_not_stop_the_dispatcher():
+    queue_many(3)
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("receiver bug")
+
+    message_sent.connect(broken)
+    try:
+        sent = Dispatcher(backend=RecordingBackend(), throttles=UNLIMITED).run(until_idle=True)
+    finally:
+        message_sent.disconnect(broken)
+    assert sent == 3
+
+
+@pytest.mark.django_db
+def test_an_unexpected_backend_error_is_retried_not_lost():
+    class Broken(SmsBackend):
+        def send(self, message):
+            raise KeyError("bug")
+
+    queue_many(1)
+    assert Dispatcher(backend=Broken(), throttles=UNLIMITED).run(until_idle=True) == 0
+    message = Message.objects.get()
+    assert message.status == Message.Status.QUEUED
+    assert message.next_attempt_at > timezone.now()
+    assert "KeyError" in message.last_error
+
+
+@pytest.mark.parametrize("attempts", range(1, 12))
+def test_the_retry_delay_doubles_with_jitter_up_to_a_ceiling(settings, attempts):
+    settings.SMS_RETRY_BASE_SECONDS = 2
+    settings.SMS_RETRY_MAX_SECONDS = 300
+    ceiling = min(300, 2 * 2 ** (attempts - 1))
+    delays = {retry_delay(attempts).total_seconds() for _ in range(50)}
+    assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+    assert len(delays) > 1  # jitter: not all the same
+
+
+@pytest.mark.django_db
+def test_the_command_sends_what_is_due_and_stops(settings):
+    queue_many(3)
+    queue_message(
+        recipient="+495111234567",
+        body="Ihr Code: 1 2 3",
+        priority=Message.Priority.CODE,
+        channel=Message.Channel.VOICE,
+        idempotency_key="call",
+    )
+    settings.SMS_RATE_PER_SECOND = 0
+    settings.VOICE_CALLS_PER_SECOND = 0
+    out = StringIO()
+    call_command("sms_dispatch", "--once", stdout=out)
+    assert out.getvalue().strip() == "4 sent"
+    assert memory.outbox[0].idempotency_key == "call"  # the code first
+    assert not Message.objects.exclude(status=Message.Status.SENT).exists()
+
+
+@pytest.mark.django_db
+def test_the_portable_claim_takes_the_most_urgent_rows_and_leases_them():
+    """The ORM claim that SQLite (the quick start) uses instead of the one statement."""
+    queue_many(3)
+    queue_message(
+        recipient="+4915112345678",
+        body="code",
+        priority=Message.Priority.CODE,
+        idempotency_key="code",
+    )
+    rows = _claim_with_the_orm(limit=2, channel="sms", now=timezone.now())
+    assert [row.idempotency_key for row in rows] == ["code", "notice-0"]
+    claimed = Message.objects.filter(status=Message.Status.SENDING)
+    assert set(claimed.values_list("idempotency_key", "attempts")) == {("code", 1), ("notice-0", 1)}
+    assert all(row.lease_expires_at > timezone.now() for row in claimed)
