@@ -5,21 +5,22 @@ import re
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from sms.backends import memory
 from sms.outbox import dispatch_due
 from sms.phone import parse_phone_number
 
 
-def german(msgid: str, **params) -> str:
+def german(msgid: str, plural: str | None = None, **params) -> str:
     """A UI text as a German page shows it (translated and HTML-escaped).
 
     Tests compare with this instead of copying German text, so that they keep
-    passing when the wording of a translation changes.
+    passing when the wording of a translation changes. For a text with plural
+    forms pass ``plural`` and the number as ``count``.
     """
     with translation.override("de"):
-        text = gettext(msgid)
+        text = gettext(msgid) if plural is None else ngettext(msgid, plural, params["count"])
     return escape(text % params if params else text)
 
 

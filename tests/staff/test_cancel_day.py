@@ -50,7 +50,9 @@ def test_the_confirmation_shows_how_many_people_are_affected_and_changes_nothing
     assert response.context["stage"] == "preview"
     assert len(response.context["rows"]) == 3
     summary = german(
-        "%(count)d people have appointments this day and will each be told by SMS.", count=3
+        "%(count)d person has an appointment this day and will be told by SMS.",
+        "%(count)d people have appointments this day and will each be told by SMS.",
+        count=3,
     )
     assert summary in response.content.decode()
     assert not Appointment.objects.filter(status=Status.CANCELLED).exists()
