@@ -240,6 +240,7 @@ def book_held_series(*, person: Person, first_slot: Slot, second_slot: Slot) -> 
         priority=Message.Priority.CONFIRMATION,
         idempotency_key=f"booked:{series.pk}",
     )
+    series_booked.send(sender=Series, series=series, slots=[first_slot, second_slot])
     return series
 
 
