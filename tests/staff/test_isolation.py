@@ -218,3 +218,18 @@ def test_an_account_without_the_staff_group_cannot_open_the_lists(world, center_
     client = logged_in(user)
     assert client.get(_changelist("booking_appointment")).status_code == 403
     assert Person.objects.exists()
+
+
+def test_every_model_staff_may_see_is_limited_to_their_centers():
+    """A model the staff group has any permission on must have a center-scoped admin."""
+    from django.contrib import admin
+
+    from centers.admin_scoping import CenterScopedAdmin
+
+    group = Group.objects.get(name="Zentrum")
+    models = {
+        p.content_type.model_class() for p in group.permissions.select_related("content_type")
+    }
+    assert models
+    for model in models:
+        assert isinstance(admin.site._registry[model], CenterScopedAdmin), model._meta.label
