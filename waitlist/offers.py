@@ -8,7 +8,7 @@ seats pass on to the *next* person, not back to the one who let them go.
 """
 
 import logging
-from collections import Counter
+from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
@@ -355,27 +355,25 @@ def sweep(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
 def close_entries_of_booked_people(*, now: datetime) -> int:
     """Close the waiting (or paused) places of people who booked directly.
 
-    Entries another transaction holds are skipped (an offer is being made or
-    answered for them); the next sweep finds them again.
+    One UPDATE per list (a center's or a district's), which checks the
+    conditions again under the rows' locks (a place may have been offered or
+    given up meanwhile), so the places it counts as left are exactly those it
+    closed.
     """
     booked = Series.objects.filter(person_id=OuterRef("person_id"), status=Series.Status.ACTIVE)
-    with transaction.atomic():
-        closing = list(
-            Entry.objects.filter(status__in=[Entry.Status.WAITING, Entry.Status.PAUSED])
-            .filter(Exists(booked))
-            .select_for_update(skip_locked=True)
-            .order_by("pk")
-            .values_list("pk", "center_id", "district_id")
-        )
-        Entry.objects.filter(pk__in=[pk for pk, _center, _district in closing]).update(
-            status=Entry.Status.CLOSED, left_at=now
-        )
-        per_list = Counter(
-            ("center_id", center_id) if center_id else ("district_id", district_id)
-            for _pk, center_id, district_id in closing
-        )
-        for (scope, place_id), amount in sorted(per_list.items()):
-            entry_left.send(
-                sender=Entry, on=timezone.localdate(now), amount=amount, **{scope: place_id}
-            )
-    return len(closing)
+    closable = Entry.objects.filter(status__in=[Entry.Status.WAITING, Entry.Status.PAUSED]).filter(
+        Exists(booked)
+    )
+    lists: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for pk, center_id, district_id in closable.values_list("pk", "center_id", "district_id"):
+        lists[("center_id", center_id) if center_id else ("district_id", district_id)].append(pk)
+    closed = 0
+    for (scope, place_id), ids in sorted(lists.items()):
+        with transaction.atomic():
+            count = closable.filter(pk__in=ids).update(status=Entry.Status.CLOSED, left_at=now)
+            if count:
+                entry_left.send(
+                    sender=Entry, on=timezone.localdate(now), amount=count, **{scope: place_id}
+                )
+        closed += count
+    return closed
