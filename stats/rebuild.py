@@ -32,10 +32,10 @@ from django.utils import timezone
 from booking.models import Appointment, Series
 from centers.models import Delivery, Slot
 from sms.models import Message
-from waitlist.models import Entry, Offer
 from stats.counters import Key, add
 from stats.models import NOWHERE, DailyCounter, Metric
 from stats.receivers import is_old
+from waitlist.models import Entry, Offer
 
 type Source = Callable[[date, date], Iterable[tuple[date, int, int, int]]]
 

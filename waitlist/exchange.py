@@ -193,6 +193,7 @@ def _make_offer(*, entry: Entry, first: Slot, second: Slot) -> Offer:
         send_before=first.starts_at - settings.WAITLIST_MIN_HOLD,
     )
     offer.save(update_fields=["message"])
+    # In the offer's own savepoint (or, from a task, its own transaction).
     signals.offer_made.send(sender=Offer, center_id=first.center_id, on=timezone.localdate(now))
     return offer
 

@@ -12,6 +12,8 @@ from centers.release import ReleaseRequest, plan_release, release_slots
 from centers.signals import slots_released
 from stats.models import DailyCounter
 from tests.staff.helpers import book
+from tests.waitlist.helpers import open_offer_of
+from waitlist.models import Offer
 
 
 def make_user(username: str, *, groups=(), **flags):
@@ -66,3 +68,10 @@ def book_in_the_past(center, vaccine, *, at, names):
     slots = Slot.objects.filter(appointments__series__in=series).distinct().order_by("starts_at")
     slots_released.send(sender=Slot, slots=list(slots))
     return series
+
+
+def offer_of(entry) -> Offer:
+    """The entry's open offer, which the test expects it to have."""
+    offer = open_offer_of(entry)
+    assert offer is not None, f"{entry} has no open offer"
+    return offer

@@ -16,8 +16,8 @@ from stats.models import DailyCounter, Metric
 from stats.rebuild import SOURCES
 from tests import factories
 from tests.staff.helpers import earlier_today, first_dose
-from tests.stats.conftest import book_in_the_past, figure, make_user, release
-from tests.waitlist.helpers import link_of, open_offer_of
+from tests.stats.conftest import book_in_the_past, figure, make_user, offer_of, release
+from tests.waitlist.helpers import link_of
 from waitlist import offers
 from waitlist.models import Offer
 from waitlist.services import join_waitlist, leave_waitlist
@@ -126,17 +126,17 @@ def staff_and_waitlist_events(events, other_center, vaccine):
     paul = join_waitlist(person=person("Paul"), center=center)
 
     services.cancel_series(household=gerd.person.household, booking_code=gerd.booking_code)
-    to_ilse = open_offer_of(ilse)
+    to_ilse = offer_of(ilse)
     offers.decline_offer(offer_id=to_ilse.pk, token=token(to_ilse))
-    to_otto = open_offer_of(otto)
+    to_otto = offer_of(otto)
     Offer.objects.filter(pk=to_otto.pk).update(deadline=timezone.now() - timedelta(seconds=1))
     offers.expire_offer(offer_id=to_otto.pk)
-    to_paul = open_offer_of(paul)
+    to_paul = offer_of(paul)
     offers.accept_offer(offer_id=to_paul.pk, token=token(to_paul))
     leave_waitlist(household=ilse.person.household, entry_id=ilse.pk)
 
     release(center, vaccine, day=day_b, closes=time(8, 30))  # offered to Otto
-    assert open_offer_of(otto).first_slot == first_slot(day_b)
+    assert offer_of(otto).first_slot == first_slot(day_b)
     release(center, vaccine, day=day_c, closes=time(8, 30))  # nobody else waits
     staff.cancel_day(center=center, day=day_b, by=user)  # withdraws Otto's offer
     services.book_series(

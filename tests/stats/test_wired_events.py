@@ -16,8 +16,8 @@ from stats.figures import waitlist_lengths
 from stats.models import Metric
 from tests import factories
 from tests.staff.helpers import earlier_today, first_dose, local
-from tests.stats.conftest import book_in_the_past, figure, make_user, release
-from tests.waitlist.helpers import link_of, open_offer_of
+from tests.stats.conftest import book_in_the_past, figure, make_user, offer_of, release
+from tests.waitlist.helpers import link_of
 from waitlist import offers
 from waitlist.models import Entry, Offer
 from waitlist.services import join_waitlist, leave_waitlist
@@ -173,18 +173,18 @@ def test_offers_made_declined_expired_and_accepted_are_counted_at_the_offered_ce
     )
     assert figure(Metric.OFFER_MADE) == 0  # nothing was free when they joined
     cancel_series(household=full_day.person.household, booking_code=full_day.booking_code)
-    to_ilse = open_offer_of(ilse)
+    to_ilse = offer_of(ilse)
     assert figure(Metric.OFFER_MADE, center_id=stocked.pk) == 1
 
     offers.decline_offer(offer_id=to_ilse.pk, token=token_of(to_ilse))
     assert figure(Metric.OFFER_DECLINED, center_id=stocked.pk) == 1
-    to_otto = open_offer_of(otto)
+    to_otto = offer_of(otto)
     assert figure(Metric.OFFER_MADE) == 2
 
     Offer.objects.filter(pk=to_otto.pk).update(deadline=timezone.now() - timedelta(seconds=1))
     assert offers.expire_offer(offer_id=to_otto.pk)
     assert figure(Metric.OFFER_EXPIRED, center_id=stocked.pk) == 1
-    to_paul = open_offer_of(paul)
+    to_paul = offer_of(paul)
     assert figure(Metric.OFFER_MADE) == 3
 
     offers.accept_offer(offer_id=to_paul.pk, token=token_of(to_paul))
@@ -223,7 +223,7 @@ def test_a_place_closed_because_the_person_booked_directly_counts_as_left_once(
 def test_a_withdrawn_offer_counts_as_made_but_not_as_answered(stocked, full_day):
     ilse = join_waitlist(person=factories.make_person(first_name="Ilse"), center=stocked)
     cancel_series(household=full_day.person.household, booking_code=full_day.booking_code)
-    offer = open_offer_of(ilse)
+    offer = offer_of(ilse)
     leave_waitlist(household=ilse.person.household, entry_id=ilse.pk)
     offer.refresh_from_db()
     assert offer.status == Offer.Status.WITHDRAWN
