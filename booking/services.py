@@ -207,7 +207,7 @@ def book_held_series(*, person: Person, first_slot: Slot, second_slot: Slot) -> 
     waiting-list offer): no seat is taken here. Call inside a transaction.
 
     Raises AlreadyBooked when the person holds an active series; the held seats
-    stay with the caller.
+    stay with the caller. Sends ``series_booked`` as ``book_series`` does.
     """
     if person.series.filter(status=Series.Status.ACTIVE).exists():
         raise AlreadyBooked(_("%(name)s already has an appointment.") % {"name": person})
@@ -240,6 +240,7 @@ def book_held_series(*, person: Person, first_slot: Slot, second_slot: Slot) -> 
         priority=Message.Priority.CONFIRMATION,
         idempotency_key=f"booked:{series.pk}",
     )
+    series_booked.send(sender=Series, series=series, slots=[first_slot, second_slot])
     return series
 
 

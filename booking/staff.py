@@ -9,6 +9,7 @@ series, in time order, as everywhere else. Every change writes its audit
 entries (``centers.audit``) in the same transaction.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from booking.errors import BookingBusy, BookingError
 from booking.models import Appointment, Series
+from booking.signals import appointment_attended, appointment_no_show, series_cancelled
 from centers import audit
 from centers.models import AuditEntry, Center, Slot, Vaccine
 from centers.services import release_seats, take_seat, withdraw_free_seats
@@ -81,6 +83,15 @@ def _day_of(appointment: Appointment) -> dict:
     return {"day": timezone.localdate(appointment.slot.starts_at).isoformat()}
 
 
+def _announce(signal, appointments: list[Appointment], *, sign: int = 1) -> None:
+    """Tell the statistics how many appointments of each center and day changed."""
+    per_place = Counter(
+        (a.slot.center_id, timezone.localdate(a.slot.starts_at)) for a in appointments
+    )
+    for (center_id, day), amount in sorted(per_place.items()):
+        signal.send(sender=Appointment, center_id=center_id, on=day, amount=sign * amount)
+
+
 def check_in(*, appointment_ids: Sequence[int], by) -> int:
     """Record that the people were vaccinated. All or nothing.
 
@@ -129,6 +140,10 @@ def check_in(*, appointment_ids: Sequence[int], by) -> int:
         audit.record_many(
             user=by, action=Action.CHECKED_IN, entries=_entries(appointments, _day_of)
         )
+        _announce(appointment_attended, appointments)
+        # A late arrival was counted as not come; it is no longer one.
+        late = [a for a in appointments if a.status == Status.NO_SHOW]
+        _announce(appointment_no_show, late, sign=-1)
     return len(appointments)
 
 
@@ -164,6 +179,7 @@ def _mark_no_shows(appointments: list[Appointment]) -> None:
         status=Status.NO_SHOW
     )
     release_seats([a.slot for a in appointments], offer_to_waitlist=False)
+    _announce(appointment_no_show, appointments)
 
 
 def _booked_on(*, center: Center, day: date, vaccine: Vaccine | None = None):
@@ -318,6 +334,7 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
             offer_to_waitlist=False,
         )
         withdraw_free_seats(day_slots)
+        _announce_cancelled(appointments, second_doses, now)
         for a in appointments:
             # In the portal's language, not in that of the staff member's admin.
             with translation.override(settings.LANGUAGE_CODE):
@@ -344,3 +361,23 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
             + _entries(second_doses, lambda _a: {"second_dose_of": day.isoformat()}),
         )
     return DayCancellation(appointments=appointments, second_doses=second_doses)
+
+
+def _announce_cancelled(
+    appointments: list[Appointment], second_doses: list[Appointment], now: datetime
+) -> None:
+    """``series_cancelled`` for each series the day ended (those of its first doses),
+    with the appointments it ended, as ``booking.services.cancel_series`` sends it.
+
+    A second dose of the day whose first dose was given keeps its series
+    active: no series was cancelled, so nothing is sent for it.
+    """
+    ended = Counter(a.series_id for a in appointments + second_doses)
+    for a in appointments:
+        if a.dose != 1:
+            continue
+        series = a.series
+        series.status = Series.Status.CANCELLED
+        series.cancelled_at = now
+        series.cancel_reason = Series.CancelReason.CENTER
+        series_cancelled.send(sender=Series, series=series, appointments=ended[series.pk])

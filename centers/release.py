@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from centers import audit
 from centers.errors import CenterError, PlanChanged
 from centers.models import AuditEntry, Center, Slot, SlotRelease, Vaccine
-from centers.signals import seats_freed
+from centers.signals import seats_freed, slots_released
 from centers.stock import Stock, stock_for
 
 MAX_DAYS = 92
@@ -235,7 +235,8 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
     ``fingerprint`` is that of the plan the user saw; if the plan is different
     now (a time has passed), PlanChanged is raised and nothing is created.
     Raises CenterError when the release overlaps an earlier one or exceeds the
-    stock. Sends ``seats_freed`` with every slot that gained seats.
+    stock. Sends ``slots_released`` (the seats each slot gained, for the
+    statistics) and ``seats_freed`` with every slot that gained seats.
     """
     with transaction.atomic():
         # The center's row serialises releases and delivery corrections: the
@@ -293,5 +294,8 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
             },
         )
         slots = sorted(existing + created, key=lambda slot: (slot.starts_at, slot.pk))
+        slots_released.send(
+            sender=Slot, slots=slots, seats={slot.pk: seats[slot.starts_at] for slot in slots}
+        )
         seats_freed.send(sender=Slot, slot_ids=[slot.pk for slot in slots])
     return release

@@ -12,7 +12,16 @@ from django.dispatch import Signal
 seats_freed = Signal()
 
 # ``slots_withdrawn`` is sent inside the transaction that closed slots for good
-# (a day the center cancelled), with ``slot_ids`` in time order. Their free seats
-# are gone and must not be offered; a receiver withdraws whatever it still holds
-# in them (e.g. open waiting-list offers).
+# (a day the center cancelled), with ``slot_ids`` in time order, after their
+# capacity shrank to the seats still taken: from then on no seat of them is
+# free. A receiver gives back whatever it still holds in them (e.g. open
+# waiting-list offers) through ``centers.services.give_back_withdrawn_seats``,
+# which takes the seat away with it, so the slots stay without a free seat.
 slots_withdrawn = Signal()
+
+# ``slots_released`` is sent inside the transaction that changed how many seats
+# slots offer: a bulk release added seats, a cancelled day withdrew its free
+# ones. ``slots`` (in time order, ``center_id`` and ``starts_at`` set) and
+# ``seats``, the change per slot id (negative for a withdrawal). The statistics
+# count it as appointments released on each slot's day.
+slots_released = Signal()

@@ -13,7 +13,11 @@ and counts itself.
 Only a date range is rebuilt, and only metrics with a source here. Personal
 data is deleted on a schedule, after which the tables hold less than the
 counters did: never rebuild days older than that (the default is the last 30
-days). The waiting list's metrics have no source yet; they are counted live.
+days).
+
+Every metric has a source: the waiting list's in ``Entry`` and ``Offer``
+(their timestamps and statuses), attendance and no-shows in the appointments'
+statuses (on the slot's day), released seats in the slots' capacity.
 """
 
 from collections import defaultdict
@@ -31,6 +35,7 @@ from sms.models import Message
 from stats.counters import Key, add
 from stats.models import NOWHERE, DailyCounter, Metric
 from stats.receivers import is_old
+from waitlist.models import Entry, Offer
 
 type Source = Callable[[date, date], Iterable[tuple[date, int, int, int]]]
 
@@ -151,6 +156,60 @@ def sms_failed(start: date, end: date):
     )
 
 
+def _per_list(rows) -> Iterator[tuple[date, int, int, int]]:
+    """A waiting place counts for its center, or for its district's list without one."""
+    for day, center_id, district_id, value in rows:
+        if center_id:
+            yield day, center_id, NOWHERE, value
+        else:
+            yield day, NOWHERE, district_id, value
+
+
+def _entries_by(field: str, start: date, end: date, **conditions):
+    return _per_list(
+        Entry.objects.filter(**conditions, **_within(field, start, end))
+        .annotate(day=TruncDate(field))
+        .values_list("day", "center_id", "district_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def waitlist_joined(start: date, end: date):
+    return _entries_by("joined_at", start, end)
+
+
+def waitlist_left(start: date, end: date):
+    """Served on ``served_at``; given up or closed on ``left_at`` (``waitlist.signals``)."""
+    yield from _entries_by("served_at", start, end, status=Entry.Status.SERVED)
+    yield from _entries_by(
+        "left_at", start, end, status__in=[Entry.Status.LEFT, Entry.Status.CLOSED]
+    )
+
+
+def offers_made(start: date, end: date):
+    return _per_center(
+        Offer.objects.filter(**_within("created_at", start, end))
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day", "first_slot__center_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def _offers_ended(status: str) -> Source:
+    def source(start: date, end: date):
+        return _per_center(
+            Offer.objects.filter(status=status, **_within("ended_at", start, end))
+            .annotate(day=TruncDate("ended_at"))
+            .values_list("day", "first_slot__center_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+
+    return source
+
+
 SOURCES: dict[Metric, Source] = {
     Metric.BOOKED: booked,
     Metric.CANCELLED: cancelled,
@@ -162,6 +221,12 @@ SOURCES: dict[Metric, Source] = {
     Metric.DELIVERED: delivered,
     Metric.SMS_SENT: sms_sent,
     Metric.SMS_FAILED: sms_failed,
+    Metric.WAITLIST_JOINED: waitlist_joined,
+    Metric.WAITLIST_LEFT: waitlist_left,
+    Metric.OFFER_MADE: offers_made,
+    Metric.OFFER_ACCEPTED: _offers_ended(Offer.Status.ACCEPTED),
+    Metric.OFFER_DECLINED: _offers_ended(Offer.Status.DECLINED),
+    Metric.OFFER_EXPIRED: _offers_ended(Offer.Status.EXPIRED),
 }
 
 

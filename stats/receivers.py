@@ -107,9 +107,13 @@ def delivery_deleted(sender, *, instance, **kwargs) -> None:
     )
 
 
-def slots_released(sender, *, slots, **kwargs) -> None:
+def slots_released(sender, *, slots, seats=None, **kwargs) -> None:
     """Appointments released: each slot's seats, on the slot's own day.
 
+    ``seats`` (slot id to change) when given, else each slot's capacity: a
+    release that adds seats to an existing slot counts only those, and a
+    cancelled day's withdrawn seats count negatively, so the figure stays
+    what the slots offer, as the source table (their capacity) says.
     The slot's day (not the day of releasing) because the source table keeps
     only that, and it is what "released vs. delivered vs. given" compares.
     """
@@ -119,7 +123,7 @@ def slots_released(sender, *, slots, **kwargs) -> None:
             timezone.localdate(slot.starts_at),
             slot.center_id,
             NOWHERE,
-            slot.capacity,
+            slot.capacity if seats is None else seats.get(slot.pk, 0),
         )
         for slot in slots
     )

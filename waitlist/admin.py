@@ -1,5 +1,10 @@
 """Waiting places and offers, for operators: read-only, because every change must
-go through the exchange (seats are held and released only by its services)."""
+go through the exchange (seats are held and released only by its services).
+
+Superusers only, whatever permissions a group grants: a district-wide waiting
+place belongs to no center, so center staff (``centers.admin_scoping``) could
+not be limited to their own; the waiting list is not part of their work.
+"""
 
 from django.contrib import admin
 
@@ -7,6 +12,12 @@ from waitlist.models import Entry, Offer
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
     def has_add_permission(self, request) -> bool:
         return False
 

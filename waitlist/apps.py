@@ -7,11 +7,14 @@ class WaitlistConfig(AppConfig):
     verbose_name = _("Waiting list")
 
     def ready(self) -> None:
-        from centers.signals import seats_freed
+        from centers.signals import seats_freed, slots_withdrawn
         from sms.signals import message_failed, message_sent
         from waitlist import receivers
 
         seats_freed.connect(receivers.pass_on_freed_seats, dispatch_uid="waitlist.seats_freed")
+        slots_withdrawn.connect(
+            receivers.withdraw_offers_in_closed_slots, dispatch_uid="waitlist.slots_withdrawn"
+        )
         message_sent.connect(receivers.start_offer_deadline, dispatch_uid="waitlist.message_sent")
         message_failed.connect(
             receivers.end_undelivered_offer, dispatch_uid="waitlist.message_failed"

@@ -36,6 +36,7 @@ from centers.models import Slot
 from centers.services import take_seat
 from sms.models import Message
 from sms.outbox import queue_message, render_message
+from waitlist import signals
 from waitlist.models import NOON, Entry, Offer
 
 logger = logging.getLogger(__name__)
@@ -192,6 +193,8 @@ def _make_offer(*, entry: Entry, first: Slot, second: Slot) -> Offer:
         send_before=first.starts_at - settings.WAITLIST_MIN_HOLD,
     )
     offer.save(update_fields=["message"])
+    # In the offer's own savepoint (or, from a task, its own transaction).
+    signals.offer_made.send(sender=Offer, center_id=first.center_id, on=timezone.localdate(now))
     return offer
 
 

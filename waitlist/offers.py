@@ -8,6 +8,7 @@ seats pass on to the *next* person, not back to the one who let them go.
 """
 
 import logging
+from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
@@ -21,12 +22,19 @@ from django.utils.translation import gettext as _
 from booking.errors import AlreadyBooked
 from booking.models import Person, Series
 from booking.services import book_held_series
-from centers.services import release_seats
+from centers.services import give_back_withdrawn_seats, release_seats
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 from waitlist.errors import OfferNotOpen, WaitlistError
 from waitlist.exchange import hash_token
 from waitlist.models import Entry, Offer
+from waitlist.signals import (
+    entry_left,
+    offer_accepted,
+    offer_declined,
+    offer_expired,
+    scope_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +109,8 @@ def _end(offer: Offer, status: Offer.Status, now: datetime) -> None:
 def _count_missed(entry: Entry, offer: Offer, status: Offer.Status, now: datetime) -> None:
     """The offer passed unanswered (expired or undeliverable): back in line, or paused."""
     _end(offer, status, now)
+    if status == Offer.Status.EXPIRED:
+        _announce(offer_expired, offer, now)
     entry.missed_offers += 1
     if entry.missed_offers >= settings.WAITLIST_PAUSE_AFTER_MISSED:
         entry.status = Entry.Status.PAUSED
@@ -130,6 +140,15 @@ def _tell_paused(entry: Entry) -> None:
     )
 
 
+def _announce(signal, offer: Offer, on: datetime) -> None:
+    """Tell the statistics about an offer's answer, at the offered appointment's center."""
+    signal.send(sender=Offer, center_id=offer.first_slot.center_id, on=timezone.localdate(on))
+
+
+def _stopped_waiting(entry: Entry, on: datetime) -> None:
+    entry_left.send(sender=Entry, on=timezone.localdate(on), **scope_of(entry))
+
+
 def accept_offer(*, offer_id: int, token: str) -> Offer:
     """Book both held seats for the entry's person, in one transaction.
 
@@ -156,6 +175,7 @@ def accept_offer(*, offer_id: int, token: str) -> Offer:
                 entry.status = Entry.Status.CLOSED
                 entry.left_at = now
                 entry.save(update_fields=["status", "left_at"])
+                _stopped_waiting(entry, now)
                 refusal = WaitlistError(
                     _(
                         "%(name)s already has an appointment, so this offer was passed on "
@@ -171,6 +191,8 @@ def accept_offer(*, offer_id: int, token: str) -> Offer:
                 entry.status = Entry.Status.SERVED
                 entry.served_at = now
                 entry.save(update_fields=["status", "served_at"])
+                _announce(offer_accepted, offer, now)
+                _stopped_waiting(entry, now)
     if refusal is not None:
         raise refusal
     return offer
@@ -184,9 +206,11 @@ def decline_offer(*, offer_id: int, token: str) -> Offer:
     """
     with transaction.atomic():
         entry, offer = _locked_for_answer(offer_id, token)
-        _end(offer, Offer.Status.DECLINED, timezone.now())
+        now = timezone.now()
+        _end(offer, Offer.Status.DECLINED, now)
         entry.status = Entry.Status.WAITING
         entry.save(update_fields=["status"])
+        _announce(offer_declined, offer, now)
     return offer
 
 
@@ -223,10 +247,12 @@ def withdraw_open_offer(entry: Entry, now: datetime) -> Offer | None:
 
 def withdraw_offers_for_cancelled_slots(*, slot_ids: list[int]) -> int:
     """A center cancelled these slots (e.g. a whole day): end the open offers that
-    hold a seat in them. Call it in the transaction of the cancellation.
+    hold a seat in them. Called through ``centers.signals.slots_withdrawn``, in
+    the transaction of the cancellation, after the slots were closed.
 
     The entries go back in line without a missed offer; the seats in the
-    cancelled slots are given back without being offered again, the other seat
+    cancelled slots are given back and go with the slots' capacity (no free
+    seat is left in them, so nothing there is offered again), the other seat
     of each offer is passed on. Returns how many offers were withdrawn.
     """
     cancelled = set(slot_ids)
@@ -244,7 +270,7 @@ def withdraw_offers_for_cancelled_slots(*, slot_ids: list[int]) -> int:
             offer.ended_at = timezone.now()
             offer.save(update_fields=["status", "ended_at"])
             slots = [offer.first_slot, offer.second_slot]
-            release_seats([s for s in slots if s.pk in cancelled], offer_to_waitlist=False)
+            give_back_withdrawn_seats([s for s in slots if s.pk in cancelled])
             release_seats([s for s in slots if s.pk not in cancelled])
             entry.status = Entry.Status.WAITING
             entry.save(update_fields=["status"])
@@ -322,10 +348,32 @@ def sweep(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
         .values_list("pk", flat=True)[:limit]
     ):
         counts["expired"] += expire_offer(offer_id=offer_id)
-    booked = Series.objects.filter(person_id=OuterRef("person_id"), status=Series.Status.ACTIVE)
-    counts["closed"] = (
-        Entry.objects.filter(status__in=[Entry.Status.WAITING, Entry.Status.PAUSED])
-        .filter(Exists(booked))
-        .update(status=Entry.Status.CLOSED, left_at=now)
-    )
+    counts["closed"] = close_entries_of_booked_people(now=now)
     return counts
+
+
+def close_entries_of_booked_people(*, now: datetime) -> int:
+    """Close the waiting (or paused) places of people who booked directly.
+
+    One UPDATE per list (a center's or a district's), which checks the
+    conditions again under the rows' locks (a place may have been offered or
+    given up meanwhile), so the places it counts as left are exactly those it
+    closed.
+    """
+    booked = Series.objects.filter(person_id=OuterRef("person_id"), status=Series.Status.ACTIVE)
+    closable = Entry.objects.filter(status__in=[Entry.Status.WAITING, Entry.Status.PAUSED]).filter(
+        Exists(booked)
+    )
+    lists: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for pk, center_id, district_id in closable.values_list("pk", "center_id", "district_id"):
+        lists[("center_id", center_id) if center_id else ("district_id", district_id)].append(pk)
+    closed = 0
+    for (scope, place_id), ids in sorted(lists.items()):
+        with transaction.atomic():
+            count = closable.filter(pk__in=ids).update(status=Entry.Status.CLOSED, left_at=now)
+            if count:
+                entry_left.send(
+                    sender=Entry, on=timezone.localdate(now), amount=count, **{scope: place_id}
+                )
+        closed += count
+    return closed

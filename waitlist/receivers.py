@@ -8,6 +8,12 @@ def pass_on_freed_seats(sender, slot_ids, **kwargs) -> None:
     exchange.pass_on_freed_seats(slot_ids=slot_ids)
 
 
+def withdraw_offers_in_closed_slots(sender, slot_ids, **kwargs) -> None:
+    """``centers.signals.slots_withdrawn``: the center closed these slots (a cancelled
+    day); open offers holding a seat in them end, and their people wait again."""
+    offers.withdraw_offers_for_cancelled_slots(slot_ids=slot_ids)
+
+
 def start_offer_deadline(sender, message_id, sent_at, **kwargs) -> None:
     """``sms.signals.message_sent``: an offer's time to answer starts now."""
     offers.start_deadline(message_id=message_id, sent_at=sent_at)

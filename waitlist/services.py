@@ -12,7 +12,7 @@ from booking.eligibility import eligibility_for
 from booking.models import Household, Person, Series
 from centers.models import Center, Vaccine
 from centers.selectors import responsible_district
-from waitlist import exchange, offers
+from waitlist import exchange, offers, signals
 from waitlist.errors import WaitlistError
 from waitlist.models import ALL_WEEKDAYS, Entry
 
@@ -83,6 +83,9 @@ def join_waitlist(
             # A second tab joined for the same person a moment ago.
             raise already from None
         entry.vaccines.set(chosen)
+        signals.entry_joined.send(
+            sender=Entry, on=timezone.localdate(entry.joined_at), **signals.scope_of(entry)
+        )
         exchange.offer_free_seats_for(entry)
     return entry
 
@@ -113,6 +116,7 @@ def leave_waitlist(*, household: Household, entry_id: int) -> Entry:
         entry.status = Entry.Status.LEFT
         entry.left_at = now
         entry.save(update_fields=["status", "left_at"])
+        signals.entry_left.send(sender=Entry, on=timezone.localdate(now), **signals.scope_of(entry))
     return entry
 
 

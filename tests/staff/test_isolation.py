@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Appointment, Person
 from centers import audit
+from centers.admin_scoping import CenterScopedAdmin
 from centers.models import AuditEntry, Delivery, Slot, SlotRelease
 from centers.release import ReleaseRequest, plan_release, release_slots
 from tests import factories
@@ -218,3 +221,13 @@ def test_an_account_without_the_staff_group_cannot_open_the_lists(world, center_
     client = logged_in(user)
     assert client.get(_changelist("booking_appointment")).status_code == 403
     assert Person.objects.exists()
+
+
+def test_every_model_staff_may_see_is_limited_to_their_centers():
+    """A model the staff group has any permission on must have a center-scoped admin."""
+    permissions = Group.objects.get(name="Zentrum").permissions.select_related("content_type")
+    labels = {(p.content_type.app_label, p.content_type.model) for p in permissions}
+    assert labels
+    for app_label, model_name in labels:
+        model = apps.get_model(app_label, model_name)
+        assert isinstance(admin.site._registry[model], CenterScopedAdmin), model._meta.label

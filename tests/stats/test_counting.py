@@ -101,18 +101,16 @@ def test_deliveries_count_their_doses_also_when_corrected_or_deleted(center, vac
     assert figure(Metric.DELIVERED) == 0
 
 
-def test_a_new_signal_of_the_simple_contract_is_counted_once_it_exists(center):
+def test_a_new_signal_of_the_simple_contract_is_counted_once_it_exists(center, monkeypatch):
     """The waiting list adds ``entry_joined``; statistics count it without another change."""
     module = types.ModuleType("waitlist.signals")
     joined = module.__dict__["entry_joined"] = Signal()
-    sys.modules["waitlist.signals"] = module
-    try:
-        connected = receivers.connect_all()
-        day = date(2021, 2, 1)
-        joined.send(sender=None, center_id=center.pk, on=day)
-        joined.send(sender=None, district_id=center.district_id, on=day, amount=2)
-    finally:
-        del sys.modules["waitlist.signals"]
+    # monkeypatch puts the real module (whose signals are connected) back afterwards.
+    monkeypatch.setitem(sys.modules, "waitlist.signals", module)
+    connected = receivers.connect_all()
+    day = date(2021, 2, 1)
+    joined.send(sender=None, center_id=center.pk, on=day)
+    joined.send(sender=None, district_id=center.district_id, on=day, amount=2)
     assert "waitlist.signals.entry_joined" in connected
     assert "waitlist.signals.offer_made" not in connected  # not there yet: skipped
     assert figure(Metric.WAITLIST_JOINED, day=day, center_id=center.pk) == 1

@@ -23,9 +23,9 @@ def _day(text: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Recompute the statistics' daily counters from the bookings, slots, deliveries and "
-        "text messages, and add what they lack. Safe while the portal runs. Do not rebuild "
-        "days whose personal data has already been deleted."
+        "Recompute the statistics' daily counters from the bookings, slots, deliveries, "
+        "waiting list and text messages, and add what they lack. Safe while the portal runs. "
+        "Do not rebuild days whose personal data has already been deleted."
     )
 
     def add_arguments(self, parser):
