@@ -173,7 +173,7 @@ def load(entries: int, cancellations: int, seed: int) -> list[tuple[int, str]]:
         )
         for n, slot in enumerate(booked_slots)
     )
-    appointments, second_counts = [], Counter()
+    appointments, second_counts = [], Counter[int]()
     for one, slot in zip(series, booked_slots, strict=True):
         second = second_of[(slot.center_id, slot.starts_at)]
         second_counts[second.pk] += 1
@@ -265,6 +265,7 @@ def offer_figures(timings) -> dict:
         if offer is None:
             unmatched += 1
             continue
+        assert offer.message is not None  # every offer is sent as an SMS
         queued = offer.message.created_at.timestamp()
         # Queued inside the cancellation's transaction: committed with it, or later
         # by a background task.
@@ -333,6 +334,7 @@ def run_expiries(count: int, rate: float, hold_s: float, workers: int, interval:
         for n, offer in enumerate(chosen):
             time.sleep(max(0.0, begin + n / rate - time.time()))
             sent_at = timezone.now()
+            assert offer.message_id is not None  # every offer is sent as an SMS
             # What the SMS dispatcher does once the provider took the message.
             Message.objects.filter(pk=offer.message_id).update(
                 status=Message.Status.SENT, sent_at=sent_at
@@ -352,6 +354,7 @@ def run_expiries(count: int, rate: float, hold_s: float, workers: int, interval:
 
     passon_ms, not_passed = [], 0
     for offer in Offer.objects.filter(pk__in=[o.pk for o in chosen]):
+        assert offer.deadline is not None  # each one's SMS was marked sent above
         following = (
             Offer.objects.filter(first_slot_id=offer.first_slot_id, created_at__gte=offer.deadline)
             .order_by("created_at")

@@ -116,6 +116,7 @@ class Bench:
             stdout=subprocess.PIPE,
             text=True,
         )
+        assert self.fake.stdout is not None  # stdout=PIPE
         self.fake.stdout.readline()  # "listening on …"
         self.fake_url = f"http://127.0.0.1:{port}"
         self.env["TWILIO_API_BASE_URL"] = self.fake_url

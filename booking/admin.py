@@ -50,7 +50,7 @@ class ViewOnlyAdmin(CenterScopedAdmin):
         return False
 
 
-class BookingCodeSearch:
+class BookingCodeSearch(admin.ModelAdmin):
     """A booking code finds its row however it is typed: "abcd efgh", "ABCD-EFGH"."""
 
     booking_code_field = "booking_code"
@@ -92,8 +92,9 @@ class DayFilter(admin.SimpleListFilter):
         ]
 
     def chosen(self, request) -> str:
-        if self.value():
-            return self.value()
+        value = self.value()
+        if value:
+            return value
         return self.ALL if request.GET.get("q") else timezone.localdate().isoformat()
 
     def choices(self, changelist):
@@ -154,7 +155,7 @@ class AppointmentAdmin(BookingCodeSearch, ViewOnlyAdmin):
     search_fields = ["series__booking_code", "series__person__last_name"]
     search_help_text = _("Booking code or last name")
     actions = ["check_in_selected", "mark_no_show_selected", "export_csv"]
-    fields = [
+    fields = (
         "time",
         "person_name",
         "date_of_birth",
@@ -163,7 +164,7 @@ class AppointmentAdmin(BookingCodeSearch, ViewOnlyAdmin):
         "vaccine",
         "status",
         "booking_code",
-    ]
+    )
     readonly_fields = fields
     csv_columns = (
         (_("time"), lambda a: timezone.localtime(a.slot.starts_at).strftime("%d.%m.%Y %H:%M")),
@@ -351,7 +352,7 @@ class AppointmentAdmin(BookingCodeSearch, ViewOnlyAdmin):
 
 class AppointmentInline(admin.TabularInline):
     model = Appointment
-    fields = ["dose", "slot", "status"]
+    fields = ("dose", "slot", "status")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -373,7 +374,7 @@ class SeriesAdmin(BookingCodeSearch, ViewOnlyAdmin):
     list_select_related = ["person", "center", "vaccine"]
     search_fields = ["booking_code", "person__last_name"]
     search_help_text = _("Booking code or last name")
-    fields = [
+    fields = (
         "booking_code",
         "person",
         "center",
@@ -382,7 +383,7 @@ class SeriesAdmin(BookingCodeSearch, ViewOnlyAdmin):
         "created_at",
         "cancelled_at",
         "cancel_reason",
-    ]
+    )
     readonly_fields = fields
     inlines = [AppointmentInline]
 
@@ -394,7 +395,7 @@ class PersonAdmin(ViewOnlyAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "phone", "postal_code"]
     list_select_related = ["household"]
     search_fields = ["last_name", "first_name"]
-    fields = ["first_name", "last_name", "date_of_birth", "postal_code", "phone", "created_at"]
+    fields = ("first_name", "last_name", "date_of_birth", "postal_code", "phone", "created_at")
     readonly_fields = fields
     ordering = ["last_name", "first_name", "pk"]
 

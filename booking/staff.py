@@ -305,12 +305,12 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
         booked = _booked_on(center=center, day=day, vaccine=vaccine)
         locked = _lock_series(booked.values_list("series_id", flat=True))
         start, end = day_bounds(day)
-        day_slots = Slot.objects.filter(center=center, starts_at__gte=start, starts_at__lt=end)
+        in_day = Slot.objects.filter(center=center, starts_at__gte=start, starts_at__lt=end)
         if vaccine is not None:
-            day_slots = day_slots.filter(vaccine=vaccine)
+            in_day = in_day.filter(vaccine=vaccine)
         # Locked after the series (the order cancel_series uses): from here on
         # nobody can book into the day until this transaction ends.
-        day_slots = list(day_slots.select_for_update().order_by("starts_at", "pk"))
+        day_slots = list(in_day.select_for_update().order_by("starts_at", "pk"))
         appointments = list(
             booked.select_related("slot", "series__person__household", "series__center").order_by(
                 "slot__starts_at", "pk"

@@ -1,3 +1,6 @@
+from collections.abc import Iterable
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -84,7 +87,8 @@ class DeliveryAdmin(CenterScopedAdmin):
         return ["center", "vaccine"] if obj is not None else []
 
     def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
+        # The stubs type it as GET parameters (strings); initial values may be any value.
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)
         centers = list(staff_centers(request)[:2])
         if len(centers) == 1:
             initial.setdefault("center", centers[0].pk)
@@ -97,7 +101,7 @@ class DeliveryAdmin(CenterScopedAdmin):
 
 
 def _stocks_for(request):
-    center_ids = staff_center_ids(request)
+    center_ids: Iterable[int] | None = staff_center_ids(request)
     if center_ids is None:
         center_ids = Center.objects.values_list("pk", flat=True)
     return stock_table(center_ids)
@@ -158,6 +162,8 @@ class SlotAdmin(CenterScopedAdmin):
                         % {"appointments": created.appointments, "doses": created.doses},
                     )
                     return redirect("admin:centers_slotrelease_changelist")
+                if form.plan is None:  # clean() plans whenever the form is valid
+                    raise RuntimeError("A valid release form has no plan.")
                 stock = check_release(form.plan)
                 stage = "preview"
             except PlanChanged as error:
@@ -233,7 +239,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["center"]
     search_fields = ["username", "object_repr"]
     date_hierarchy = "at"
-    fields = [
+    fields = (
         "at",
         "username",
         "center",
@@ -242,7 +248,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         "object_id",
         "object_repr",
         "summary",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("object type"))

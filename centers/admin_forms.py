@@ -1,6 +1,7 @@
 """Forms of the staff admin pages of the centers app."""
 
 from datetime import time, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -8,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from centers import release as releases
 from centers.errors import CenterError
-from centers.models import Delivery, Vaccine
+from centers.models import Center, Delivery, Vaccine
 from centers.stock import check_delivery_reduction
 
 # The browsers' own date and time pickers: no JavaScript needed, ISO values posted.
@@ -52,7 +53,8 @@ class DeliveryForm(forms.ModelForm):
         return day
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         doses = cleaned.get("doses")
         if self.instance.pk and doses is not None and doses < self.instance.doses:
             try:
@@ -65,7 +67,9 @@ class DeliveryForm(forms.ModelForm):
 class ReleaseForm(forms.Form):
     """The bulk release: which days, which hours, how often, how many lanes."""
 
-    center = forms.ModelChoiceField(label=_("Vaccination center"), queryset=None)
+    center: "forms.ModelChoiceField[Center]" = forms.ModelChoiceField(
+        label=_("Vaccination center"), queryset=None
+    )
     vaccine = forms.ModelChoiceField(label=_("Vaccine"), queryset=Vaccine.objects.all())
     first_day = forms.DateField(label=_("First day"), widget=DATE_INPUT)
     last_day = forms.DateField(label=_("Last day"), widget=DATE_INPUT)
@@ -96,7 +100,8 @@ class ReleaseForm(forms.Form):
 
     def __init__(self, *args, centers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["center"].queryset = centers
+        # self.fields is typed as plain Field; this one is the declared model choice field.
+        cast(forms.ModelChoiceField, self.fields["center"]).queryset = centers
         self.plan: releases.ReleasePlan | None = None
 
     @classmethod

@@ -131,7 +131,8 @@ class CenterScopedAdmin(admin.ModelAdmin):
 
     def log_deletions(self, request, queryset):
         objects = list(queryset)
-        entries = super().log_deletions(request, objects)
+        # Django itself passes a list here (delete_view: [obj]); the stubs ask for a QuerySet.
+        entries = super().log_deletions(request, objects)  # type: ignore[arg-type]
         for obj in objects:
             self._audit(request, obj, Action.DELETED, {})
         return entries

@@ -7,6 +7,7 @@ See README.md for the variables.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -173,7 +174,7 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 RATELIMIT_IP_META_KEY = "impfportal.client_address.client_address"
 RATELIMIT_USE_CACHE = "default"
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

@@ -160,7 +160,12 @@ def _claim_in_one_statement(*, limit: int, channel: str | None, now: datetime) -
         channel="AND channel = %s" if channel is not None else "",
         fields=", ".join(_CLAIMED_FIELDS),
     )
-    params = [now + lease(), now, *([channel] if channel is not None else []), limit]
+    params: list[datetime | str | int] = [
+        now + lease(),
+        now,
+        *([channel] if channel is not None else []),
+        limit,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [Message.from_db("default", _CLAIMED_FIELDS, row) for row in cursor.fetchall()]
@@ -256,6 +261,7 @@ def record_outcomes(outcomes: list[Outcome]) -> None:
         message = outcome.message
         message.lease_expires_at = None
         message.last_error = outcome.error[:300]
+        row: tuple
         if outcome.result is Result.SENT:
             message.status = Message.Status.SENT
             message.provider_id = outcome.provider_id[:64]

@@ -18,6 +18,8 @@ VENDOR = ROOT / "static" / "vendor" / "kern"
 
 def _build_assets():
     spec = importlib.util.spec_from_file_location("build_assets", ROOT / "scripts/build_assets.py")
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -30,7 +30,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class OfferInline(admin.TabularInline):
     model = Offer
-    fields = ["first_slot", "second_slot", "status", "created_at", "deadline", "ended_at"]
+    fields = ("first_slot", "second_slot", "status", "created_at", "deadline", "ended_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

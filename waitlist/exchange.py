@@ -150,7 +150,7 @@ def offer_next_seat(*, slot: Slot) -> Offer | None:
             return None
         second = take_second_dose_seat(slot)
         entry = claim_next_entry(queue) if second is not None else None
-        if entry is None:
+        if second is None or entry is None:
             transaction.set_rollback(True)  # give both seats back
             return None
         return _make_offer(entry=entry, first=slot, second=second)

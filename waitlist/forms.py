@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
@@ -45,7 +47,10 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.vaccine_objects = {vaccine.pk: vaccine for vaccine in vaccines}
         if len(vaccines) > 1:
-            self.fields["vaccines"].choices = [(str(v.pk), v.name) for v in vaccines]
+            # self.fields is typed as plain Field; this one is the declared choice field.
+            cast(forms.TypedMultipleChoiceField, self.fields["vaccines"]).choices = [
+                (str(v.pk), v.name) for v in vaccines
+            ]
             self.fields["vaccines"].initial = [str(v.pk) for v in vaccines]
         else:
             del self.fields["vaccines"]
@@ -55,7 +60,8 @@ class PreferencesForm(forms.Form):
         return "vaccines" in self.fields
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         chosen = cleaned.get("vaccines") if self.asks_vaccines else list(self.vaccine_objects)
         cleaned["vaccine_list"] = [self.vaccine_objects[pk] for pk in chosen or []]
         days = cleaned.get("weekdays") or []

@@ -157,7 +157,7 @@ def accept_offer(*, offer_id: int, token: str) -> Offer:
     the spot, so its seats pass on at once), WaitlistError when the person has
     booked an appointment in the meantime (the seats pass on).
     """
-    refusal = None
+    refusal: WaitlistError | None = None
     with transaction.atomic():
         entry, offer = _locked_for_answer(offer_id, token)
         now = timezone.now()
@@ -337,6 +337,8 @@ def sweep(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
     for message_id, sent_at in unstarted.filter(message__status=Message.Status.SENT).values_list(
         "message_id", "message__sent_at"
     )[:limit]:
+        if sent_at is None:  # the outbox sets sent_at with the status
+            raise RuntimeError(f"SMS {message_id} is marked sent but has no sent_at")
         counts["deadlines"] += start_deadline(message_id=message_id, sent_at=sent_at) is not None
     for message_id in unstarted.filter(
         message__status__in=[Message.Status.FAILED, Message.Status.DROPPED]

@@ -57,12 +57,13 @@ def join_waitlist(
     if center is not None:
         district = center.district
     else:
-        district = responsible_district(person.postal_code)
-        if district is None:
+        responsible = responsible_district(person.postal_code)
+        if responsible is None:
             raise WaitlistError(
                 _("We do not know the district of postal code %(code)s. Please choose a center.")
                 % {"code": person.postal_code}
             )
+        district = responsible
     already = WaitlistError(_("%(name)s is already on a waiting list.") % {"name": person})
     with transaction.atomic():
         if person.series.filter(status=Series.Status.ACTIVE).exists():

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
 
 from tests.browser.conftest import SCREENSHOTS
 
@@ -134,7 +135,7 @@ def axe_report(page) -> str:
 
 @dataclass
 class Browsing:
-    page: object
+    page: Page
     mode: Mode
     folder: Path = field(init=False)
     steps: int = field(default=0, init=False)

@@ -48,7 +48,12 @@ class Server:
 
     def __init__(self):
         self.log: RequestLog | None = None
-        self.thread = LiveServerThread("127.0.0.1", static_handler=self._wrap, port=0)
+        # Django only calls static_handler(app); the stubs ask for a handler class.
+        self.thread = LiveServerThread(
+            "127.0.0.1",
+            static_handler=self._wrap,  # type: ignore[arg-type]
+            port=0,
+        )
         self.thread.daemon = True
         self.thread.start()
         self.thread.is_ready.wait()

@@ -27,7 +27,9 @@ ONE_YEAR = 365 * 24 * 60 * 60
 HASHED = re.compile(r"\.[0-9a-f]{12}\.[a-z0-9]+$")
 # The level our reverse proxy compresses HTML with, as deploy/Caddyfile sets it.
 CADDYFILE = Path(__file__).resolve().parents[2] / "deploy" / "Caddyfile"
-PROXY_GZIP_LEVEL = int(re.search(r"\bgzip (\d)", CADDYFILE.read_text()).group(1))
+_GZIP = re.search(r"\bgzip (\d)", CADDYFILE.read_text())
+assert _GZIP, "deploy/Caddyfile sets no gzip level"
+PROXY_GZIP_LEVEL = int(_GZIP.group(1))
 
 
 @pytest.fixture
@@ -83,7 +85,9 @@ def test_the_start_page_is_light_and_a_repeat_visit_fetches_only_the_html(
             what = f"{request.resource_type}, {encoding}"
             assert HASHED.search(path.split("?")[0]), f"{path} has no hashed name"
             cache = headers.get("cache-control", "")
-            max_age = int(re.search(r"max-age=(\d+)", cache).group(1))
+            max_age_match = re.search(r"max-age=(\d+)", cache)
+            assert max_age_match, f"{path}: {cache}"
+            max_age = int(max_age_match.group(1))
             assert max_age >= ONE_YEAR, f"{path}: {cache}"
             assert "immutable" in cache, f"{path}: {cache}"
             if request.resource_type in {"stylesheet", "script"}:

@@ -111,15 +111,18 @@ class FakeTwilio:
             return
         asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
+        assert self._thread is not None  # started with the loop
         self._thread.join(10)
         self._loop.close()
         self._loop = None
 
     def refuse_connections(self) -> None:
         """Stop listening and drop open connections: clients get "connection refused"."""
+        assert self._loop is not None, "start() the fake first"
         asyncio.run_coroutine_threadsafe(self._stop_listening(), self._loop).result(10)
 
     def accept_connections(self) -> None:
+        assert self._loop is not None, "start() the fake first"
         asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(10)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
@@ -140,8 +143,10 @@ class FakeTwilio:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop_listening(self) -> None:
+        assert self._server is not None  # _listen() ran at start()
         self._server.close()
         for connection in list(self._connections):
+            assert connection.transport is not None  # set when the connection was made
             connection.transport.close()
         await self._server.wait_closed()
 
@@ -309,6 +314,7 @@ class _Connection(asyncio.Protocol):
         self._answer_waiting()
 
     def _write(self, status: int, text: str) -> None:
+        assert self.transport is not None  # set when the connection was made
         if self.transport.is_closing():
             return
         body = text.encode()

@@ -16,9 +16,9 @@ from sms.dispatcher import Dispatcher
 from sms.models import Message
 from sms.outbox import _claim_with_the_orm, queue_message, retry_delay
 from sms.signals import message_failed, message_sent
-from sms.throttle import LocalBucket, Unlimited, make_throttle
+from sms.throttle import LocalBucket, SharedBucket, Throttle, Unlimited, make_throttle
 
-UNLIMITED = {"sms": Unlimited(), "voice": Unlimited()}
+UNLIMITED: dict[str, Throttle] = {"sms": Unlimited(), "voice": Unlimited()}
 
 
 class RecordingBackend(SmsBackend):
@@ -169,6 +169,7 @@ def test_without_redis_each_dispatcher_keeps_to_its_share_of_the_rate(settings):
     # The shared bucket would hold 0.1 s of 400/s (40); this process's share
     # is a quarter: 100/s, holding 10.
     assert throttle.acquire(100) == (10, 0.0)
+    assert isinstance(throttle, SharedBucket)
     assert throttle.fallback.rate == 100
 
 
@@ -293,4 +294,7 @@ def test_the_portable_claim_takes_the_most_urgent_rows_and_leases_them():
     assert [row.idempotency_key for row in rows] == ["code", "notice-0"]
     claimed = Message.objects.filter(status=Message.Status.SENDING)
     assert set(claimed.values_list("idempotency_key", "attempts")) == {("code", 1), ("notice-0", 1)}
-    assert all(row.lease_expires_at > timezone.now() for row in claimed)
+    assert all(
+        row.lease_expires_at is not None and row.lease_expires_at > timezone.now()
+        for row in claimed
+    )

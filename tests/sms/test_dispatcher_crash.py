@@ -16,7 +16,7 @@ from django.utils import timezone
 from sms.dispatcher import Dispatcher
 from sms.models import Message
 from sms.outbox import queue_message
-from sms.throttle import Unlimited
+from sms.throttle import Throttle, Unlimited
 from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
 COUNT = 40
 POOL = 4
-UNLIMITED = {"sms": Unlimited(), "voice": Unlimited()}
+UNLIMITED: dict[str, Throttle] = {"sms": Unlimited(), "voice": Unlimited()}
 
 
 def dispatcher_process(fake_base_url: str) -> subprocess.Popen:
@@ -84,7 +84,7 @@ def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_it_had_in_hand(
     assert set(stranded.values_list("body", flat=True)) == stranded_bodies
 
     # ...and sends them once it has ended.
-    lease_end = max(stranded.values_list("lease_expires_at", flat=True))
+    lease_end = max(end for end in stranded.values_list("lease_expires_at", flat=True) if end)
     time.sleep(max(0.0, (lease_end - timezone.now()).total_seconds()) + 0.1)
     assert Dispatcher(throttles=UNLIMITED).run(until_idle=True) == len(stranded_bodies)
 

@@ -146,7 +146,9 @@ def test_neither_codes_nor_numbers_appear_in_the_logs(twilio, caplog, settings):
     request_code(parse_phone_number(MOBILE))
     queue("bad", recipient="+4915199999999")
     dispatch_due()
-    code = re.search(r"\d{6}", twilio.received[0].body).group()
+    match = re.search(r"\d{6}", twilio.received[0].body)
+    assert match, "the code SMS has no code"
+    code = match.group()
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "sms " in logged  # the dispatcher did log both messages
     assert code not in logged

@@ -87,7 +87,7 @@ def test_an_appointment_of_a_later_day_is_not_checked_in(client_a, center_a, vac
 
 def test_a_no_show_gives_the_seat_back_without_offering_it(client_a, today):
     appointment = first_dose(today)
-    received = []
+    received: list[object] = []
     seats_freed.connect(received.append)
     try:
         press(client_a, "no_show", appointment)

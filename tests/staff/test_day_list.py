@@ -1,6 +1,6 @@
 """The day list and the other staff lists: content, order, search, language, queries."""
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -28,7 +28,7 @@ def test_the_day_list_shows_today_in_time_order_with_name_birth_and_masked_phone
     client_a, center_a, vaccine, open_for_80
 ):
     now = timezone.now()
-    start = timezone.make_aware(timezone.datetime.combine(timezone.localdate(), time.min))
+    start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
     # Three times of today: two that have passed, one still to come (if the day allows).
     late = book(center_a, vaccine, at=start + (now - start) * 0.9, names=["Karl Lange"])
     early = book(center_a, vaccine, at=start + (now - start) * 0.1, names=["Erna Meyer"])

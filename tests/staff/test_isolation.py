@@ -1,6 +1,6 @@
 """Staff of center A reach nothing of center B: lists, pages, URLs, posted ids, exports."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.apps import apps
@@ -29,8 +29,8 @@ def _release(center, vaccine, user) -> SlotRelease:
         first_day=day,
         last_day=day,
         weekdays=frozenset(range(1, 8)),
-        opens_at=timezone.datetime(2021, 1, 1, 8).time(),
-        closes_at=timezone.datetime(2021, 1, 1, 9).time(),
+        opens_at=datetime(2021, 1, 1, 8).time(),
+        closes_at=datetime(2021, 1, 1, 9).time(),
         interval_minutes=30,
         lanes=1,
     )

@@ -2,7 +2,7 @@
 
 import threading
 from collections import Counter
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.db import connection
@@ -77,7 +77,7 @@ def test_the_release_creates_exactly_what_the_preview_showed(client_a, stocked, 
     seats = {slot.starts_at: slot.capacity for slot in slots}
     assert seats == plan.seats_by_time()
     # Each first-dose time has its lanes, and its second dose the same time 21 days later.
-    first_seats = Counter()
+    first_seats: Counter[date] = Counter()
     for first, second in zip(plan.first_dose_times, plan.second_dose_times, strict=True):
         first_seats[timezone.localdate(first)] += 3
         assert timezone.localdate(second) == timezone.localdate(first) + timedelta(days=21)

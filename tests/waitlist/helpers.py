@@ -3,6 +3,7 @@
 import re
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db.models import Count, Q
@@ -22,17 +23,20 @@ def make_entry(
     *,
     center: Center | None = None,
     district=None,
-    vaccines: list[Vaccine] = (),
+    vaccines: Sequence[Vaccine] = (),
     rank: int = 1,
     joined_at: datetime | None = None,
     weekdays: int = ALL_WEEKDAYS,
     time_of_day: str = Entry.TimeOfDay.ANY,
 ) -> Entry:
     """A waiting entry written directly (joining through the pages is tested on its own)."""
+    if district is None:
+        assert center is not None, "make_entry needs a center or a district"
+        district = center.district
     entry = Entry.objects.create(
         person=person,
         center=center,
-        district=district or center.district,
+        district=district,
         priority_rank=rank,
         joined_at=joined_at or timezone.now(),
         weekdays=weekdays,
@@ -48,6 +52,7 @@ def book(person: Person, slot: Slot) -> Series:
 
 def link_of(offer: Offer) -> tuple[str, str]:
     """The path and token of the link in the offer's SMS (the token exists nowhere else)."""
+    assert offer.message_id is not None, "the offer has no SMS"
     match = LINK.search(Message.objects.get(pk=offer.message_id).body)
     assert match, "the offer SMS has no link"
     assert int(match.group(1)) == offer.pk
@@ -61,7 +66,7 @@ def open_offer_of(entry: Entry) -> Offer | None:
 def seat_problems() -> list[str]:
     """Every slot's counter must equal its booked appointments plus the open offers
     holding it; returns what is wrong (empty when all is well)."""
-    held = Counter()
+    held: Counter[int] = Counter()
     for offer in Offer.objects.filter(status=Offer.Status.OPEN):
         held[offer.first_slot_id] += 1
         held[offer.second_slot_id] += 1
@@ -94,10 +99,10 @@ def offer_problems() -> list[str]:
         .filter(Q(open__gt=1) | Q(accepted__gt=1))
     ):
         problems.append(f"entry {row['entry_id']} served twice: {row}")
-    for row in (
+    for repeat in (
         Offer.objects.values("entry_id", "first_slot_id").annotate(n=Count("pk")).filter(n__gt=1)
     ):
-        problems.append(f"entry {row['entry_id']} offered slot {row['first_slot_id']} twice")
+        problems.append(f"entry {repeat['entry_id']} offered slot {repeat['first_slot_id']} twice")
     offered = set(Entry.objects.filter(status=Entry.Status.OFFERED).values_list("pk", flat=True))
     holding = set(Offer.objects.filter(status=Offer.Status.OPEN).values_list("entry_id", flat=True))
     if offered != holding:

@@ -1,6 +1,7 @@
 """The exchange hands freed seats to the next matching waiting place."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, transaction
@@ -54,6 +55,8 @@ def test_a_cancelled_seat_goes_to_the_first_in_line_with_both_doses_held(booked,
 def test_the_offer_sms_is_queued_with_the_link_and_the_time_to_answer(booked, waiting):
     cancel(booked)
     offer = open_offer_of(waiting)
+    assert offer is not None
+    assert offer.message_id is not None
     message = Message.objects.get(pk=offer.message_id)
     assert message.priority == Message.Priority.OFFER
     assert message.recipient == waiting.person.household.phone
@@ -108,7 +111,7 @@ def test_an_entry_whose_wishes_do_not_match_is_passed_over(
 ):
     first, _ = pair
     weekday = timezone.localtime(first.starts_at).weekday()
-    options = {
+    wishes: dict[str, dict[str, Any]] = {
         "other weekday": {"weekdays": 0b1111111 ^ (1 << weekday)},
         "afternoons": {"time_of_day": Entry.TimeOfDay.AFTERNOON},  # the slot is at 10:00
         "other vaccine": {"vaccines": [factories.make_vaccine("Moderna", 28)]},
@@ -120,7 +123,8 @@ def test_an_entry_whose_wishes_do_not_match_is_passed_over(
                 "Impfzentrum Celle", district=factories.make_district("Landkreis Celle")
             )
         },
-    }[preference]
+    }
+    options = wishes[preference]
     choosy = make_entry(
         factories.make_person(first_name="Choosy"),
         **{"center": center, **options},
@@ -219,7 +223,9 @@ def test_many_new_slots_are_offered_by_a_background_task(center, vaccine, waitin
 
     task = DBTaskResult.objects.get(task_path="waitlist.tasks.offer_free_seats")
     assert task.task.call(*task.task_result.args, **task.task_result.kwargs) == 1
-    assert open_offer_of(waiting).first_slot == slots[0]
+    offer = open_offer_of(waiting)
+    assert offer is not None
+    assert offer.first_slot == slots[0]
 
 
 def test_an_ended_offer_passes_its_seats_on_in_the_same_transaction(booked, pair, center):
@@ -228,5 +234,7 @@ def test_an_ended_offer_passes_its_seats_on_in_the_same_transaction(booked, pair
     two = make_entry(factories.make_person(first_name="Two"), center=center, joined_at=days_ago(1))
     cancel(booked)
     exchange_decline(Offer.objects.get(status=Offer.Status.OPEN))
-    assert open_offer_of(two).first_slot == first
+    offer = open_offer_of(two)
+    assert offer is not None
+    assert offer.first_slot == first
     assert seat_problems() == []

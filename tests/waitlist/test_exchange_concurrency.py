@@ -259,7 +259,7 @@ def race_accept_against_expiry(offer: Offer, accept_delay: float) -> dict:
     deadline = timezone.now() + timedelta(milliseconds=100)
     Offer.objects.filter(pk=offer.pk).update(deadline=deadline)
     barrier = threading.Barrier(2)
-    results = {}
+    results: dict[str, str | bool] = {}
 
     def accept():
         try:

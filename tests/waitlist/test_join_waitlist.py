@@ -225,7 +225,9 @@ def test_giving_up_while_an_offer_is_open_passes_the_offer_on(
     assert response["Location"] == reverse("waitlist:my_places")
     offer.refresh_from_db()
     assert offer.status == Offer.Status.WITHDRAWN
-    assert open_offer_of(nxt).first_slot == first
+    passed_on = open_offer_of(nxt)
+    assert passed_on is not None
+    assert passed_on.first_slot == first
     # Giving it up twice says so and changes nothing.
     again = verified_client.post(reverse("waitlist:leave", args=[entry.pk]), follow=True)
     assert german("This waiting place has already been given up.") in again.content.decode()

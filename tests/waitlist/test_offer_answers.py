@@ -99,7 +99,9 @@ def test_declining_passes_the_offer_on_at_once(client, offer, second_in_line):
     entry = Entry.objects.get(pk=offer.entry_id)
     assert entry.status == Entry.Status.WAITING  # keeps the place in line
     assert entry.missed_offers == 0
-    assert open_offer_of(second_in_line).first_slot_id == offer.first_slot_id
+    passed_on = open_offer_of(second_in_line)
+    assert passed_on is not None
+    assert passed_on.first_slot_id == offer.first_slot_id
     assert seat_problems() == []
     assert client.get(response["Location"]).status_code == 200
 
@@ -147,6 +149,7 @@ def test_a_tampered_or_foreign_link_is_refused(client, offer, action, center, va
     other = make_entry(factories.make_person(first_name="Fremd"), center=center)
     offer_free_seats(slot_ids=[other_first.pk])
     foreign = open_offer_of(other)
+    assert foreign is not None
     _path, token = link_of(offer)
     _path, foreign_token = link_of(foreign)
 

@@ -80,7 +80,9 @@ def test_a_same_day_offer_is_held_for_a_shorter_time(center, vaccine, open_for_8
     first = factories.make_slot(center, vaccine, today_later, capacity=1)
     factories.make_slot(center, vaccine, today_later + timedelta(days=21), capacity=1)
     offer_free_seats(slot_ids=[first.pk])
-    assert open_offer_of(waiting).hold == timedelta(minutes=30)
+    offer = open_offer_of(waiting)
+    assert offer is not None
+    assert offer.hold == timedelta(minutes=30)
 
 
 def test_the_deadline_starts_only_when_the_sms_reached_the_provider(offer, monkeypatch):
@@ -123,7 +125,9 @@ def test_at_the_deadline_the_task_expires_the_offer_and_passes_it_on(
     assert offer.status == Offer.Status.EXPIRED
     entry = Entry.objects.get(pk=offer.entry_id)
     assert (entry.status, entry.missed_offers) == (Entry.Status.WAITING, 1)
-    assert open_offer_of(second_in_line).first_slot_id == offer.first_slot_id
+    passed_on = open_offer_of(second_in_line)
+    assert passed_on is not None
+    assert passed_on.first_slot_id == offer.first_slot_id
     assert seat_problems() == []
 
 

@@ -206,7 +206,7 @@ class Command(BaseCommand):
                 first_name=first_name,
                 last_name=last_name,
                 date_of_birth=born,
-                postal_code=center.district.postal_codes.order_by("code").first().code,
+                postal_code=center.district.postal_codes.earliest("code").code,
             )
             if not person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
                 join_waitlist(person=person, center=center)
