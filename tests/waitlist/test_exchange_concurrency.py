@@ -109,7 +109,9 @@ def answer_storm(seed: int) -> tuple[Counter, list[BaseException]]:
         if kind == "sweep":
             offers.sweep()
             return "swept"
-        for _attempt in range(50):
+        # Wait up to 5 s for an open offer: on a loaded machine the pass-on of
+        # other threads' answers can take a while to commit.
+        for _attempt in range(250):
             candidates = list(Offer.objects.filter(status=Offer.Status.OPEN))
             if candidates:
                 break
