@@ -2,18 +2,21 @@
 does not pass through, in German and in English, and on the admin's login page.
 
 The journey tests (test_resident_journey.py) run axe-core on every page they visit.
-Staff and ministry pages do not exist on this branch yet: when they arrive, add
-their URLs to ``test_staff_pages_pass_axe`` (logged in as the demo staff user).
+The staff pages in the admin and the ministry's statistics are checked by
+``test_staff_and_ministry_pages_pass_axe``, logged in as each.
 """
 
 import uuid
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from booking import services
+from impfportal.staff_group import STAFF_GROUP
 from tests import factories
 from tests.browser.browsing import Mode, axe_report
 from tests.journeys import latest_code
@@ -65,6 +68,7 @@ def household():
             (reverse("booking:confirmation", args=[series.booking_code]), "main table"),
             (reverse("booking:my_appointments"), "main .kern-card"),
             (reverse("booking:cancel", args=[series.booking_code]), "main table"),
+            (reverse("waitlist:my_places"), "main h1"),
         ],
     }
 
@@ -113,3 +117,53 @@ def test_the_admin_login_page_passes_axe(server, open_page, mode):
     assert page.locator(".errornote").count() == 1
     report = axe_report(page)
     assert not report, f"axe-core on the admin login page with an error:\n{report}"
+
+
+def log_in(page, url: str, username: str) -> None:
+    page.goto(url)
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill("impfen-demo-2021")
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("mode", LANGUAGES, ids=lambda mode: mode.name)
+def test_staff_and_ministry_pages_pass_axe(server, open_page, mode):
+    vaccine = factories.make_vaccine()
+    factories.open_group(vaccines=[vaccine])
+    center = factories.make_center()
+    factories.make_delivery(center, vaccine, doses=5000)
+    first, _ = factories.make_bookable_pair(center, vaccine)
+    services.book_series(
+        person=factories.make_person(), slot_id=first.pk, request_token=uuid.uuid4()
+    )
+    users = get_user_model().objects
+    staff = users.create_user("staff-hannover", password="impfen-demo-2021", is_staff=True)
+    staff.groups.add(Group.objects.get(name=STAFF_GROUP))
+    center.staff.add(staff)
+    ministry = users.create_user("ministerium", password="impfen-demo-2021")
+    ministry.groups.add(Group.objects.get_or_create(name=settings.STATS_GROUP)[0])
+    day = first.starts_at.date().isoformat()
+    staff_pages = [
+        reverse("admin:index"),
+        reverse("admin:booking_appointment_changelist") + f"?day={day}",
+        reverse("admin:centers_slot_release"),
+        reverse("admin:centers_delivery_changelist"),
+        reverse("admin:booking_appointment_cancel_day"),
+    ]
+    ministry_pages = [reverse("stats:overview"), reverse("stats:breakdown")]
+
+    failures = []
+    for login, username, pages in [
+        (reverse("admin:login"), "staff-hannover", staff_pages),
+        (reverse("stats:login"), "ministerium", ministry_pages),
+    ]:
+        page = open_page(mode)
+        log_in(page, server.url + login, username)
+        for path in pages:
+            response = page.goto(server.url + path)
+            assert response.status == 200, path
+            report = axe_report(page)
+            if report:
+                failures.append(f"{path}:\n{report}")
+    assert not failures, "axe-core found violations:\n" + "\n".join(failures)
