@@ -19,7 +19,8 @@ from booking.forms import CancelForm, PersonForm, SlotChoiceForm
 from booking.models import Series
 from centers.models import Center
 from centers.selectors import responsible_district
-from sms.session import verification_required
+from impfportal.ratelimits import limit_posts
+from sms.session import verification_required, verified_phone
 
 FRESH_CODE = settings.CANCEL_VERIFICATION_MAX_AGE_SECONDS
 
@@ -31,6 +32,7 @@ def start(request):
 
 @verification_required("booking:people")
 @require_http_methods(["GET", "POST"])
+@limit_posts("booking", number=verified_phone)
 def people(request):
     """The household: who is to be vaccinated, and each person's next step."""
     household = services.household_for(request.phone)
@@ -113,6 +115,7 @@ def choose_day(request, person_id: int, center_slug: str):
 
 @verification_required("booking:people")
 @require_http_methods(["GET", "POST"])
+@limit_posts("booking", number=verified_phone)
 def choose_time(request, person_id: int, center_slug: str, day: str):
     """Pick the first-dose time and book both doses with one button.
 
@@ -191,6 +194,7 @@ def my_appointments(request):
 
 @verification_required("booking:my_appointments", max_age=FRESH_CODE)
 @require_http_methods(["GET", "POST"])
+@limit_posts("cancel", number=verified_phone)
 def cancel(request, booking_code: str):
     household = services.household_for(request.phone)
     series = selectors.series_for_household(household, booking_code)

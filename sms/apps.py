@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class SmsConfig(AppConfig):
     name = "sms"
     verbose_name = _("Text messages and phone verification")
+
+    def ready(self) -> None:
+        from sms import code_texts  # noqa: F401  (connects its signal receivers)

@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from impfportal.ratelimits import limit_posts
 from sms import services
 from sms.errors import VerificationError
 from sms.forms import CodeForm, PhoneForm
@@ -26,7 +27,12 @@ def phone(request):
     return render(request, "sms/phone.html", {"form": form})
 
 
+def _pending_phone(request) -> str | None:
+    return request.session.get(PENDING_PHONE)
+
+
 @require_http_methods(["GET", "POST"])
+@limit_posts("code_check", number=_pending_phone)
 def code(request):
     """Step 2: the code that was sent. Success rotates the session."""
     pending = request.session.get(PENDING_PHONE)
