@@ -2,7 +2,7 @@
 number, a person of that household), calls one service and redirects."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,7 +36,7 @@ def start(request):
 def people(request):
     """The household: who is to be vaccinated, and each person's next step."""
     household = services.household_for(request.phone)
-    form = PersonForm(request.POST or None)
+    form = PersonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -127,6 +127,10 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         chosen_day = date.fromisoformat(day)
     except ValueError:
         raise Http404 from None
+    if chosen_day > timezone.localdate() + timedelta(days=selectors.BOOKING_HORIZON_DAYS):
+        # Nothing can be booked that far ahead, and a made-up day (the year
+        # 9999) would overflow the day's end: back to the days that can be.
+        return redirect("booking:choose_day", person_id=person.pk, center_slug=center.slug)
     slots = selectors.free_slots_on(center, vaccines, chosen_day)
     errors: list[str] = []
     if request.method == "POST":

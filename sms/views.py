@@ -14,7 +14,7 @@ from sms.session import NEXT_STEP, NEXT_STEPS, PENDING_PHONE, mark_verified
 @require_http_methods(["GET", "POST"])
 def phone(request):
     """Step 1 of verification: which number should get the code."""
-    form = PhoneForm(request.POST or None)
+    form = PhoneForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["phone"]
         try:
@@ -38,7 +38,7 @@ def code(request):
     pending = request.session.get(PENDING_PHONE)
     if not pending:
         return redirect("sms:phone")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.check_code(pending, form.cleaned_data["code"])

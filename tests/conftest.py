@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from sms.backends import memory
 from tests import factories
@@ -12,6 +13,9 @@ def _clean_outbox_and_cache():
     cache.delete_pattern("*")  # only this process's keys (see KEY_PREFIX in tests/settings.py)
     yield
     memory.outbox.clear()
+    # A request leaves its language active in the thread (LocaleMiddleware);
+    # the next test must start from the default again.
+    translation.deactivate()
 
 
 @pytest.fixture

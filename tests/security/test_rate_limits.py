@@ -240,3 +240,11 @@ def test_without_django_redis_ignoring_errors_the_outage_is_still_caught(redis_o
     request = RequestFactory().post("/verify/")
     assert not exceeded(request, "booking", number="+4915100000001", fail_open=True)
     assert exceeded(request, "booking", number="+4915100000001", fail_open=False)
+
+
+def test_every_redis_call_is_bounded_in_the_production_settings(settings):
+    # The tests above shorten the timeouts to keep fast; these are what production waits.
+    options = settings.CACHES["default"]["OPTIONS"]
+    assert options["IGNORE_EXCEPTIONS"] is True
+    assert 0 < options["SOCKET_CONNECT_TIMEOUT"] <= 1
+    assert 0 < options["SOCKET_TIMEOUT"] <= 1
