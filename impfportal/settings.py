@@ -180,6 +180,12 @@ RATELIMIT_USE_CACHE = "default"
 # start serves plain http and keeps the ordinary names.
 SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
 CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
+LANGUAGE_COOKIE_NAME = "django_language" if DEBUG else "__Host-language"
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Messages ("cancelled", "logged out") live in the session, not in a cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # Enforced by impfportal.middleware.SessionTimeoutMiddleware. Staff sessions
 # open personal data of a whole center, so they end sooner.
 RESIDENT_SESSION_IDLE_SECONDS = 30 * 60

@@ -143,6 +143,19 @@ def watch(db):
 
 
 @pytest.fixture
+def browser():
+    """One client for all examples (building a client's middleware chain costs
+    more than a request); ``fresh()`` forgets its cookies between examples."""
+    client = LeanClient()
+
+    def fresh() -> LeanClient:
+        client.cookies.clear()
+        return client
+
+    return fresh
+
+
+@pytest.fixture
 def waiting_for_code(no_rate_limits, monkeypatch):
     monkeypatch.setattr("secrets.choice", lambda digits: "7")
     client = LeanClient()
@@ -162,9 +175,9 @@ def resident(no_rate_limits, slots):
 
 @given(submission=form({"phone": values(st.sampled_from(["0151 12345678", "030 1234567"]))}))
 @fuzz(3000)
-def test_the_phone_form(no_rate_limits, watch, submission):
+def test_the_phone_form(no_rate_limits, watch, browser, submission):
     before = watch.last
-    response = post(LeanClient(), reverse("sms:phone"), submission)
+    response = post(browser(), reverse("sms:phone"), submission)
     after = watch.take()
     if response.status_code == 302:  # a code went out
         assert response["Location"] == reverse("sms:code")
@@ -303,9 +316,9 @@ def test_the_cancel_form(cancelling, slots, watch, submission):
 
 @given(query=values(st.sampled_from(["Hannover", "30159", "301", "Region"])))
 @fuzz(1500)
-def test_the_center_search(center, watch, query):
+def test_the_center_search(center, watch, browser, query):
     before = watch.last
-    response = LeanClient().get(reverse("centers:start"), {} if query is None else {"q": query})
+    response = browser().get(reverse("centers:start"), {} if query is None else {"q": query})
     assert response.status_code == 200
     assert watch.take() == before
     shown = query[-1] if isinstance(query, list) else query
@@ -320,10 +333,10 @@ def test_the_center_search(center, watch, query):
     ),
 )
 @fuzz(800)
-def test_the_language_switch(watch, language, next_url):
+def test_the_language_switch(watch, browser, language, next_url):
     data = {key: value for key, value in {"language": language, "next": next_url}.items() if value}
     before = watch.last
-    response = LeanClient().post(reverse("set_language"), data)
+    response = browser().post(reverse("set_language"), data)
     assert response.status_code in (302, 204)
     if response.status_code == 302:
         # Never off the site: no scheme, no host, not even the ways browsers

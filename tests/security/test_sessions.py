@@ -36,21 +36,36 @@ def session_exists(key: str) -> bool:
     return cached is not None or Session.objects.filter(session_key=key).exists()
 
 
-def test_cookies_are_host_only_secure_httponly_and_lax(client, phone):
-    response = client.post(reverse("sms:phone"), {"phone": phone})
-    session_cookie = response.cookies[settings.SESSION_COOKIE_NAME]
-    page = client.get(reverse("sms:code"))
-    csrf_cookie = page.cookies[settings.CSRF_COOKIE_NAME]
-    assert settings.SESSION_COOKIE_NAME.startswith("__Host-")
-    assert settings.CSRF_COOKIE_NAME.startswith("__Host-")
-    for cookie in (session_cookie, csrf_cookie):
+def test_every_cookie_is_host_only_secure_httponly_and_lax(resident_a):
+    """All cookies a resident gets on the way: session, CSRF, language, and
+    none for messages (they live in the session)."""
+    client = resident_a
+    cookies = {}
+
+    def collect(response):
+        cookies.update({name: response.cookies[name] for name in response.cookies})
+        return response
+
+    collect(Client().post(reverse("sms:phone"), {"phone": client.phone}))
+    collect(client.get(reverse("booking:people")))
+    series = client.series
+    collect(client.post(reverse("booking:cancel", args=[series.booking_code]), {}))
+    collect(client.post(reverse("set_language"), {"language": "en", "next": "/"}))
+    collect(client.post(reverse("sms:logout")))
+
+    assert set(cookies) == {
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+        settings.LANGUAGE_COOKIE_NAME,
+    }
+    for name, cookie in cookies.items():
         # What a browser demands of a __Host- cookie: Secure, Path=/, no Domain.
-        assert cookie["secure"] is True
-        assert cookie["path"] == "/"
-        assert not cookie["domain"]
-        assert cookie["samesite"] == "Lax"
-    assert session_cookie["httponly"] is True
-    assert csrf_cookie["httponly"] is True
+        assert name.startswith("__Host-"), name
+        assert cookie["secure"] is True, name
+        assert cookie["path"] == "/", name
+        assert not cookie["domain"], name
+        assert cookie["samesite"] == "Lax", name
+        assert cookie["httponly"] is True, name
 
 
 def test_staff_login_rotates_the_session(client, django_user_model):
