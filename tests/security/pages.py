@@ -18,9 +18,19 @@ from sms.models import Message, PhoneVerification
 # then gettext gives them back in English, afterwards in German.
 AWAITING_TRANSLATION = [
     "Please wait a moment",
+    "Very many people are using the portal right now. Please wait a minute and then try again.",
+    "This was tried very often in a short time. To protect your data, "
+    "please wait a few minutes and then try again.",
+    "Nothing has been changed. If it still does not work, our hotline will help you.",
     "Page not found",
     "This page does not exist, or it belongs to another phone number.",
     "Please reload the page",
+    "This form was open for a long time or was sent again from the browser's history. "
+    "To protect you, nothing has been sent.",
+    "Please go back, reload the page and fill it in again.",
+    "The request could not be read",
+    "Something was wrong with what the browser sent. Nothing has been changed. "
+    "Please go back and try again.",
 ]
 
 
