@@ -31,7 +31,9 @@ EVERYONE = (
 
 @pytest.fixture
 def limits(settings):
-    """Small limits, so that a test reaches them in a few posts."""
+    """Small limits, so that a test reaches them in a few posts. Counting
+    windows are fixed (not sliding), so the tests count per day: a window
+    that ended in the middle of a test would make it flaky."""
 
     def set_limits(action, **rates):
         settings.RATE_LIMITS = {**django_settings.RATE_LIMITS, action: rates}
@@ -51,7 +53,7 @@ def wrong_code(phone: str) -> str:
 
 def test_code_checks_are_limited_per_number_across_browsers(limits, settings):
     settings.VERIFICATION_RESEND_SECONDS = 0
-    limits("code_check", number="3/10m")
+    limits("code_check", number="3/d")
     phone = factories.unique_mobile()
     first = waiting_for_code(phone, "198.51.100.1")
     for _ in range(2):
@@ -72,7 +74,7 @@ def test_code_checks_are_limited_per_number_across_browsers(limits, settings):
 
 
 def test_code_checks_are_limited_per_address(limits):
-    limits("code_check", address="2/10m")
+    limits("code_check", address="2/d")
     clients = [waiting_for_code(factories.unique_mobile(), "203.0.113.5") for _ in range(3)]
     assert clients[0].post(reverse("sms:code"), {"code": "12"}).status_code == 200
     assert clients[1].post(reverse("sms:code"), {"code": "12"}).status_code == 200
@@ -82,7 +84,7 @@ def test_code_checks_are_limited_per_address(limits):
 
 
 def test_the_address_behind_a_trusted_proxy_is_the_forwarded_one(limits, settings):
-    limits("code_check", address="1/10m")
+    limits("code_check", address="1/d")
     settings.TRUSTED_PROXIES = ["10.0.0.2"]
     url = reverse("sms:code")
 
@@ -100,7 +102,7 @@ def test_the_address_behind_a_trusted_proxy_is_the_forwarded_one(limits, setting
 
 
 def test_code_checks_have_a_global_ceiling(limits):
-    limits("code_check", **{"global": "2/m"})
+    limits("code_check", **{"global": "2/d"})
     clients = [waiting_for_code(factories.unique_mobile(), f"198.51.100.{n}") for n in range(1, 4)]
     assert [c.post(reverse("sms:code"), {"code": "12"}).status_code for c in clients] == [
         200,
@@ -112,14 +114,14 @@ def test_code_checks_have_a_global_ceiling(limits):
 
 
 def test_reading_a_page_is_never_counted(limits, verified_client):
-    limits("booking", number="1/h")
+    limits("booking", number="1/d")
     for _ in range(3):
         assert verified_client.get(reverse("booking:people")).status_code == 200
 
 
 def test_adding_people_is_limited_per_number(limits, verified_client, settings):
     settings.HOUSEHOLD_LIMIT = 10
-    limits("booking", number="2/h")
+    limits("booking", number="2/d")
     url = reverse("booking:people")
     verified_client.post(url, person_data(first_name="Anna"))
     verified_client.post(url, person_data(first_name="Berta"))
@@ -132,7 +134,7 @@ def test_adding_people_is_limited_per_number(limits, verified_client, settings):
 
 
 def test_booking_posts_are_limited_per_number(limits, resident_b, slots):
-    limits("booking", number="1/h")
+    limits("booking", number="1/d")
     url = reverse("booking:people")
     assert resident_b.post(url, {}).status_code == 200  # a mistake, counted
     response = book_via_page(resident_b, resident_b.person, slots[0])
@@ -141,7 +143,7 @@ def test_booking_posts_are_limited_per_number(limits, resident_b, slots):
 
 
 def test_booking_posts_are_limited_per_address(limits, resident_a, resident_b, slots):
-    limits("booking", address="1/10m")
+    limits("booking", address="1/d")
     # Two numbers from one address: the first post counts for the second.
     assert resident_a.post(reverse("booking:people"), {}).status_code == 200
     response = book_via_page(resident_b, resident_b.person, slots[0])
@@ -150,7 +152,7 @@ def test_booking_posts_are_limited_per_address(limits, resident_a, resident_b, s
 
 
 def test_cancelling_is_limited_per_number(limits, resident_a):
-    limits("cancel", number="1/h")
+    limits("cancel", number="1/d")
     url = reverse("booking:cancel", args=[resident_a.series.booking_code])
     assert resident_a.post(url, {"reason": "nonsense"}).status_code == 200  # refused reason
     response = resident_a.post(url, {"reason": "illness"})
