@@ -1,6 +1,22 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from booking import views
+
+
+class BookingCodeConverter:
+    """A booking code's letters, digits and dash; anything else is not found
+    without reaching the database (which refuses e.g. a NUL character)."""
+
+    regex = "[A-Za-z0-9-]{1,20}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(BookingCodeConverter, "booking_code")
 
 app_name = "booking"
 urlpatterns = [
@@ -13,8 +29,8 @@ urlpatterns = [
         views.choose_time,
         name="choose_time",
     ),
-    path("booking/<str:booking_code>/", views.confirmation, name="confirmation"),
+    path("booking/<booking_code:booking_code>/", views.confirmation, name="confirmation"),
     path("cancel/", views.cancel_start, name="cancel_start"),
     path("my-appointments/", views.my_appointments, name="my_appointments"),
-    path("cancel/<str:booking_code>/", views.cancel, name="cancel"),
+    path("cancel/<booking_code:booking_code>/", views.cancel, name="cancel"),
 ]

@@ -2,7 +2,7 @@
 number, a person of that household), calls one service and redirects."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +19,8 @@ from booking.forms import CancelForm, PersonForm, SlotChoiceForm
 from booking.models import Series
 from centers.models import Center
 from centers.selectors import responsible_district
-from sms.session import verification_required
+from impfportal.ratelimits import limit_posts
+from sms.session import verification_required, verified_phone
 
 FRESH_CODE = settings.CANCEL_VERIFICATION_MAX_AGE_SECONDS
 
@@ -31,10 +32,11 @@ def start(request):
 
 @verification_required("booking:people")
 @require_http_methods(["GET", "POST"])
+@limit_posts("booking", number=verified_phone)
 def people(request):
     """The household: who is to be vaccinated, and each person's next step."""
     household = services.household_for(request.phone)
-    form = PersonForm(request.POST or None)
+    form = PersonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -113,6 +115,7 @@ def choose_day(request, person_id: int, center_slug: str):
 
 @verification_required("booking:people")
 @require_http_methods(["GET", "POST"])
+@limit_posts("booking", number=verified_phone)
 def choose_time(request, person_id: int, center_slug: str, day: str):
     """Pick the first-dose time and book both doses with one button.
 
@@ -124,6 +127,10 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         chosen_day = date.fromisoformat(day)
     except ValueError:
         raise Http404 from None
+    if chosen_day > timezone.localdate() + timedelta(days=selectors.BOOKING_HORIZON_DAYS):
+        # Nothing can be booked that far ahead, and a made-up day (the year
+        # 9999) would overflow the day's end: back to the days that can be.
+        return redirect("booking:choose_day", person_id=person.pk, center_slug=center.slug)
     slots = selectors.free_slots_on(center, vaccines, chosen_day)
     errors: list[str] = []
     if request.method == "POST":
@@ -191,6 +198,7 @@ def my_appointments(request):
 
 @verification_required("booking:my_appointments", max_age=FRESH_CODE)
 @require_http_methods(["GET", "POST"])
+@limit_posts("cancel", number=verified_phone)
 def cancel(request, booking_code: str):
     household = services.household_for(request.phone)
     series = selectors.series_for_household(household, booking_code)

@@ -51,6 +51,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session limits; no-store on personal pages (after messages).
+    "impfportal.middleware.SessionTimeoutMiddleware",
+    "impfportal.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -87,6 +90,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # process serves requests. The quick start runs a single web process and uses
 # the local-memory cache instead, so that it needs nothing but Python.
 REDIS_URL = env_str("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -174,11 +178,61 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 RATELIMIT_IP_META_KEY = "impfportal.client_address.client_address"
 RATELIMIT_USE_CACHE = "default"
 
+# --- Sessions, rate limits, Redis outages (issue 8; docs/security.md) ------
+# "__Host-" cookies are refused by browsers unless Secure, Path=/ and without
+# Domain, so no other host of the domain can set or overwrite them. The quick
+# start serves plain http and keeps the ordinary names.
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
+LANGUAGE_COOKIE_NAME = "django_language" if DEBUG else "__Host-language"
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Messages ("cancelled", "logged out") live in the session, not in a cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Enforced by impfportal.middleware.SessionTimeoutMiddleware. Staff sessions
+# open personal data of a whole center, so they end sooner.
+RESIDENT_SESSION_IDLE_SECONDS = 30 * 60
+RESIDENT_SESSION_MAX_SECONDS = 12 * 60 * 60
+STAFF_SESSION_IDLE_SECONDS = 15 * 60
+STAFF_SESSION_MAX_SECONDS = 8 * 60 * 60
+# A stale form (the CSRF cookie is gone) gets a plain page, not Django's.
+CSRF_FAILURE_VIEW = "impfportal.views.csrf_failure"
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {
+        # Redis down or hung must not take the pages down: sessions fall back
+        # to the database (cached_db) and rate limits decide per action
+        # (impfportal/ratelimits.py) instead of every request raising.
+        "IGNORE_EXCEPTIONS": True,
+        "SOCKET_CONNECT_TIMEOUT": 0.5,
+        "SOCKET_TIMEOUT": 0.5,
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Posts per phone number, per client address and in total, for each action
+# (django-ratelimit notation: "10/10m" is 10 per ten minutes; None is off).
+# Many old people share one address (a care home, a mobile network's NAT),
+# so the address limits are generous; the global ceilings lie above the
+# busiest morning of 2021 and only stop a flood. Sending codes has its own
+# limits (sms app).
+RATE_LIMITS = {
+    "code_check": {"number": "10/10m", "address": "200/10m", "global": "12000/m"},
+    "booking": {"number": "30/h", "address": "300/10m", "global": "12000/m"},
+    "cancel": {"number": "10/h", "address": "100/10m", "global": "3000/m"},
+}
+
+# One JSON object per line; phone numbers and codes masked (impfportal/logs.py).
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_numbers": {"()": "impfportal.logs.MaskNumbers"}},
+    "formatters": {"json": {"()": "impfportal.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["mask_numbers"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 

@@ -6,5 +6,8 @@ class SmsConfig(AppConfig):
     name = "sms"
     verbose_name = _("Text messages and phone verification")
 
-    def ready(self):
-        from sms import checks  # noqa: F401  (registers the settings checks)
+    def ready(self) -> None:
+        from sms import (
+            checks,  # noqa: F401  (registers the settings checks)
+            code_texts,  # noqa: F401  (connects its signal receivers)
+        )

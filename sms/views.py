@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from impfportal.ratelimits import limit_posts
 from sms import services
 from sms.delivery import code_delivery, is_signed_by_twilio, record_delivery_report
 from sms.errors import VerificationError
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 @require_http_methods(["GET", "POST"])
 def phone(request):
     """Step 1 of verification: which number should get the code."""
-    form = PhoneForm(request.POST or None)
+    form = PhoneForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["phone"]
         try:
@@ -36,13 +37,18 @@ def phone(request):
     return render(request, "sms/phone.html", {"form": form})
 
 
+def _pending_phone(request) -> str | None:
+    return request.session.get(PENDING_PHONE)
+
+
 @require_http_methods(["GET", "POST"])
+@limit_posts("code_check", number=_pending_phone)
 def code(request):
     """Step 2: the code that was sent, and how far it got. Success rotates the session."""
     pending = request.session.get(PENDING_PHONE)
     if not pending:
         return redirect("sms:phone")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.check_code(pending, form.cleaned_data["code"])

@@ -28,17 +28,8 @@ def _clean_outbox_and_cache():
     cache.delete_pattern("*")  # type: ignore[attr-defined]
     yield
     memory.outbox.clear()
-    # A request in English leaves English active in this thread; the next test
-    # must start in the default language again.
-    translation.deactivate()
-
-
-@pytest.fixture(autouse=True)
-def _default_language():
-    # A request through LocaleMiddleware leaves its language active in the
-    # thread; without this, a test after an English page sees English texts.
-    translation.deactivate()
-    yield
+    # A request leaves its language active in the thread (LocaleMiddleware);
+    # the next test must start from the default again.
     translation.deactivate()
 
 

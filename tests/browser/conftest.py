@@ -73,8 +73,13 @@ class Server:
 @pytest.fixture
 def server(transactional_db, settings) -> Iterator[Server]:
     # Plain http on 127.0.0.1: cookies must not require https here.
+    # Browsers refuse "__Host-" cookies without Secure, so use the plain names.
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    settings.LANGUAGE_COOKIE_SECURE = False
+    settings.SESSION_COOKIE_NAME = "sessionid"
+    settings.CSRF_COOKIE_NAME = "csrftoken"
+    settings.LANGUAGE_COOKIE_NAME = "django_language"
     live = Server()
     yield live
     live.stop()
