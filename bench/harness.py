@@ -7,7 +7,7 @@ Each benchmark script does::
         ...load data through the project's own commands and services...
         bench.analyze()                # autovacuum is off on the bench machines
         server = bench.start_gunicorn()
-        result = bench.wrk(server.url("/"), ...)
+        result = bench.wrk(server, "/", connections=64, duration_s=8)
 
 and leaves nothing behind: on leaving the ``with`` block (normally, by an error,
 by Ctrl+C or SIGTERM) it stops every process it started, drops the database,
@@ -28,6 +28,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench import profile as bench_profile
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -133,10 +135,19 @@ class WrkResult:
     max_ms: float
     errors: dict
     extra: dict = field(default_factory=dict)
+    app_cpu_s: float = 0.0  # CPU time of the gunicorn workers during the run
+    db_cpu_s: float = 0.0  # CPU time of the database's backends during the run
 
     @property
     def rps(self) -> float:
         return self.requests / self.duration_s if self.duration_s else 0.0
+
+    def cpu_ms_per_request(self) -> tuple[float, float]:
+        """(app, database) CPU milliseconds per request: steadier than req/s when
+        other work shares the machine."""
+        if not self.requests:
+            return 0.0, 0.0
+        return 1000 * self.app_cpu_s / self.requests, 1000 * self.db_cpu_s / self.requests
 
 
 class Bench:
@@ -282,7 +293,8 @@ class Bench:
     # --- wrk ----------------------------------------------------------------
     def wrk(
         self,
-        url: str,
+        server: Server,
+        path: str,
         *,
         script: str = "report.lua",
         connections: int = 64,
@@ -290,14 +302,15 @@ class Bench:
         duration_s: float = 10,
         script_args: tuple[str, ...] = (),
         stop_when=None,
+        profile_to: Path | None = None,
     ) -> WrkResult:
-        """Run wrk (loopback only) and return its figures.
+        """Load ``server`` (on 127.0.0.1) with wrk and return its figures, plus the
+        CPU time the workers and their database backends spent meanwhile.
 
         ``stop_when`` (a callable) is polled twice a second; when it returns true
         the run is ended early with SIGINT, which makes wrk print its figures.
+        ``profile_to``: sample the workers with py-spy into this file meanwhile.
         """
-        if not url.startswith("http://127.0.0.1:"):
-            raise BenchError("The benchmarks only load servers on 127.0.0.1.")
         wrk_path = require_tool("wrk", "wrk")
         command = [
             wrk_path,
@@ -306,10 +319,12 @@ class Bench:
             f"--duration={max(1, round(duration_s))}s",
             "--timeout=60s",  # slower answers would be left out of the latency figures
             f"--script={LUA / script}",
-            url,
+            server.url(path),
         ]
         if script_args:
             command += ["--", *script_args]
+        app_cpu = cpu_seconds(server.worker_pids())
+        db_cpu = cpu_seconds(self.backend_pids())
         proc = subprocess.Popen(
             command,
             cwd=REPO,
@@ -319,6 +334,10 @@ class Bench:
             start_new_session=True,
         )
         self.processes.append(proc)
+        sampler = None
+        if profile_to:
+            sampler = bench_profile.start(server.process.pid, profile_to, duration_s)
+            self.processes.append(sampler)
         try:
             deadline = time.monotonic() + duration_s + 30
             while proc.poll() is None:
@@ -332,7 +351,41 @@ class Bench:
         finally:
             stop_process(proc, sig=signal.SIGINT)
             self.processes.remove(proc)
-        return parse_wrk(output)
+            if sampler:
+                stop_process(sampler, sig=signal.SIGINT, grace=30)  # py-spy writes on SIGINT
+                self.processes.remove(sampler)
+        result = parse_wrk(output)
+        result.app_cpu_s = cpu_used(app_cpu, cpu_seconds(server.worker_pids()))
+        result.db_cpu_s = cpu_used(db_cpu, cpu_seconds(self.backend_pids()))
+        if profile_to:
+            print(bench_profile.summarize(profile_to), flush=True)
+        return result
+
+    def backend_pids(self) -> list[int]:
+        """PostgreSQL's server processes for this benchmark's database (not psql's own)."""
+        out = self.psql(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [int(pid) for pid in out.split()]
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU time (user + system) that each process has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings; processes started meanwhile count fully."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def parse_wrk(output: str) -> WrkResult:

@@ -47,6 +47,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="pairs of measurements")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument(
+        "--profile", type=Path, help="sample the workers with py-spy during the last round"
+    )
     args = parser.parse_args()
 
     with Bench("start") as bench:
@@ -64,32 +67,31 @@ def main() -> int:
             flush=True,
         )
         for path in (BASELINE, START):  # warm up: imports, template cache, connections
-            bench.wrk(server.url(path), connections=args.connections, duration_s=2)
+            bench.wrk(server, path, connections=args.connections, duration_s=2)
 
         rows, start_runs, base_runs = [], [], []
         for number in range(1, args.rounds + 1):
+            last = number == args.rounds
             base = bench.wrk(
-                server.url(BASELINE), connections=args.connections, duration_s=args.seconds
+                server, BASELINE, connections=args.connections, duration_s=args.seconds
             )
             start = bench.wrk(
-                server.url(START), connections=args.connections, duration_s=args.seconds
+                server,
+                START,
+                connections=args.connections,
+                duration_s=args.seconds,
+                profile_to=args.profile if last else None,
             )
             base_runs.append(base)
             start_runs.append(start)
             for label, run in (("baseline", base), ("start page", start)):
-                errors = sum(run.errors.values())
-                rows.append(
-                    [
-                        number,
-                        label,
-                        f"{run.rps:.0f}",
-                        f"{run.p50_ms:.1f}",
-                        f"{run.p99_ms:.1f}",
-                        errors,
-                    ]
-                )
+                app_ms, db_ms = run.cpu_ms_per_request()
+                figures = [f"{run.rps:.0f}", f"{run.p50_ms:.1f}", f"{run.p99_ms:.1f}"]
+                cpu = [f"{app_ms:.2f}", f"{db_ms:.2f}"]
+                rows.append([number, label, *figures, *cpu, sum(run.errors.values())])
         print()
-        print_table(["round", "page", "req/s", "p50 ms", "p99 ms", "errors"], rows)
+        headers = ["round", "page", "req/s", "p50 ms", "p99 ms", "app CPU ms", "db CPU ms"]
+        print_table([*headers, "errors"], rows)
 
     rps = median([run.rps for run in start_runs])
     p50 = median([run.p50_ms for run in start_runs])
@@ -97,8 +99,14 @@ def main() -> int:
     base_rps = median([run.rps for run in base_runs])
     ratio = median([s.rps / b.rps for s, b in zip(start_runs, base_runs, strict=True) if b.rps])
     errors = sum(sum(run.errors.values()) for run in start_runs + base_runs)
+    start_cpu = median([sum(run.cpu_ms_per_request()) for run in start_runs])
+    base_cpu = median([sum(run.cpu_ms_per_request()) for run in base_runs])
     print()
     print(f"queries per request: start page {queries[START]}, baseline {queries[BASELINE]}")
+    print(
+        f"CPU per request (workers + database backends): start page {start_cpu:.2f} ms, "
+        f"baseline {base_cpu:.2f} ms"
+    )
     print(
         f"start page: {rps:.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
         f"baseline {base_rps:.0f} req/s; ratio {ratio:.2f} (target >= 0.5, p99 <= 100 ms); "

@@ -1,0 +1,398 @@
+"""Benchmark: 200 residents at once book first + second dose on the same few
+center-days until the seats are gone.
+
+Every resident has a browser session verified through the real services
+(``sms.services.request_code`` + ``check_code``, then the session engine), and
+the people to vaccinate are added with ``booking.services.add_person``. The
+load (wrk, one thread per client, ``lua/booking.lua``) opens the time page,
+posts the booking form with the page's CSRF token and form token, and picks
+again from the error page when someone else was faster.
+
+Afterwards the database is checked: no slot holds more booked appointments
+than its capacity, every ``booked`` counter equals its booked appointments,
+every series has exactly two appointments. In the same run, pgbench runs a
+comparable write transaction (a conditional UPDATE of a counter + two
+INSERTs) on the same PostgreSQL: the database's own ceiling. Last line:
+
+    RESULT booking per_s=… p99_ms=… oversold=0 half_series=0 pgbench_tps=… ratio=…
+
+Run: ``.venv/bin/python bench/booking.py [--clients 200] [--lanes 20]``.
+"""
+
+import argparse
+import io
+import multiprocessing
+import re
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+if sys.path[0] == str(Path(__file__).resolve().parent):
+    # Run as a script: import the project's booking app, not this file.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from bench.harness import (
+    CORES,
+    DEFAULT_WORKERS,
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    Bench,
+    print_table,
+    require_tool,
+)
+
+TIMES_PER_DAY = 20  # the demo data's slots: 8:00 to 17:30 every 30 minutes
+SECOND_DOSE_WINDOW_DAYS = 8  # interval + tolerance (7 days) + the day itself
+
+# The page's messages by kind; booking.lua counts errors by finding these texts.
+MESSAGES = {
+    "slot_taken": "Someone else has just booked this time. Please choose another one.",
+    "slot_gone": "This time is no longer available. Please choose another one.",
+    "busy": "Many people are booking right now. Please press the button again.",
+    "second_dose": "There is no free time for the second dose %(days)d days later at "
+    "this center. Nothing was booked. Please choose another day.",
+    "already_booked": "%(name)s already has an appointment.",
+    "stale_form": "This page was out of date. Please choose the time again.",
+}
+
+
+def page_texts() -> dict[str, str]:
+    """Each message as the German page shows it: its longest fixed part, HTML-escaped."""
+    from django.utils import translation
+    from django.utils.html import escape
+    from django.utils.translation import gettext
+
+    texts = {}
+    with translation.override("de"):
+        for kind, msgid in MESSAGES.items():
+            parts = re.split(r"%\(\w+\)[sd]", gettext(msgid))
+            texts[kind] = escape(max(parts, key=len).strip())
+    return texts
+
+
+def choose_center_days(count: int, lanes: int):
+    """``count`` center-days of two BioNTech centers from the day after tomorrow on,
+    each with ``lanes`` seats per time; their second-dose days get as many.
+
+    Returns [(center, day)] and the first-dose slot ids.
+    """
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from centers.models import Center, Slot
+
+    centers = list(
+        Center.objects.filter(slots__vaccine__slug="biontech").distinct().order_by("slug")[:2]
+    )
+    interval = 21
+    day, days = timezone.localdate() + timedelta(days=2), []
+    while len(days) < (count + len(centers) - 1) // len(centers):
+        if day.weekday() < 6:  # the demo centers open Monday to Saturday
+            days.append(day)
+        day += timedelta(days=1)
+    chosen = [(center, day) for day in days for center in centers][:count]
+    first_ids = []
+    for center, day in chosen:
+        on_day = Q(starts_at__date=day)
+        second = Q(
+            starts_at__date__gte=day + timedelta(days=interval),
+            starts_at__date__lt=day + timedelta(days=interval + SECOND_DOSE_WINDOW_DAYS),
+        )
+        # Staff would release these slots in the admin; here we set their lanes.
+        Slot.objects.filter(on_day | second, center=center).update(capacity=lanes)
+        first_ids += Slot.objects.filter(on_day, center=center).values_list("pk", flat=True)
+    return chosen, first_ids
+
+
+def verified_session(number: int) -> tuple[str, str]:
+    """A browser session verified for a new mobile number, through the real services."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from sms.models import Message
+    from sms.phone import parse_phone_number
+    from sms.services import check_code, request_code
+    from sms.session import VERIFIED_AT, VERIFIED_PHONE
+
+    phone = parse_phone_number(f"+49151{90000000 + number}")
+    verification = request_code(phone)
+    text = Message.objects.get(idempotency_key=f"code:{verification.pk}").body
+    check_code(phone.e164, re.search(r"\b(\d{6})\b", text).group(1))
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[VERIFIED_PHONE] = phone.e164
+    session[VERIFIED_AT] = int(time.time())
+    session.create()
+    return session.session_key, phone.e164
+
+
+def make_residents(
+    households: int, *, postal_code: str, first_number: int = 0
+) -> list[tuple[str, list[int]]]:
+    """``households`` verified sessions, each with HOUSEHOLD_LIMIT people (born 1935).
+
+    Made by one process per core (forked, each with its own connections).
+    """
+    from django.db import connections
+
+    processes = min(CORES, max(1, households // 50))
+    if processes == 1:
+        return _make_residents(first_number, households, postal_code)
+    connections.close_all()  # a forked child must not share the parent's connection
+    bounds = [first_number + households * n // processes for n in range(processes + 1)]
+    jobs = [(bounds[n], bounds[n + 1] - bounds[n], postal_code) for n in range(processes)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        parts = pool.starmap(_make_residents, jobs)
+    return [resident for part in parts for resident in part]
+
+
+def _make_residents(first_number: int, households: int, postal_code: str):
+    from datetime import date
+
+    from django.conf import settings
+    from django.db import connections, transaction
+
+    from booking.services import add_person, household_for
+
+    residents = []
+    for number in range(first_number, first_number + households):
+        with transaction.atomic():
+            key, phone = verified_session(number)
+            household = household_for(phone)
+            people = [
+                add_person(
+                    household=household,
+                    first_name=f"Person{member}",
+                    last_name=f"Haushalt{number}",
+                    date_of_birth=date(1935, 1 + member, 1 + number % 28),
+                    postal_code=postal_code,
+                ).pk
+                for member in range(settings.HOUSEHOLD_LIMIT)
+            ]
+        residents.append((key, people))
+    connections.close_all()
+    return residents
+
+
+def write_data_file(path: Path, chosen, residents, clients: int) -> None:
+    lines = [f"day /{center.slug}/{day.isoformat()}/" for center, day in chosen]
+    lines += [f"msg {kind} {text}" for kind, text in page_texts().items()]
+    for number, (key, people) in enumerate(residents):
+        client = number % clients + 1
+        lines.append(f"session {client} {key} {' '.join(map(str, people))}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def queries_per_request(chosen, postal_code: str) -> dict[str, int]:
+    """Queries of the time page and of one booking, counted in-process (another day)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from centers.models import Slot
+
+    center, day = chosen[0]
+    later = day + timedelta(days=7)
+    while not Slot.objects.bookable().filter(center=center, starts_at__date=later).exists():
+        later += timedelta(days=1)
+    [(key, [person, *_])] = make_residents(1, postal_code=postal_code, first_number=10**6)
+    client = Client()
+    client.cookies["sessionid"] = key
+    url = f"/book/{person}/{center.slug}/{later.isoformat()}/"
+    client.get(url)  # warm up
+    with CaptureQueriesContext(connection) as page_queries:
+        page = client.get(url)
+    html = page.content.decode()
+    slot = re.search(r'name="slot" value="(\d+)"', html).group(1)
+    token = re.search(r'name="token" value="([\w-]+)"', html).group(1)
+    with CaptureQueriesContext(connection) as booking_queries:
+        booked = client.post(url, {"slot": slot, "token": token})
+    assert booked.status_code == 302, booked.status_code
+    return {"time page": len(page_queries), "booking": len(booking_queries)}
+
+
+def check_invariants() -> dict[str, int]:
+    """Count what must be zero: oversold slots, wrong counters, half series."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FILTER (WHERE taken > s.capacity),
+                   count(*) FILTER (WHERE taken <> s.booked)
+            FROM centers_slot s
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS taken FROM booking_appointment a
+                WHERE a.slot_id = s.id AND a.status = 'booked'
+            ) t
+            """
+        )
+        oversold, wrong_counter = cursor.fetchone()
+        cursor.execute(
+            """
+            SELECT count(*) FROM booking_series s
+            WHERE (SELECT count(*) FROM booking_appointment a WHERE a.series_id = s.id) <> 2
+            """
+        )
+        (half_series,) = cursor.fetchone()
+    return {"oversold": oversold, "wrong_counter": wrong_counter, "half_series": half_series}
+
+
+def contended_phase(first_slot_ids: list[int]) -> tuple[int, float]:
+    """Bookings on the contended center-days and the seconds from the first to the last."""
+    from django.db.models import Max, Min
+
+    from booking.models import Series
+
+    series = Series.objects.filter(appointments__dose=1, appointments__slot__in=first_slot_ids)
+    span = series.aggregate(first=Min("created_at"), last=Max("created_at"))
+    count = series.count()
+    if count < 2:
+        return count, 0.0
+    return count, (span["last"] - span["first"]).total_seconds()
+
+
+PGBENCH_SETUP = """
+CREATE TABLE ceiling_slot (
+    id int PRIMARY KEY, capacity int NOT NULL, booked int NOT NULL DEFAULT 0,
+    CHECK (booked <= capacity));
+CREATE TABLE ceiling_series (
+    id bigserial PRIMARY KEY, slot_id int NOT NULL REFERENCES ceiling_slot,
+    created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE ceiling_appointment (
+    id bigserial PRIMARY KEY, series_id bigint NOT NULL REFERENCES ceiling_series,
+    slot_id int NOT NULL REFERENCES ceiling_slot, dose int NOT NULL);
+INSERT INTO ceiling_slot (id, capacity) SELECT g, 1000000000 FROM generate_series(1, {slots}) g;
+ANALYZE;
+"""
+
+# Take a seat with a conditional UPDATE, then write the series and its two
+# appointments: the booking's writes without the application around them.
+PGBENCH_SCRIPT = """
+\\set slot random(1, {slots})
+BEGIN;
+UPDATE ceiling_slot SET booked = booked + 1 WHERE id = :slot AND booked < capacity;
+INSERT INTO ceiling_series (slot_id) VALUES (:slot);
+INSERT INTO ceiling_appointment (series_id, slot_id, dose)
+    VALUES (currval('ceiling_series_id_seq'), :slot, 1),
+           (currval('ceiling_series_id_seq'), :slot, 2);
+END;
+"""
+
+
+def pgbench_ceiling(bench: Bench, *, slots: int, clients: int, seconds: int) -> float:
+    pgbench = require_tool("pgbench", "postgresql-contrib")
+    bench.psql(PGBENCH_SETUP.format(slots=slots))
+    script = bench.tmp / "ceiling.sql"
+    script.write_text(PGBENCH_SCRIPT.format(slots=slots))
+    command = [pgbench, "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-n"]
+    command += [f"-c{clients}", "-j2", f"-T{seconds}", "-f", str(script), bench.database]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out.stdout)
+    if not match:
+        raise RuntimeError(f"pgbench printed no tps:\n{out.stdout}\n{out.stderr}")
+    return float(match.group(1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=200, help="concurrent residents")
+    parser.add_argument("--center-days", type=int, default=4, help="days the residents fight for")
+    parser.add_argument("--lanes", type=int, default=8, help="seats per time on those days")
+    parser.add_argument(
+        "--oversubscribe", type=float, default=1.25, help="people per first-dose seat"
+    )
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--max-seconds", type=float, default=120, help="upper bound of the load")
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--profile", type=Path, help="sample the workers with py-spy")
+    args = parser.parse_args()
+
+    with Bench("booking") as bench:
+        from django.conf import settings
+        from django.core.management import call_command
+
+        print(f"Database {bench.database}: demo data, center-days, residents …", flush=True)
+        call_command("load_demo_data", stdout=io.StringIO())
+        chosen, first_ids = choose_center_days(args.center_days, args.lanes)
+        seats = len(first_ids) * args.lanes
+        people = round(seats * args.oversubscribe)
+        households = -(-people // settings.HOUSEHOLD_LIMIT)
+        postal_code = chosen[0][0].postal_code
+        started = time.monotonic()
+        residents = make_residents(households, postal_code=postal_code)
+        made_in = time.monotonic() - started
+        bench.analyze()
+        print(
+            f"{len(chosen)} center-days ({', '.join(f'{c.slug} {d}' for c, d in chosen)}): "
+            f"{seats} first-dose seats; {households} verified sessions with "
+            f"{households * settings.HOUSEHOLD_LIMIT} people (made in {made_in:.0f} s)",
+            flush=True,
+        )
+        data = bench.tmp / "residents.txt"
+        write_data_file(data, chosen, residents, args.clients)
+        done_dir = bench.tmp / "done"
+        done_dir.mkdir()
+
+        server = bench.start_gunicorn(workers=args.workers)
+        print(
+            f"gunicorn: {server.workers} sync workers on 127.0.0.1:{server.port}; "
+            f"wrk: {args.clients} clients (one thread and connection each)",
+            flush=True,
+        )
+        run = bench.wrk(
+            server,
+            "/",
+            script="booking.lua",
+            connections=args.clients,
+            threads=args.clients,
+            duration_s=args.max_seconds,
+            script_args=(str(data), str(done_dir)),
+            stop_when=lambda: len(list(done_dir.iterdir())) >= args.clients,
+            profile_to=args.profile,
+        )
+        bench.stop(server)
+        print(f"load ended after {run.duration_s:.1f} s", flush=True)
+        booked, span = contended_phase(first_ids)
+        invariants = check_invariants()
+        queries = queries_per_request(chosen, postal_code)
+        pgbench_clients = server.workers * server.threads
+        tps = pgbench_ceiling(
+            bench, slots=len(first_ids), clients=pgbench_clients, seconds=args.pgbench_seconds
+        )
+
+    outcomes = run.extra["outcomes"]
+    per_s = (booked - 1) / span if span else 0.0
+    ratio = per_s / tps if tps else 0.0
+    print()
+    print_table(
+        ["what", "count"],
+        [[kind.replace("_", " "), count] for kind, count in outcomes.items()]
+        + [[f"wrk {kind} errors", count] for kind, count in run.errors.items() if count],
+    )
+    print()
+    print(
+        f"bookings: {booked} in {span:.1f} s = {per_s:.0f}/s (first to last booking); "
+        f"requests: {run.requests} in {run.duration_s:.1f} s = {run.rps:.0f}/s, "
+        f"p50 {run.p50_ms:.0f} ms, p90 {run.p90_ms:.0f} ms, p99 {run.p99_ms:.0f} ms"
+    )
+    print(f"queries per request: time page {queries['time page']}, booking {queries['booking']}")
+    print(
+        f"database: {invariants['oversold']} oversold slots, "
+        f"{invariants['wrong_counter']} wrong counters, {invariants['half_series']} half series"
+    )
+    print(f"pgbench ceiling ({pgbench_clients} clients): {tps:.0f} tps; ratio {ratio:.3f}")
+    oversold = invariants["oversold"] + invariants["wrong_counter"]
+    print(
+        f"RESULT booking per_s={per_s:.0f} p99_ms={run.p99_ms:.0f} oversold={oversold} "
+        f"half_series={invariants['half_series']} pgbench_tps={tps:.0f} ratio={ratio:.3f}"
+    )
+    broken = oversold or invariants["half_series"] or booked != outcomes["booked"]
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
