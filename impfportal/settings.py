@@ -185,6 +185,13 @@ SMS_SENDER_ID = env_str("SMS_SENDER_ID", "Impfportal")
 # Only numbers of this country are served (protection against SMS pumping).
 PHONE_REGION = env_str("PHONE_REGION", "DE")
 
+# --- Start page ---------------------------------------------------------------
+# The unfiltered list of centers is the same for every visitor: its HTML is kept
+# in the shared cache for this many seconds (0: not kept), so that the morning's
+# crowd costs one query per interval instead of one per visitor. A center's state
+# may show that much late; the booking pages always read the live seats.
+START_PAGE_CACHE_SECONDS = env_int("START_PAGE_CACHE_SECONDS", 10)
+
 # --- Portal rules -----------------------------------------------------------
 VERIFICATION_CODE_TTL_SECONDS = 10 * 60
 VERIFICATION_MAX_WRONG_TRIES = 5
