@@ -71,8 +71,8 @@ function init(args)
       end
    end
    day_i = (client % #days) + 1   -- spread the first visits over the days
-   ready = #sessions > 0
-   if not ready then finish() end
+   ready = true
+   if #sessions == 0 then finish() end
 end
 
 function finish()
@@ -81,7 +81,6 @@ function finish()
       local marker = io.open(done_dir .. "/" .. tostring(client), "w")
       if marker then marker:close() end
    end
-   wrk.thread:stop()
 end
 
 local function next_person()
@@ -115,10 +114,17 @@ local function cookies()
 end
 
 function request()
-   if not ready or finished then
-      -- wrk asks once in its main state to check the script; and a stopping
-      -- thread may be asked once more. Neither is counted.
+   if finished then
+      -- gunicorn's sync workers close every connection after the answer, and wrk
+      -- opens the next one at once. Stopping in response() would leave that new
+      -- connection without a request, and the worker that accepted it would wait
+      -- on it. So stop here and send one last cheap request, which the worker
+      -- answers and closes; wrk no longer reads (or counts) the answer.
+      wrk.thread:stop()
       return wrk.format("GET", "/bench/one-query/")
+   end
+   if not ready then
+      return wrk.format("GET", "/bench/one-query/")  -- wrk's check of the script
    end
    tries = tries + 1
    local headers = { ["Cookie"] = cookies() }
@@ -158,7 +164,7 @@ local function count_error(body)
 end
 
 function response(status, headers, body)
-   if not ready or finished then return end
+   if finished then return end
    local set_cookie = headers["Set-Cookie"]
    if set_cookie then
       csrf_cookie = set_cookie:match("csrftoken=([^;]+)") or csrf_cookie
