@@ -319,7 +319,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200, help="concurrent residents")
     parser.add_argument("--center-days", type=int, default=4, help="days the residents fight for")
-    parser.add_argument("--lanes", type=int, default=5, help="seats per time on those days")
+    parser.add_argument("--lanes", type=int, default=4, help="seats per time on those days")
     parser.add_argument(
         "--oversubscribe", type=float, default=1.25, help="people per first-dose seat"
     )
