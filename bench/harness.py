@@ -16,6 +16,7 @@ deletes its Redis keys and removes its temporary files.
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -287,8 +288,17 @@ class Bench:
         raise BenchError(f"gunicorn did not answer within 30 s; log:\n{log_path.read_text()}")
 
     def stop(self, server: Server) -> None:
+        """Stop gunicorn; show what went wrong in it (worker timeouts, errors), if anything."""
         stop_process(server.process)
         self.processes.remove(server.process)
+        problems = [
+            line
+            for line in server.log_path.read_text(errors="replace").splitlines()
+            if re.search(r"\[(WARNING|ERROR|CRITICAL)\]|Traceback", line)
+            and "Handling signal" not in line
+        ]
+        if problems:
+            print(f"gunicorn logged {len(problems)} problems, e.g.:", *problems[:5], sep="\n  ")
 
     # --- wrk ----------------------------------------------------------------
     def wrk(

@@ -18,6 +18,16 @@ def person_for_household(household: Household, person_id: int) -> Person:
     return get_object_or_404(Person, pk=person_id, household=household)
 
 
+def person_for_phone(phone: str, person_id: int) -> Person:
+    """The person, if they belong to the household of this verified number; else 404.
+
+    One query, with the household joined: the booking's SMS goes to its number.
+    """
+    return get_object_or_404(
+        Person.objects.select_related("household"), pk=person_id, household__phone=phone
+    )
+
+
 def series_for_household(household: Household, booking_code: str) -> Series:
     return get_object_or_404(
         Series.objects.select_related("person", "center", "vaccine"),

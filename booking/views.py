@@ -68,8 +68,7 @@ def people(request):
 
 def _bookable_person(request, person_id: int):
     """The person of this household, with the vaccines they may book; 404 otherwise."""
-    household = services.household_for(request.phone)
-    person = selectors.person_for_household(household, person_id)
+    person = selectors.person_for_phone(request.phone, person_id)
     vaccines = eligibility_for(person).bookable
     return person, vaccines
 
