@@ -118,12 +118,11 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
     After a failed attempt the page shows what is free now, with a fresh form.
     """
     person, vaccines = _bookable_person(request, person_id)
-    center = get_object_or_404(Center, slug=center_slug)
     try:
         chosen_day = date.fromisoformat(day)
     except ValueError:
         raise Http404 from None
-    slots = selectors.free_slots_on(center, vaccines, chosen_day)
+    center, slots = selectors.center_with_free_slots(center_slug, vaccines, chosen_day)
     errors: list[str] = []
     if request.method == "POST":
         posted = SlotChoiceForm(request.POST, slots=slots)
