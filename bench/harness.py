@@ -59,6 +59,9 @@ def _terminate_on_sigterm() -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGHUP, handler)
+    # A shell starts background jobs with SIGINT ignored; take it back, so that
+    # Ctrl+C (or kill -INT) cleans up wherever the benchmark was started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _psql_command(database: str) -> list[str]:
