@@ -12,8 +12,9 @@ def start(request):
     """Every center of the state, grouped by district, with its state. None is hidden.
 
     The full list is the same for every visitor: the template keeps its HTML in
-    the shared cache for START_PAGE_CACHE_SECONDS, and ``districts`` is lazy, so
-    the query runs only when that copy has expired. Searches are answered fresh.
+    the process's "pages" cache for START_PAGE_CACHE_SECONDS, and ``districts``
+    is lazy, so the query runs only when that copy has expired. Searches are
+    answered fresh.
     """
     form = CenterSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""

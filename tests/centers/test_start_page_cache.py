@@ -1,8 +1,9 @@
-"""The unfiltered start page keeps its list of centers in the shared cache for
-START_PAGE_CACHE_SECONDS, so that a crowd costs one query per interval; searches
-are always answered fresh."""
+"""The unfiltered start page keeps its list of centers in the process's "pages"
+cache for START_PAGE_CACHE_SECONDS, so that a crowd costs one query per interval;
+searches are always answered fresh."""
 
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import translation
 
@@ -15,6 +16,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def cached(settings):
     settings.START_PAGE_CACHE_SECONDS = 60
+    caches["pages"].clear()  # the process's own memory outlives a test
+    yield
+    caches["pages"].clear()
 
 
 @pytest.fixture
