@@ -17,7 +17,7 @@ INSERTs) on the same PostgreSQL: the database's own ceiling. Last line:
 
     RESULT booking per_s=… p99_ms=… oversold=0 half_series=0 pgbench_tps=… ratio=…
 
-Run: ``.venv/bin/python bench/booking.py [--clients 200] [--lanes 20]``.
+Run: ``.venv/bin/python bench/booking.py [--clients 200] [--lanes 6]``.
 """
 
 import argparse
