@@ -46,9 +46,6 @@ from bench.harness import (
     require_tool,
 )
 
-TIMES_PER_DAY = 20  # the demo data's slots: 8:00 to 17:30 every 30 minutes
-SECOND_DOSE_WINDOW_DAYS = 8  # interval + tolerance (7 days) + the day itself
-
 # The page's messages by kind; booking.lua counts errors by finding these texts.
 MESSAGES = {
     "slot_taken": "Someone else has just booked this time. Please choose another one.",
@@ -81,15 +78,18 @@ def choose_center_days(count: int, lanes: int):
 
     Returns [(center, day)] and the first-dose slot ids.
     """
+    from django.conf import settings
     from django.db.models import Q
     from django.utils import timezone
 
-    from centers.models import Center, Slot
+    from centers.models import Center, Slot, Vaccine
 
     centers = list(
         Center.objects.filter(slots__vaccine__slug="biontech").distinct().order_by("slug")[:2]
     )
-    interval = 21
+    interval = Vaccine.objects.get(slug="biontech").second_dose_interval_days
+    # The second dose may be booked up to SECOND_DOSE_TOLERANCE_DAYS after the interval.
+    window = settings.SECOND_DOSE_TOLERANCE_DAYS + 1
     day, days = timezone.localdate() + timedelta(days=2), []
     while len(days) < (count + len(centers) - 1) // len(centers):
         if day.weekday() < 6:  # the demo centers open Monday to Saturday
@@ -101,7 +101,7 @@ def choose_center_days(count: int, lanes: int):
         on_day = Q(starts_at__date=day)
         second = Q(
             starts_at__date__gte=day + timedelta(days=interval),
-            starts_at__date__lt=day + timedelta(days=interval + SECOND_DOSE_WINDOW_DAYS),
+            starts_at__date__lt=day + timedelta(days=interval + window),
         )
         # Staff would release these slots in the admin; here we set their lanes.
         Slot.objects.filter(on_day | second, center=center).update(capacity=lanes)
