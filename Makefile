@@ -1,11 +1,12 @@
-# Impfportal: `make run` for the quick start, `make test` for the whole suite.
+# Impfportal: `make run` for the quick start, `make test` for the whole suite,
+# `make bench` for the benchmarks (bench/README.md).
 PYTHON ?= $(shell command -v python3.13 2>/dev/null || echo /root/.pyenv/versions/3.13.0/bin/python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend
 
-.PHONY: run test lint format messages services browser assets lock clean bench-exchange bench-sms
+.PHONY: run test lint format messages services browser assets lock clean bench bench-exchange bench-sms
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,10 @@ test: $(STAMP) services browser
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/python scripts/check_messages.py
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# Each benchmark makes and drops its own database; wrk is installed from Debian if missing.
+bench: $(STAMP) services
+	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

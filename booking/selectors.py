@@ -18,6 +18,16 @@ def person_for_household(household: Household, person_id: int) -> Person:
     return get_object_or_404(Person, pk=person_id, household=household)
 
 
+def person_for_phone(phone: str, person_id: int) -> Person:
+    """The person, if they belong to the household of this verified number; else 404.
+
+    One query, with the household joined: the booking's SMS goes to its number.
+    """
+    return get_object_or_404(
+        Person.objects.select_related("household"), pk=person_id, household__phone=phone
+    )
+
+
 def series_for_household(household: Household, booking_code: str) -> Series:
     return get_object_or_404(
         Series.objects.select_related("person", "center", "vaccine"),
@@ -59,3 +69,22 @@ def free_slots_on(center: Center, vaccines, day: date) -> list[Slot]:
         .select_related("vaccine")
         .order_by("starts_at", "vaccine__name")
     )
+
+
+def center_with_free_slots(center_slug: str, vaccines, day: date) -> tuple[Center, list[Slot]]:
+    """The center and its free first-dose times on ``day``; 404 for an unknown center.
+
+    One query while the day has free times (the center comes with them), a
+    second one only when it is full: the time page is the busiest page of the
+    morning.
+    """
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    slots = list(
+        Slot.objects.bookable()
+        .filter(center__slug=center_slug, vaccine__in=vaccines)
+        .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+        .select_related("vaccine", "center")
+        .order_by("starts_at", "vaccine__name")
+    )
+    center = slots[0].center if slots else get_object_or_404(Center, slug=center_slug)
+    return center, slots

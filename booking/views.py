@@ -70,8 +70,7 @@ def people(request):
 
 def _bookable_person(request, person_id: int):
     """The person of this household, with the vaccines they may book; 404 otherwise."""
-    household = services.household_for(request.phone)
-    person = selectors.person_for_household(household, person_id)
+    person = selectors.person_for_phone(request.phone, person_id)
     vaccines = eligibility_for(person).bookable
     return person, vaccines
 
@@ -122,7 +121,6 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
     After a failed attempt the page shows what is free now, with a fresh form.
     """
     person, vaccines = _bookable_person(request, person_id)
-    center = get_object_or_404(Center, slug=center_slug)
     try:
         chosen_day = date.fromisoformat(day)
     except ValueError:
@@ -130,8 +128,8 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
     if chosen_day > timezone.localdate() + timedelta(days=selectors.BOOKING_HORIZON_DAYS):
         # Nothing can be booked that far ahead, and a made-up day (the year
         # 9999) would overflow the day's end: back to the days that can be.
-        return redirect("booking:choose_day", person_id=person.pk, center_slug=center.slug)
-    slots = selectors.free_slots_on(center, vaccines, chosen_day)
+        return redirect("booking:choose_day", person_id=person.pk, center_slug=center_slug)
+    center, slots = selectors.center_with_free_slots(center_slug, vaccines, chosen_day)
     errors: list[str] = []
     if request.method == "POST":
         posted = SlotChoiceForm(request.POST, slots=slots)

@@ -1,4 +1,8 @@
+from typing import Any
+
+from django.conf import settings
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from centers.forms import CenterSearchForm
@@ -7,19 +11,32 @@ from centers.selectors import group_by_district, responsible_district, search_ce
 
 @require_GET
 def start(request):
-    """Every center of the state, grouped by district, with its state. None is hidden."""
+    """Every center of the state, grouped by district, with its state. None is hidden.
+
+    The full list is the same for every visitor: the template keeps its HTML in
+    the process's "pages" cache for START_PAGE_CACHE_SECONDS, and ``districts``
+    is lazy, so the query runs only when that copy has expired. Searches are
+    answered fresh.
+    """
     form = CenterSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    centers = list(search_centers(query))
-    district = responsible_district(query) if len(query) == 5 and query.isdigit() else None
+    if query:
+        centers = list(search_centers(query))
+        districts: Any = group_by_district(centers)
+        district = responsible_district(query) if len(query) == 5 and query.isdigit() else None
+    else:
+        centers = []
+        districts = SimpleLazyObject(lambda: group_by_district(search_centers()))
+        district = None
     return render(
         request,
         "centers/start.html",
         {
             "form": form,
             "query": query,
-            "districts": group_by_district(centers),
+            "districts": districts,
             "center_count": len(centers),
             "responsible_district": district,
+            "cache_seconds": 0 if query else settings.START_PAGE_CACHE_SECONDS,
         },
     )

@@ -101,6 +101,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public HTML that every visitor shares (the start page's list of centers), kept
+# in each process's own memory: no round trip at all, and nothing another node
+# would need (each renders its own copy once per START_PAGE_CACHE_SECONDS).
+CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
 
 # Sessions live on the server (not in signed cookies) so that verification can
 # rotate them and logging out really ends them.
@@ -241,6 +245,14 @@ SMS_BACKEND = env_str("SMS_BACKEND", "sms.backends.console.ConsoleBackend" if DE
 SMS_SENDER_ID = env_str("SMS_SENDER_ID", "Impfportal")
 # Only numbers of this country are served (protection against SMS pumping).
 PHONE_REGION = env_str("PHONE_REGION", "DE")
+
+# --- Start page ---------------------------------------------------------------
+# The unfiltered list of centers is the same for every visitor: its HTML is kept
+# in each process's "pages" cache for this many seconds (0: not kept), so that
+# the morning's crowd costs one query per process and interval instead of one per
+# visitor. A center's state may show that much late; the booking pages always
+# read the live seats.
+START_PAGE_CACHE_SECONDS = env_int("START_PAGE_CACHE_SECONDS", 10)
 
 # --- Portal rules -----------------------------------------------------------
 VERIFICATION_CODE_TTL_SECONDS = 10 * 60
