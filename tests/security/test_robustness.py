@@ -274,8 +274,14 @@ def test_the_time_form(choosing_time, watch, data):
     response = post(choosing_time, choosing_time.url, submission)
     after = watch.take()
     if response.status_code == 302:
-        series = Series.objects.get(person=choosing_time.person, status=Series.Status.ACTIVE)
-        assert response["Location"] == reverse("booking:confirmation", args=[series.booking_code])
+        series = Series.objects.get(
+            person=choosing_time.person, booking_code=response["Location"].split("/")[-2]
+        )
+        if not series.is_active:
+            # A token drawn again replays a form that booked earlier: it shows that
+            # (since cancelled) booking and changes nothing.
+            assert after == before
+            return
         assert after[-1] == before[-1] + 2  # two seats, first and second dose
         services.cancel_series(
             household=choosing_time.person.household, booking_code=series.booking_code
