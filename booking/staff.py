@@ -30,7 +30,10 @@ from sms.outbox import queue_message, render_message
 
 Status = Appointment.Status
 Action = AuditEntry.Action
-CANCEL_DAY_ATTEMPTS = 3
+# Each booking that commits between reading the day and locking its slots costs
+# one attempt (it is included in the next); a day's slots fill up long before
+# this many arrive within the few milliseconds of one attempt.
+CANCEL_DAY_ATTEMPTS = 10
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
