@@ -11,11 +11,18 @@ from tests.journeys import add_person_via_page
 pytestmark = pytest.mark.django_db
 
 
-def test_an_85_year_old_may_book_what_is_open_for_80_and_for_60():
+@pytest.fixture
+def opened_2021():
+    """BioNTech opened for 80 and older, AstraZeneca for 60 and older."""
     biontech = factories.make_vaccine("BioNTech", 21)
     astra = factories.make_vaccine("AstraZeneca", 84)
     factories.open_group("80 und älter", min_age=80, rank=1, vaccines=[biontech])
     factories.open_group("60 und älter", min_age=60, rank=3, vaccines=[astra])
+    return biontech, astra
+
+
+def test_an_85_year_old_may_book_what_is_open_for_80_and_for_60(opened_2021):
+    biontech, astra = opened_2021
     person = factories.make_person(born=date(1940, 1, 1))
     eligibility = eligibility_for(person, on=date(2026, 1, 1))
     assert eligibility.group is not None
@@ -23,11 +30,8 @@ def test_an_85_year_old_may_book_what_is_open_for_80_and_for_60():
     assert eligibility.bookable == [astra, biontech]
 
 
-def test_a_65_year_old_may_book_only_what_is_open_for_60():
-    biontech = factories.make_vaccine("BioNTech", 21)
-    astra = factories.make_vaccine("AstraZeneca", 84)
-    factories.open_group("80 und älter", min_age=80, rank=1, vaccines=[biontech])
-    factories.open_group("60 und älter", min_age=60, rank=3, vaccines=[astra])
+def test_a_65_year_old_may_book_only_what_is_open_for_60(opened_2021):
+    _biontech, astra = opened_2021
     person = factories.make_person(born=date(1960, 6, 1))
     eligibility = eligibility_for(person, on=date(2026, 1, 1))
     assert eligibility.group is not None
