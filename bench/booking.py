@@ -119,6 +119,7 @@ def verified_session(number: int) -> tuple[str, str]:
     from sms.models import Message
     from sms.phone import parse_phone_number
     from sms.services import check_code, request_code
+    from impfportal.middleware import LAST_SEEN
     from sms.session import VERIFIED_AT, VERIFIED_PHONE
 
     phone = parse_phone_number(f"+49151{90000000 + number}")
@@ -129,7 +130,7 @@ def verified_session(number: int) -> tuple[str, str]:
     check_code(phone.e164, code.group(1))
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[VERIFIED_PHONE] = phone.e164
-    session[VERIFIED_AT] = int(time.time())
+    session[VERIFIED_AT] = session[LAST_SEEN] = int(time.time())
     session.create()
     return session.session_key, phone.e164
 
@@ -183,7 +184,13 @@ def _make_residents(first_number: int, households: int, postal_code: str):
 
 
 def write_data_file(path: Path, chosen, residents, clients: int) -> None:
+    from django.conf import settings
+
     lines = [f"day /{center.slug}/{day.isoformat()}/" for center, day in chosen]
+    lines += [
+        f"cookie session {settings.SESSION_COOKIE_NAME}",
+        f"cookie csrf {settings.CSRF_COOKIE_NAME}",
+    ]
     lines += [f"msg {kind} {text}" for kind, text in page_texts().items()]
     for number, (key, people) in enumerate(residents):
         client = number % clients + 1
@@ -204,8 +211,10 @@ def queries_per_request(chosen, postal_code: str) -> dict[str, int]:
     while not Slot.objects.bookable().filter(center=center, starts_at__date=later).exists():
         later += timedelta(days=1)
     [(key, [person, *_])] = make_residents(1, postal_code=postal_code, first_number=10**6)
+    from django.conf import settings
+
     client = Client()
-    client.cookies["sessionid"] = key
+    client.cookies[settings.SESSION_COOKIE_NAME] = key
     url = f"/book/{person}/{center.slug}/{later.isoformat()}/"
     client.get(url)  # warm up
     with CaptureQueriesContext(connection) as page_queries:

@@ -16,6 +16,7 @@
 -- Data file lines:  day <path part "/slug/YYYY-MM-DD/">
 --                   msg <kind> <text the page shows>
 --                   session <client number> <session key> <person id> [<person id> ...]
+--                   cookie <session|csrf> <cookie name> (production names start with __Host-)
 
 dofile("bench/lua/report.lua")
 
@@ -40,12 +41,14 @@ stats = {}
 local ready = false
 local done_dir
 local days, messages, sessions = {}, {}, {}
+local cookie_names = { session = "sessionid", csrf = "csrftoken" }
 local s_i, p_i = 1, 1               -- current session and person in it
 local day_i, days_tried, tries = 1, 0, 0
 local csrf_cookie
 local form                          -- {csrf=, token=, slots={...}} of the page on screen
 local last                          -- "get" or "post": what the connection is waiting for
 local finished = false
+local csrf_pattern
 
 local function split(line)
    local words = {}
@@ -64,12 +67,15 @@ function init(args)
       elseif words[1] == "msg" then
          local text = line:match("^msg %S+ (.*)$")
          table.insert(messages, { kind = words[2], text = text })
+      elseif words[1] == "cookie" then
+         cookie_names[words[2]] = words[3]
       elseif words[1] == "session" and tonumber(words[2]) == client then
          local people = {}
          for i = 4, #words do table.insert(people, words[i]) end
          table.insert(sessions, { key = words[3], people = people })
       end
    end
+   csrf_pattern = cookie_names.csrf:gsub("%-", "%%-")
    day_i = (client % #days) + 1   -- spread the first visits over the days
    ready = true
    if #sessions == 0 then finish() end
@@ -108,8 +114,8 @@ local function path()
 end
 
 local function cookies()
-   local cookie = "sessionid=" .. sessions[s_i].key
-   if csrf_cookie then cookie = cookie .. "; csrftoken=" .. csrf_cookie end
+   local cookie = cookie_names.session .. "=" .. sessions[s_i].key
+   if csrf_cookie then cookie = cookie .. "; " .. cookie_names.csrf .. "=" .. csrf_cookie end
    return cookie
 end
 
@@ -167,7 +173,9 @@ function response(status, headers, body)
    if finished then return end
    local set_cookie = headers["Set-Cookie"]
    if set_cookie then
-      csrf_cookie = set_cookie:match("csrftoken=([^;]+)") or csrf_cookie
+      -- Anchored: "csrftoken=" must not match inside "__Host-csrftoken=".
+      csrf_cookie = ("; " .. set_cookie):match("[;,]%s*" .. csrf_pattern .. "=([^;]+)")
+         or csrf_cookie
    end
    local was = last
    last = nil
