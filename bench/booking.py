@@ -116,10 +116,10 @@ def verified_session(number: int) -> tuple[str, str]:
 
     from django.conf import settings
 
+    from impfportal.middleware import LAST_SEEN
     from sms.models import Message
     from sms.phone import parse_phone_number
     from sms.services import check_code, request_code
-    from impfportal.middleware import LAST_SEEN
     from sms.session import VERIFIED_AT, VERIFIED_PHONE
 
     phone = parse_phone_number(f"+49151{90000000 + number}")

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Series
+from centers.models import Slot
 
 POSTAL_CODE = re.compile(r"^\d{5}$")
 OLDEST_AGE = 120
@@ -145,10 +146,15 @@ class SlotChoiceForm(forms.Form):
 
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)
+        self.slots = {slot.pk: slot for slot in slots}
         slot_field: forms.TypedChoiceField = self.fields["slot"]  # type: ignore[assignment]
         slot_field.choices = [
             (slot.pk, timezone.localtime(slot.starts_at).strftime("%H:%M")) for slot in slots
         ]
+
+    def clean_slot(self) -> Slot:
+        """The chosen one of the free times the form was made with."""
+        return self.slots[self.cleaned_data["slot"]]
 
 
 class CancelForm(forms.Form):

@@ -6,10 +6,13 @@ resident; nothing here knows about requests.
 
 import secrets
 import uuid
+from collections.abc import Collection
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Abs, ExtractHour, ExtractMinute, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +26,7 @@ from booking.errors import (
 )
 from booking.models import Appointment, Household, Person, Series
 from booking.signals import series_booked, series_cancelled
-from centers.models import Slot
+from centers.models import Slot, Vaccine
 from centers.services import release_seats, take_seat
 from sms.models import Message
 from sms.outbox import queue_message, render_message
@@ -31,6 +34,7 @@ from sms.outbox import queue_message, render_message
 # No 0/O, 1/I, 2/Z, 5/S, 8/B: a code read out over the phone must not be misheard.
 BOOKING_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 LOCK_NOT_AVAILABLE = "55P03"
+BOOKING_CODE_ATTEMPTS = 3  # a third collision in a row means something else is wrong
 
 
 def household_for(phone: str) -> Household:
@@ -69,11 +73,11 @@ def add_person(
 
 
 def _new_booking_code() -> str:
-    while True:
-        raw = "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _i in range(8))
-        code = f"{raw[:4]}-{raw[4:]}"
-        if not Series.objects.filter(booking_code=code).exists():
-            return code
+    """Eight letters of 26: a collision is one in 2·10¹¹. It is not looked up
+    first (a query on every booking); the unique constraint refuses a collision
+    and ``book_series`` tries again with a new code."""
+    raw = "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _i in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
 
 
 def _limit_lock_wait() -> None:
@@ -91,114 +95,152 @@ def _second_dose_window(first: Slot) -> tuple[datetime, datetime]:
     return start, end
 
 
+# Candidates fetched at a time; more are fetched only when all of them filled up
+# between the query and the UPDATE (others booking the same window right now).
+SECOND_DOSE_CANDIDATES = 8
+
+
 def take_second_dose_seat(first: Slot) -> Slot | None:
     """Take the free second-dose seat nearest to the interval, at the same time of day
     if possible. Returns None when the window has no free seat. Call inside a
-    transaction (the waiting list uses it to hold an offer's second dose)."""
+    transaction (the waiting list uses it to hold an offer's second dose).
+
+    The database orders the window (earliest day first, then the time of day
+    nearest to the first dose's, local time) and hands over a few candidates,
+    instead of every slot of the window being loaded and sorted here.
+    """
     start, end = _second_dose_window(first)
-    candidates = list(
+    local = timezone.localtime(first.starts_at)
+    first_minute = local.hour * 60 + local.minute
+    window = (
         Slot.objects.with_free_seats()
         .filter(center_id=first.center_id, vaccine_id=first.vaccine_id)
         .filter(starts_at__gte=start, starts_at__lt=end)
-        .only("pk", "starts_at")
-    )
-    first_minute = _minute_of_day(first.starts_at)
-    candidates.sort(
-        key=lambda slot: (
-            timezone.localdate(slot.starts_at),
-            abs(_minute_of_day(slot.starts_at) - first_minute),
+        .annotate(
+            day=TruncDate("starts_at"),
+            minutes_off=Abs(
+                ExtractHour("starts_at") * 60 + ExtractMinute("starts_at") - first_minute
+            ),
         )
+        .order_by("day", "minutes_off", "starts_at")
     )
-    for slot in candidates:
-        if take_seat(slot.pk):
-            return slot
+    tried: list[int] = []
+    while candidates := list(
+        window.exclude(pk__in=tried).only("pk", "starts_at", "center_id", "vaccine_id")[
+            :SECOND_DOSE_CANDIDATES
+        ]
+    ):
+        for slot in candidates:
+            if take_seat(slot.pk):
+                return slot
+            tried.append(slot.pk)
     return None
 
 
-def _minute_of_day(moment: datetime) -> int:
-    local = timezone.localtime(moment)
-    return local.hour * 60 + local.minute
-
-
-def book_series(*, person: Person, slot_id: int, request_token: uuid.UUID) -> Series:
-    """Book the first dose in ``slot_id`` and the second at the same center after
+def book_series(
+    *,
+    person: Person,
+    slot: Slot,
+    request_token: uuid.UUID,
+    bookable: Collection[Vaccine] | None = None,
+) -> Series:
+    """Book the first dose in ``slot`` and the second at the same center after
     the vaccine's interval, in one transaction: both or neither.
+
+    ``slot`` comes with its vaccine and center (``select_related``), e.g. from
+    the free times the page offered; only its seat counter is trusted to the
+    database. ``bookable`` are the vaccines the person may book, when the
+    caller has just asked ``eligibility_for``; otherwise they are looked up.
 
     The same ``request_token`` (one per rendered form) books at most once; a
     repeated submission returns the series it booked. Raises SlotTaken,
     SecondDoseUnavailable, AlreadyBooked, BookingBusy or BookingError.
     """
-    earlier = Series.objects.filter(request_token=request_token).first()
-    if earlier is not None:
-        if earlier.person_id != person.pk:
+    # One query for both "this form was used already" and "already booked";
+    # the unique constraints stay the guard when two submissions race.
+    earlier = list(
+        Series.objects.filter(
+            Q(request_token=request_token) | Q(person=person, status=Series.Status.ACTIVE)
+        )
+    )
+    same_form = next((series for series in earlier if series.request_token == request_token), None)
+    if same_form is not None:
+        if same_form.person_id != person.pk:
             raise BookingError(_("This form has already been used. Please start again."))
-        return earlier
-    if person.series.filter(status=Series.Status.ACTIVE).exists():
+        return same_form
+    if earlier:
         raise AlreadyBooked(_("%(name)s already has an appointment.") % {"name": person})
 
-    first = Slot.objects.select_related("vaccine", "center").filter(pk=slot_id).first()
-    if first is None or first.starts_at <= timezone.now():
+    if slot.starts_at <= timezone.now():
         raise SlotTaken(_("This time is no longer available. Please choose another one."))
-    if first.vaccine not in eligibility_for(person).bookable:
+    if bookable is None:
+        bookable = eligibility_for(person).bookable
+    if slot.vaccine not in bookable:
         raise BookingError(
-            _("%(name)s cannot book %(vaccine)s yet.") % {"name": person, "vaccine": first.vaccine}
+            _("%(name)s cannot book %(vaccine)s yet.") % {"name": person, "vaccine": slot.vaccine}
         )
+    for attempt in range(1, BOOKING_CODE_ATTEMPTS + 1):
+        try:
+            return _book_both_seats(person=person, first=slot, request_token=request_token)
+        except IntegrityError:
+            # A second submission of the same form, or a second tab booking the
+            # same person, lost the race on a unique constraint after the winner
+            # committed; or (once in 10¹¹) the booking code was taken.
+            winner = Series.objects.filter(request_token=request_token, person=person).first()
+            if winner is not None:
+                return winner
+            if person.series.filter(status=Series.Status.ACTIVE).exists():
+                raise AlreadyBooked(
+                    _("%(name)s already has an appointment.") % {"name": person}
+                ) from None
+            if attempt == BOOKING_CODE_ATTEMPTS:
+                raise
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise BookingBusy(
+                    _("Many people are booking right now. Please press the button again.")
+                ) from None
+            raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
-    try:
-        with transaction.atomic():
-            _limit_lock_wait()
-            if not take_seat(first.pk):
-                raise SlotTaken(
-                    _("Someone else has just booked this time. Please choose another one.")
+
+def _book_both_seats(*, person: Person, first: Slot, request_token: uuid.UUID) -> Series:
+    """The booking's transaction: both seats, the series, its appointments, the SMS."""
+    with transaction.atomic():
+        _limit_lock_wait()
+        if not take_seat(first.pk):
+            raise SlotTaken(_("Someone else has just booked this time. Please choose another one."))
+        second = take_second_dose_seat(first)
+        if second is None:
+            raise SecondDoseUnavailable(
+                _(
+                    "There is no free time for the second dose %(days)d days later at "
+                    "this center. Nothing was booked. Please choose another day."
                 )
-            second = take_second_dose_seat(first)
-            if second is None:
-                raise SecondDoseUnavailable(
-                    _(
-                        "There is no free time for the second dose %(days)d days later at "
-                        "this center. Nothing was booked. Please choose another day."
-                    )
-                    % {"days": first.vaccine.second_dose_interval_days}
-                )
-            series = Series.objects.create(
-                person=person,
-                center=first.center,
-                vaccine=first.vaccine,
-                booking_code=_new_booking_code(),
-                request_token=request_token,
+                % {"days": first.vaccine.second_dose_interval_days}
             )
-            Appointment.objects.bulk_create(
-                [
-                    Appointment(series=series, dose=1, slot=first),
-                    Appointment(series=series, dose=2, slot_id=second.pk),
-                ]
-            )
-            queue_message(
-                recipient=person.household.phone,
-                body=render_message(
-                    "booking_confirmed.txt", {"series": series, "first": first, "second": second}
-                ),
-                priority=Message.Priority.CONFIRMATION,
-                idempotency_key=f"booked:{series.pk}",
-            )
-            series_booked.send(sender=Series, series=series, slots=[first, second])
-    except IntegrityError:
-        # A second submission of the same form, or a second tab booking the same
-        # person, lost the race on a unique constraint after the winner committed.
-        earlier = Series.objects.filter(request_token=request_token, person=person).first()
-        if earlier is not None:
-            return earlier
-        if person.series.filter(status=Series.Status.ACTIVE).exists():
-            raise AlreadyBooked(
-                _("%(name)s already has an appointment.") % {"name": person}
-            ) from None
-        raise
-    except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-            raise BookingBusy(
-                _("Many people are booking right now. Please press the button again.")
-            ) from None
-        raise
+        series = Series.objects.create(
+            person=person,
+            center=first.center,
+            vaccine=first.vaccine,
+            booking_code=_new_booking_code(),
+            request_token=request_token,
+        )
+        Appointment.objects.bulk_create(
+            [
+                Appointment(series=series, dose=1, slot=first),
+                Appointment(series=series, dose=2, slot=second),
+            ]
+        )
+        queue_message(
+            recipient=person.household.phone,
+            body=render_message(
+                "booking_confirmed.txt", {"series": series, "first": first, "second": second}
+            ),
+            priority=Message.Priority.CONFIRMATION,
+            idempotency_key=f"booked:{series.pk}",
+        )
+        series_booked.send(sender=Series, series=series, slots=[first, second])
     return series
 
 
@@ -211,21 +253,25 @@ def book_held_series(*, person: Person, first_slot: Slot, second_slot: Slot) -> 
     """
     if person.series.filter(status=Series.Status.ACTIVE).exists():
         raise AlreadyBooked(_("%(name)s already has an appointment.") % {"name": person})
-    try:
-        with transaction.atomic():
-            series = Series.objects.create(
-                person=person,
-                center=first_slot.center,
-                vaccine=first_slot.vaccine,
-                booking_code=_new_booking_code(),
-            )
-    except IntegrityError:
-        # A booking of the same person committed a moment ago.
-        if person.series.filter(status=Series.Status.ACTIVE).exists():
-            raise AlreadyBooked(
-                _("%(name)s already has an appointment.") % {"name": person}
-            ) from None
-        raise
+    for attempt in range(1, BOOKING_CODE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                series = Series.objects.create(
+                    person=person,
+                    center=first_slot.center,
+                    vaccine=first_slot.vaccine,
+                    booking_code=_new_booking_code(),
+                )
+            break
+        except IntegrityError:
+            # A booking of the same person committed a moment ago, or (once in
+            # 10¹¹) the booking code was taken.
+            if person.series.filter(status=Series.Status.ACTIVE).exists():
+                raise AlreadyBooked(
+                    _("%(name)s already has an appointment.") % {"name": person}
+                ) from None
+            if attempt == BOOKING_CODE_ATTEMPTS:
+                raise
     Appointment.objects.bulk_create(
         [
             Appointment(series=series, dose=1, slot=first_slot),

@@ -137,8 +137,9 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
             try:
                 series = services.book_series(
                     person=person,
-                    slot_id=posted.cleaned_data["slot"],
+                    slot=posted.cleaned_data["slot"],
                     request_token=posted.cleaned_data["token"],
+                    bookable=vaccines,
                 )
             except BookingError as error:
                 errors.append(str(error))

@@ -55,17 +55,23 @@ def queue_message(
     """
     if channel == Message.Channel.SMS and not is_mobile_number(recipient):
         channel = Message.Channel.VOICE
-    message, _created = Message.objects.get_or_create(
-        idempotency_key=idempotency_key,
-        defaults={
-            "recipient": recipient,
-            "body": body,
-            "priority": priority,
-            "channel": channel,
-            "send_before": send_before,
-        },
+    # INSERT … ON CONFLICT DO NOTHING, then read the row the key names: two
+    # statements and no savepoint (get_or_create takes four inside the booking's
+    # transaction). The row read is the first one queued under the key.
+    Message.objects.bulk_create(
+        [
+            Message(
+                idempotency_key=idempotency_key,
+                recipient=recipient,
+                body=body,
+                priority=priority,
+                channel=channel,
+                send_before=send_before,
+            )
+        ],
+        ignore_conflicts=True,
     )
-    return message
+    return Message.objects.get(idempotency_key=idempotency_key)
 
 
 def lease() -> timedelta:

@@ -55,7 +55,7 @@ def fight_for_last_seats(round_number: int) -> tuple[Slot, Counter]:
     def book(person):
         try:
             barrier.wait()
-            services.book_series(person=person, slot_id=first.pk, request_token=uuid.uuid4())
+            services.book_series(person=person, slot=first, request_token=uuid.uuid4())
             outcome = "booked"
         except BookingError as error:
             outcome = type(error).__name__
@@ -114,7 +114,7 @@ def test_parallel_submissions_of_one_form_book_once():
     def submit():
         try:
             barrier.wait()
-            series = services.book_series(person=person, slot_id=first.pk, request_token=token)
+            series = services.book_series(person=person, slot=first, request_token=token)
             codes.append(series.booking_code)
         finally:
             connection.close()

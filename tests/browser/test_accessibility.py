@@ -50,7 +50,7 @@ def household():
     home = services.household_for(phone)
     erna = factories.make_person(home)
     factories.make_person(home, first_name="Karl", born=date(1981, 2, 3))  # not eligible yet
-    series = services.book_series(person=erna, slot_id=first.pk, request_token=uuid.uuid4())
+    series = services.book_series(person=erna, slot=first, request_token=uuid.uuid4())
     services.cancel_series(household=home, booking_code=series.booking_code)
     no_free_day = factories.days_ahead(5).isoformat()
     free_day = reverse("booking:choose_time", args=[erna.pk, hannover.slug, first.starts_at.date()])
@@ -134,9 +134,7 @@ def test_staff_and_ministry_pages_pass_axe(server, open_page, mode):
     center = factories.make_center()
     factories.make_delivery(center, vaccine, doses=5000)
     first, _ = factories.make_bookable_pair(center, vaccine)
-    services.book_series(
-        person=factories.make_person(), slot_id=first.pk, request_token=uuid.uuid4()
-    )
+    services.book_series(person=factories.make_person(), slot=first, request_token=uuid.uuid4())
     users = get_user_model().objects
     staff = users.create_user("staff-hannover", password="impfen-demo-2021", is_staff=True)
     staff.groups.add(Group.objects.get(name=STAFF_GROUP))

@@ -293,9 +293,7 @@ def test_the_time_form(choosing_time, watch, data):
 
 @pytest.fixture
 def cancelling(resident, slots):
-    series = services.book_series(
-        person=resident.person, slot_id=slots[0].pk, request_token=uuid.uuid4()
-    )
+    series = services.book_series(person=resident.person, slot=slots[0], request_token=uuid.uuid4())
     resident.url = reverse("booking:cancel", args=[series.booking_code])
     return resident
 
@@ -314,7 +312,7 @@ def test_the_cancel_form(cancelling, slots, watch, submission):
         # Book again, under the same booking code, for the next example.
         Series.objects.filter(pk=series.pk).delete()
         booked = services.book_series(
-            person=cancelling.person, slot_id=slots[0].pk, request_token=uuid.uuid4()
+            person=cancelling.person, slot=slots[0], request_token=uuid.uuid4()
         )
         Series.objects.filter(pk=booked.pk).update(booking_code=series.booking_code)
         watch.take()

@@ -38,7 +38,7 @@ def book(center, vaccine, *, at: datetime, names=("Erna Meyer",), household=None
     for name in names:
         first_name, last_name = name.split(" ", 1)
         person = factories.make_person(household, first_name=first_name, last_name=last_name)
-        booked.append(book_series(person=person, slot_id=first.pk, request_token=uuid.uuid4()))
+        booked.append(book_series(person=person, slot=first, request_token=uuid.uuid4()))
     if bookable_at != at:
         Slot.objects.filter(pk=first.pk).update(starts_at=at)
     return booked

@@ -166,7 +166,7 @@ def test_nobody_is_left_booked_on_a_day_cancelled_while_they_booked(center_a, va
     people = [factories.make_person(first_name=f"Person{n}") for n in range(4)]
 
     def booking(person):
-        return lambda: book_series(person=person, slot_id=first.pk, request_token=uuid.uuid4())
+        return lambda: book_series(person=person, slot=first, request_token=uuid.uuid4())
 
     run_together(
         lambda: cancel_day(center=center_a, day=day, by=user), *[booking(p) for p in people]
@@ -195,7 +195,7 @@ def test_a_resident_cancelling_during_the_day_cancellation_frees_each_seat_once(
         )
         karl = book_series(
             person=factories.make_person(first_name="Karl"),
-            slot_id=first.pk,
+            slot=first,
             request_token=uuid.uuid4(),
         )
         assert second_dose(karl).slot_id == shared.pk

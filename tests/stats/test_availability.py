@@ -85,7 +85,7 @@ def test_a_booking_shows_after_the_cache_time_not_before(client, centers, settin
     first_day = timezone.localdate(first.starts_at).isoformat()
     assert json_for(client, available)["next_free_day"] == first_day
     person = factories.make_person()
-    services.book_series(person=person, slot_id=first.pk, request_token=uuid.uuid4())
+    services.book_series(person=person, slot=first, request_token=uuid.uuid4())
     assert json_for(client, available)["next_free_day"] == first_day  # the cached answer
 
     entry = cache.get(availability.CACHE_KEY)

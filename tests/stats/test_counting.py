@@ -37,7 +37,7 @@ def bookable(center, vaccine, open_for_80):
 
 
 def book(person, slot):
-    return services.book_series(person=person, slot_id=slot.pk, request_token=uuid.uuid4())
+    return services.book_series(person=person, slot=slot, request_token=uuid.uuid4())
 
 
 def test_a_booking_counts_two_appointments_and_one_person_aged_80_or_more(center, bookable):

@@ -69,7 +69,7 @@ def events(settings, center, vaccine, open_for_80):
         factories.make_person(first_name="Jens", born=date(1958, 3, 3)),
     ]
     series = [
-        services.book_series(person=p, slot_id=first.pk, request_token=uuid.uuid4()) for p in people
+        services.book_series(person=p, slot=first, request_token=uuid.uuid4()) for p in people
     ]
     services.cancel_series(household=people[1].household, booking_code=series[1].booking_code)
     dispatch_due()
@@ -119,7 +119,7 @@ def staff_and_waitlist_events(events, other_center, vaccine):
     day_a, day_b, day_c = (factories.days_ahead(n) for n in (4, 6, 8))
     release(center, vaccine, day=day_a, closes=time(8, 30))
     gerd = services.book_series(
-        person=person("Gerd"), slot_id=first_slot(day_a).pk, request_token=uuid.uuid4()
+        person=person("Gerd"), slot=first_slot(day_a), request_token=uuid.uuid4()
     )
     ilse = join_waitlist(person=person("Ilse"), center=center)
     otto = join_waitlist(person=person("Otto"))  # the district's list
@@ -139,9 +139,7 @@ def staff_and_waitlist_events(events, other_center, vaccine):
     assert offer_of(otto).first_slot == first_slot(day_b)
     release(center, vaccine, day=day_c, closes=time(8, 30))  # nobody else waits
     staff.cancel_day(center=center, day=day_b, by=user)  # withdraws Otto's offer
-    services.book_series(
-        person=otto.person, slot_id=first_slot(day_c).pk, request_token=uuid.uuid4()
-    )
+    services.book_series(person=otto.person, slot=first_slot(day_c), request_token=uuid.uuid4())
     assert offers.sweep()["closed"] == 1
     return center
 
@@ -230,7 +228,7 @@ def test_the_check_reads_one_snapshot_outside_a_transaction(center, vaccine, ope
     """As run by an operator: its own REPEATABLE READ transaction on PostgreSQL."""
     first, _second = factories.make_bookable_pair(center, vaccine)
     person = factories.make_person()
-    services.book_series(person=person, slot_id=first.pk, request_token=uuid.uuid4())
+    services.book_series(person=person, slot=first, request_token=uuid.uuid4())
     call_command("rebuild_stats", "--check", *metric_args(WITHOUT_RELEASES))
     DailyCounter.objects.all().delete()
     call_command("rebuild_stats", *metric_args(WITHOUT_RELEASES))

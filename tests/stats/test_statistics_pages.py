@@ -22,7 +22,7 @@ def two_bookings_one_cancelled(center, vaccine, open_for_80):
     first, _second = factories.make_bookable_pair(center, vaccine)
     people = [factories.make_person(first_name=name) for name in ("Erna", "Karl")]
     series = [
-        services.book_series(person=p, slot_id=first.pk, request_token=uuid.uuid4()) for p in people
+        services.book_series(person=p, slot=first, request_token=uuid.uuid4()) for p in people
     ]
     services.cancel_series(household=people[0].household, booking_code=series[0].booking_code)
     return center

@@ -101,7 +101,7 @@ def test_a_cancelled_day_counts_its_series_as_cancelled_and_withdraws_its_seats(
     [slot] = Slot.objects.filter(starts_at=factories.local_datetime(day, 8))
     for name in ("Erna", "Karl"):
         person = factories.make_person(first_name=name)
-        book_series(person=person, slot_id=slot.pk, request_token=uuid.uuid4())
+        book_series(person=person, slot=slot, request_token=uuid.uuid4())
     assert figure(Metric.RELEASED, day=day) == 2
 
     staff.cancel_day(center=stocked, day=day, by=user)
@@ -119,7 +119,7 @@ def test_a_cancelled_second_dose_day_cancels_no_series(stocked, vaccine, user):
     second_day = day + timedelta(days=vaccine.second_dose_interval_days)
     release(stocked, vaccine, day=day, closes=HALF_PAST_8)
     [slot] = Slot.objects.filter(starts_at=factories.local_datetime(day, 8))
-    book_series(person=factories.make_person(), slot_id=slot.pk, request_token=uuid.uuid4())
+    book_series(person=factories.make_person(), slot=slot, request_token=uuid.uuid4())
 
     staff.cancel_day(center=stocked, day=second_day, by=user)
 
@@ -139,7 +139,7 @@ def full_day(stocked, vaccine):
     release(stocked, vaccine, day=day, closes=HALF_PAST_8)
     [slot] = Slot.objects.filter(starts_at=factories.local_datetime(day, 8))
     gerd = factories.make_person(first_name="Gerd")
-    return book_series(person=gerd, slot_id=slot.pk, request_token=uuid.uuid4())
+    return book_series(person=gerd, slot=slot, request_token=uuid.uuid4())
 
 
 def token_of(offer: Offer) -> str:
@@ -209,7 +209,7 @@ def test_a_place_closed_because_the_person_booked_directly_counts_as_left_once(
     # Seats made without a release (the exchange is not told): they book them directly.
     first, _second = factories.make_bookable_pair(stocked, vaccine, day=factories.days_ahead(5))
     for entry in (ilse, otto):
-        book_series(person=entry.person, slot_id=first.pk, request_token=uuid.uuid4())
+        book_series(person=entry.person, slot=first, request_token=uuid.uuid4())
 
     assert offers.sweep()["closed"] == 2
     assert offers.sweep()["closed"] == 0

@@ -47,7 +47,7 @@ def make_entry(
 
 
 def book(person: Person, slot: Slot) -> Series:
-    return book_series(person=person, slot_id=slot.pk, request_token=uuid.uuid4())
+    return book_series(person=person, slot=slot, request_token=uuid.uuid4())
 
 
 def link_of(offer: Offer) -> tuple[str, str]:

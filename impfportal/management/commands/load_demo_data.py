@@ -181,15 +181,15 @@ class Command(BaseCommand):
 
     def _book(self, person: Person, center: Center, after: datetime) -> Series:
         """Book the first free slot from ``after`` on whose second dose can be booked too."""
-        slot_ids = (
+        slots = (
             Slot.objects.bookable()
             .filter(center=center, starts_at__gte=after)
-            .order_by("starts_at")
-            .values_list("pk", flat=True)[:20]
+            .select_related("center", "vaccine")
+            .order_by("starts_at")[:20]
         )
-        for slot_id in slot_ids:
+        for slot in slots:
             try:
-                return book_series(person=person, slot_id=slot_id, request_token=uuid.uuid4())
+                return book_series(person=person, slot=slot, request_token=uuid.uuid4())
             except BookingError:
                 continue  # e.g. no second-dose seat: try the next time
         raise CommandError(f"Could not book {person} at {center}.")
