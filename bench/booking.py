@@ -78,18 +78,13 @@ def choose_center_days(count: int, lanes: int):
 
     Returns [(center, day)] and the first-dose slot ids.
     """
-    from django.conf import settings
-    from django.db.models import Q
     from django.utils import timezone
 
-    from centers.models import Center, Slot, Vaccine
+    from centers.models import Center
 
     centers = list(
         Center.objects.filter(slots__vaccine__slug="biontech").distinct().order_by("slug")[:2]
     )
-    interval = Vaccine.objects.get(slug="biontech").second_dose_interval_days
-    # The second dose may be booked up to SECOND_DOSE_TOLERANCE_DAYS after the interval.
-    window = settings.SECOND_DOSE_TOLERANCE_DAYS + 1
     day = timezone.localdate() + timedelta(days=2)
     days: list = []
     while len(days) < (count + len(centers) - 1) // len(centers):
@@ -99,15 +94,28 @@ def choose_center_days(count: int, lanes: int):
     chosen = [(center, day) for day in days for center in centers][:count]
     first_ids: list[int] = []
     for center, day in chosen:
-        on_day = Q(starts_at__date=day)
-        second = Q(
-            starts_at__date__gte=day + timedelta(days=interval),
-            starts_at__date__lt=day + timedelta(days=interval + window),
-        )
-        # Staff would release these slots in the admin; here we set their lanes.
-        Slot.objects.filter(on_day | second, center=center).update(capacity=lanes)
-        first_ids += Slot.objects.filter(on_day, center=center).values_list("pk", flat=True)
+        first_ids += release_seats(center, day, lanes)
     return chosen, first_ids
+
+
+def release_seats(center, day, lanes: int) -> list[int]:
+    """Give the center's slots on ``day`` and on its second-dose days ``lanes`` seats
+    per time (as staff would in the admin); returns the ids of the day's slots."""
+    from django.conf import settings
+    from django.db.models import Q
+
+    from centers.models import Slot, Vaccine
+
+    interval = Vaccine.objects.get(slug="biontech").second_dose_interval_days
+    # The second dose may be booked up to SECOND_DOSE_TOLERANCE_DAYS after the interval.
+    window = settings.SECOND_DOSE_TOLERANCE_DAYS + 1
+    on_day = Q(starts_at__date=day)
+    second = Q(
+        starts_at__date__gte=day + timedelta(days=interval),
+        starts_at__date__lt=day + timedelta(days=interval + window),
+    )
+    Slot.objects.filter(on_day | second, center=center).update(capacity=lanes)
+    return list(Slot.objects.filter(on_day, center=center).values_list("pk", flat=True))
 
 
 def verified_session(number: int) -> tuple[str, str]:
@@ -198,37 +206,77 @@ def write_data_file(path: Path, chosen, residents, clients: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def queries_per_request(chosen, postal_code: str) -> dict[str, int]:
-    """Queries of the time page and of one booking, counted in-process (another day)."""
+def in_process_costs(chosen, postal_code: str, *, bookings: int, cprofile: Path | None):
+    """Queries and CPU time of the time page and of a booking, in this process.
+
+    Measured with Django's test client on another, uncontended day of the same
+    center (each resident opens the page and books a free time), so that the
+    figures do not move with the machine's load as the ones under wrk do: the
+    medians of ``bookings`` bookings after a warm-up. With ``cprofile`` as many
+    more bookings are profiled with cProfile (by CPU time), the statistics
+    written to that file.
+    """
+    import cProfile
+    import statistics
+
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from centers.models import Slot
 
+    warm_up = 5
     center, day = chosen[0]
     later = day + timedelta(days=7)
     while not Slot.objects.bookable().filter(center=center, starts_at__date=later).exists():
         later += timedelta(days=1)
-    [(key, [person, *_])] = make_residents(1, postal_code=postal_code, first_number=10**6)
-    from django.conf import settings
+    # Enough seats on every time that the page always offers all of them.
+    release_seats(center, later, lanes=2 * bookings + warm_up)
+    households = -(-(2 * bookings + warm_up) // settings.HOUSEHOLD_LIMIT)
+    residents = make_residents(households, postal_code=postal_code, first_number=10**6)
+    people = [(key, person) for key, members in residents for person in members]
+    profiler = cProfile.Profile(time.process_time) if cprofile else None
+    costs: dict[str, list[tuple[int, float]]] = {"time page": [], "booking": []}
 
-    client = Client()
-    client.cookies[settings.SESSION_COOKIE_NAME] = key
-    url = f"/book/{person}/{center.slug}/{later.isoformat()}/"
-    client.get(url)  # warm up
-    with CaptureQueriesContext(connection) as page_queries:
-        page = client.get(url)
-    html = page.content.decode()
-    slot_match = re.search(r'name="slot" value="(\d+)"', html)
-    token_match = re.search(r'name="token" value="([\w-]+)"', html)
-    assert slot_match, "the time page has no free slot"
-    assert token_match, "the time page has no form token"
-    slot, token = slot_match.group(1), token_match.group(1)
-    with CaptureQueriesContext(connection) as booking_queries:
-        booked = client.post(url, {"slot": slot, "token": token})
-    assert booked.status_code == 302, booked.status_code
-    return {"time page": len(page_queries), "booking": len(booking_queries)}
+    def measured(kind: str, sample: str, request, *args):
+        with CaptureQueriesContext(connection) as queries:
+            if profiler and sample == "profile":
+                profiler.enable()
+            cpu = time.process_time()
+            response = request(*args)
+            cpu = time.process_time() - cpu
+            if profiler and sample == "profile":
+                profiler.disable()
+        if sample == "measure":
+            costs[kind].append((len(queries), cpu))
+        return response
+
+    client = Client()  # one for all: a new one would load the middleware again
+    # With a profiler, every other booking is profiled and the others measured
+    # (the profiler's own overhead would double the CPU figures).
+    rounds = 2 if profiler else 1
+    for number, (key, person) in enumerate(people[: rounds * bookings + warm_up]):
+        sample = "warm up" if number < warm_up else ("measure", "profile")[number % rounds]
+        client.cookies[settings.SESSION_COOKIE_NAME] = key
+        url = f"/book/{person}/{center.slug}/{later.isoformat()}/"
+        page = measured("time page", sample, client.get, url).content.decode()
+        slot_match = re.search(r'name="slot" value="(\d+)"', page)
+        token_match = re.search(r'name="token" value="([\w-]+)"', page)
+        assert slot_match, "the time page has no free slot"
+        assert token_match, "the time page has no form token"
+        form = {"slot": slot_match.group(1), "token": token_match.group(1)}
+        booked = measured("booking", sample, client.post, url, form)
+        assert booked.status_code == 302, booked.status_code
+    if profiler and cprofile:
+        profiler.dump_stats(cprofile)
+    return {
+        kind: (
+            statistics.median(queries for queries, _ in samples),
+            1000 * statistics.median(cpu for _, cpu in samples),
+        )
+        for kind, samples in costs.items()
+    }
 
 
 def check_invariants() -> dict[str, int]:
@@ -364,6 +412,12 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=120, help="upper bound of the load")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--profile", type=Path, help="sample the workers with py-spy")
+    parser.add_argument(
+        "--in-process", type=int, default=40, help="bookings measured in-process (queries, CPU)"
+    )
+    parser.add_argument(
+        "--cprofile", type=Path, help="write cProfile statistics of the in-process bookings"
+    )
     args = parser.parse_args()
 
     with Bench("booking") as bench:
@@ -418,7 +472,9 @@ def main() -> int:
         times = booking_times(first_ids)
         booked = len(times)
         invariants = check_invariants()
-        queries = queries_per_request(chosen, postal_code)
+        costs = in_process_costs(
+            chosen, postal_code, bookings=args.in_process, cprofile=args.cprofile
+        )
         pgbench_clients = server.workers * server.threads
         tps = pgbench_ceiling(
             bench, slots=len(first_ids), clients=pgbench_clients, seconds=args.pgbench_seconds
@@ -444,7 +500,12 @@ def main() -> int:
         f"requests: {run.requests} in {run.duration_s:.1f} s = {run.rps:.0f}/s, "
         f"p50 {run.p50_ms:.0f} ms, p90 {run.p90_ms:.0f} ms, p99 {run.p99_ms:.0f} ms"
     )
-    print(f"queries per request: time page {queries['time page']}, booking {queries['booking']}")
+    print(
+        "in-process, median of {n}: time page {page[0]:.0f} queries, {page[1]:.1f} ms CPU; "
+        "booking {booking[0]:.0f} queries, {booking[1]:.1f} ms CPU".format(
+            n=args.in_process, page=costs["time page"], booking=costs["booking"]
+        )
+    )
     if booked:
         print(
             f"CPU per booking: workers {1000 * run.app_cpu_s / booked:.1f} ms, "

@@ -54,7 +54,13 @@ class BenchError(RuntimeError):
 def _terminate_on_sigterm() -> None:
     """SIGTERM and SIGHUP clean up like Ctrl+C does (SystemExit unwinds ``with``)."""
 
+    owner = os.getpid()
+
     def handler(signum, _frame):
+        if os.getpid() != owner:
+            # A forked helper (a multiprocessing pool's worker) that its pool
+            # terminates: nothing of its own to clean up, and no traceback.
+            os._exit(128 + signum)
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)

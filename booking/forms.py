@@ -3,6 +3,7 @@ from datetime import date
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Series
@@ -147,10 +148,29 @@ class SlotChoiceForm(forms.Form):
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)
         self.slots = {slot.pk: slot for slot in slots}
+        self.times = {
+            pk: timezone.localtime(slot.starts_at).strftime("%H:%M")
+            for pk, slot in self.slots.items()
+        }
         slot_field: forms.TypedChoiceField = self.fields["slot"]  # type: ignore[assignment]
-        slot_field.choices = [
-            (slot.pk, timezone.localtime(slot.starts_at).strftime("%H:%M")) for slot in slots
-        ]
+        slot_field.choices = list(self.times.items())
+
+    def time_options(self) -> list[tuple[Slot, str, str]]:
+        """(slot, time of day, second-dose hint) for each free time.
+
+        The labels are made here once per vaccine rather than by a translation
+        tag per radio button: the time page is the busiest page of the morning.
+        """
+        hints: dict[int, str] = {}
+        options = []
+        for pk, slot in self.slots.items():
+            hint = hints.get(slot.vaccine_id)
+            if hint is None:
+                hint = hints[slot.vaccine_id] = gettext("second dose about %(days)s days later") % {
+                    "days": slot.vaccine.second_dose_interval_days
+                }
+            options.append((slot, self.times[pk], hint))
+        return options
 
     def clean_slot(self) -> Slot:
         """The chosen one of the free times the form was made with."""

@@ -266,6 +266,9 @@ CANCEL_VERIFICATION_MAX_AGE_SECONDS = 10 * 60
 HOUSEHOLD_LIMIT = env_int("HOUSEHOLD_LIMIT", 2)
 # The second dose is booked at the vaccine's interval plus at most this many days.
 SECOND_DOSE_TOLERANCE_DAYS = env_int("SECOND_DOSE_TOLERANCE_DAYS", 7)
+# Each process keeps the priority groups and vaccine openings this long (0: read
+# them on every request); a change made elsewhere shows this much late.
+ELIGIBILITY_CACHE_SECONDS = env_int("ELIGIBILITY_CACHE_SECONDS", 5)
 # How long a booking transaction may wait for a row lock before it answers
 # "busy, please try again" instead of piling up behind a hot slot.
 BOOKING_LOCK_TIMEOUT_MS = env_int("BOOKING_LOCK_TIMEOUT_MS", 3000)

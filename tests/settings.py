@@ -15,6 +15,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # Pages show every change at once in tests; tests/centers/test_start_page_cache.py
 # switches the start page's cache on.
 os.environ.setdefault("START_PAGE_CACHE_SECONDS", "0")
+# A test's rolled-back openings must not outlive it: read them on every request
+# (tests/booking/test_eligibility_cache.py switches the cache on).
+os.environ.setdefault("ELIGIBILITY_CACHE_SECONDS", "0")
 
 from impfportal.settings import *  # noqa: F403
 
