@@ -71,20 +71,27 @@ def free_slots_on(center: Center, vaccines, day: date) -> list[Slot]:
     )
 
 
-def center_with_free_slots(center_slug: str, vaccines, day: date) -> tuple[Center, list[Slot]]:
+def center_with_free_slots(
+    center_slug: str, vaccines, day: date, *, only: str | None = None
+) -> tuple[Center, list[Slot]]:
     """The center and its free first-dose times on ``day``; 404 for an unknown center.
 
     One query while the day has free times (the center comes with them), a
     second one only when it is full: the time page is the busiest page of the
-    morning.
+    morning. ``only`` is the time a booking form names (as posted): the booking
+    needs that one alone, if it is still free.
     """
     start = timezone.make_aware(datetime.combine(day, time.min))
-    slots = list(
+    free = (
         Slot.objects.bookable()
         .filter(center__slug=center_slug, vaccine__in=vaccines)
         .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
-        .select_related("vaccine", "center")
-        .order_by("starts_at", "vaccine__name")
     )
+    if only is not None:
+        try:
+            free = free.filter(pk=int(only))
+        except ValueError:  # not a number, or one of thousands of digits
+            free = free.none()
+    slots = list(free.select_related("vaccine", "center").order_by("starts_at", "vaccine__name"))
     center = slots[0].center if slots else get_object_or_404(Center, slug=center_slug)
     return center, slots

@@ -129,7 +129,10 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         # Nothing can be booked that far ahead, and a made-up day (the year
         # 9999) would overflow the day's end: back to the days that can be.
         return redirect("booking:choose_day", person_id=person.pk, center_slug=center_slug)
-    center, slots = selectors.center_with_free_slots(center_slug, vaccines, chosen_day)
+    posted_slot = request.POST.get("slot", "") if request.method == "POST" else None
+    center, slots = selectors.center_with_free_slots(
+        center_slug, vaccines, chosen_day, only=posted_slot
+    )
     errors: list[str] = []
     if request.method == "POST":
         posted = SlotChoiceForm(request.POST, slots=slots)

@@ -158,6 +158,29 @@ def test_a_slot_of_another_center_cannot_be_posted(verified_client, person, pair
     assert not Series.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("slot", "message"),
+    [
+        ("", "Bitte wählen Sie eine Uhrzeit"),
+        ("zehn Uhr", "nicht mehr frei"),
+        ("-1", "nicht mehr frei"),
+        ("9" * 25, "nicht mehr frei"),  # beyond the database's integers
+        ("9" * 5000, "nicht mehr frei"),  # beyond what Python reads as a number
+    ],
+)
+def test_a_posted_time_that_is_no_slot_gets_a_message_and_the_free_times(
+    verified_client, person, pair, slot, message
+):
+    url = time_page(person, pair[0])
+    token = str(verified_client.get(url).context["form"]["token"].value())
+    response = verified_client.post(url, {"slot": slot, "token": token})
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert message in content
+    assert f'value="{pair[0].pk}"' in content
+    assert not Series.objects.exists()
+
+
 def test_a_vaccine_not_open_to_the_person_cannot_be_booked(verified_client, person, center):
     astra = factories.make_vaccine("AstraZeneca", 84)
     first, _ = factories.make_bookable_pair(center, astra)
