@@ -36,6 +36,7 @@ if sys.path[0] == str(Path(__file__).resolve().parent):
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.harness import (
+    BASELINE,
     CORES,
     DEFAULT_WORKERS,
     PG_HOST,
@@ -411,6 +412,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--max-seconds", type=float, default=120, help="upper bound of the load")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--floor-seconds", type=int, default=5, help="of the one-query view")
     parser.add_argument("--profile", type=Path, help="sample the workers with py-spy")
     parser.add_argument(
         "--in-process", type=int, default=40, help="bookings measured in-process (queries, CPU)"
@@ -464,6 +466,9 @@ def main() -> int:
             stop_when=(progress := Progress(bench, done_dir, args.clients, first_ids)),
             profile_to=args.profile,
         )
+        # The application's floor on the same server: the one-query view at as
+        # many connections. No booking can cost less than its requests would.
+        floor = bench.wrk(server, BASELINE, connections=args.clients, duration_s=args.floor_seconds)
         bench.stop(server)
         finished = len(list(done_dir.iterdir()))
         print(f"load ended after {run.duration_s:.1f} s", flush=True)
@@ -511,6 +516,17 @@ def main() -> int:
             f"CPU per booking: workers {1000 * run.app_cpu_s / booked:.1f} ms, "
             f"database backends {1000 * run.db_cpu_s / booked:.1f} ms "
             f"({run.requests / booked:.2f} requests per booking)"
+        )
+    if booked:
+        # Bookings/s if every request of a booking cost no more than the
+        # one-query view: what Django on this machine could do at best.
+        per_booking = run.requests / booked
+        floor_per_s = floor.rps / per_booking
+        print(
+            f"application floor: the one-query view at {args.clients} connections "
+            f"{floor.rps:.0f} req/s ({sum(floor.cpu_ms_per_request()):.2f} ms CPU per request), "
+            f"i.e. {floor_per_s:.0f} bookings/s at {per_booking:.2f} requests per booking "
+            f"if each cost one query; {per_s / floor_per_s:.2f} of it reached"
         )
     print(
         f"database: {invariants['oversold']} oversold slots, "

@@ -41,6 +41,9 @@ PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
 PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
+# The baseline of both benchmarks: a Django view that makes one query (bench/urls.py).
+BASELINE = "/bench/one-query/"
+
 CORES = os.cpu_count() or 1
 # Sync workers: each handles one request at a time, so a worker blocked on a
 # row lock does not hold the GIL of others. 2 x cores + 1 is gunicorn's advice.

@@ -18,10 +18,9 @@ if sys.path[0] == str(Path(__file__).resolve().parent):
     # Run as a script: import the project, not this folder's booking.py.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.harness import DEFAULT_WORKERS, Bench, median, print_table
+from bench.harness import BASELINE, DEFAULT_WORKERS, Bench, median, print_table
 
 START = "/"
-BASELINE = "/bench/one-query/"
 
 
 def queries_per_request(paths: list[str]) -> dict[str, int]:
