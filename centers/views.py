@@ -13,10 +13,11 @@ from centers.selectors import group_by_district, responsible_district, search_ce
 def start(request):
     """Every center of the state, grouped by district, with its state. None is hidden.
 
-    The full list is the same for every visitor: the template keeps its HTML in
-    the process's "pages" cache for START_PAGE_CACHE_SECONDS, and ``districts``
-    is lazy, so the query runs only when that copy has expired. Searches are
-    answered fresh.
+    Without a search the page's content (the search box and the full list) is
+    the same for every visitor: the template keeps its HTML in the process's
+    "pages" cache for START_PAGE_CACHE_SECONDS, and ``districts`` is lazy, so
+    the query runs only when that copy has expired. Searches are answered
+    fresh.
     """
     form = CenterSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
@@ -37,6 +38,8 @@ def start(request):
             "districts": districts,
             "center_count": len(centers),
             "responsible_district": district,
-            "cache_seconds": 0 if query else settings.START_PAGE_CACHE_SECONDS,
+            # Only a page without any search text is the same for everyone (a
+            # text that cleans to nothing would still be shown in the box).
+            "cache_seconds": 0 if request.GET.get("q") else settings.START_PAGE_CACHE_SECONDS,
         },
     )

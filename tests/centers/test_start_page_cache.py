@@ -1,6 +1,6 @@
-"""The unfiltered start page keeps its list of centers in the process's "pages"
-cache for START_PAGE_CACHE_SECONDS, so that a crowd costs one query per interval;
-searches are always answered fresh."""
+"""The unfiltered start page keeps its content (search box and list of centers)
+in the process's "pages" cache for START_PAGE_CACHE_SECONDS, so that a crowd
+costs one query per interval; searches are always answered fresh."""
 
 import pytest
 from django.core.cache import caches
@@ -56,6 +56,16 @@ def test_a_search_is_always_answered_fresh(client, cached, hannover):
     factories.make_center("Impfzentrum Langenhagen", district=hannover.district)
     response = client.get(reverse("centers:start"), {"q": "Hannover"})
     assert "Impfzentrum Langenhagen" in response.content.decode()
+
+
+@pytest.mark.parametrize("text", ["   ", "\x07", "x" * 61])
+def test_a_search_text_never_reaches_the_copy_others_get(client, cached, hannover, text):
+    """Blank, cleaned to nothing, or too long: the box shows it, so that page is not kept."""
+    searched = client.get(reverse("centers:start"), {"q": text}).content.decode()
+    plain = client.get(reverse("centers:start")).content.decode()
+    assert f'value="{text}"' in searched
+    assert "value=" not in plain.split('name="q"')[1].split(">")[0]
+    assert "Impfzentrum Hannover" in plain
 
 
 def test_each_language_has_its_own_copy(client, cached, hannover):
