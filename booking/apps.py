@@ -14,9 +14,6 @@ class BookingConfig(AppConfig):
 
         # A change in the admin (or a test) takes effect in this process at once.
         for model in (PriorityGroup, VaccineOpening, Vaccine):
-            post_save.connect(
-                forget_rules, sender=model, dispatch_uid=f"booking.forget_rules.{model._meta.label}"
-            )
-            post_delete.connect(
-                forget_rules, sender=model, dispatch_uid=f"booking.forget_rules.{model._meta.label}"
-            )
+            uid = f"booking.forget_rules.{model._meta.label}"
+            for signal in (post_save, post_delete):
+                signal.connect(forget_rules, sender=model, dispatch_uid=uid)

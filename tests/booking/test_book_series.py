@@ -87,6 +87,19 @@ def test_no_second_dose_in_the_window_books_nothing(
     assert not [m for m in sent_messages() if "gebucht" in m.body]
 
 
+def test_each_time_names_its_vaccine_and_when_the_second_dose_follows(
+    verified_client, person, center, vaccine
+):
+    moderna = factories.make_vaccine("Moderna", 28)
+    factories.open_group(vaccines=[moderna])
+    first, _ = factories.make_bookable_pair(center, vaccine, hour=9)
+    factories.make_bookable_pair(center, moderna, day=first.starts_at.date(), hour=11)
+    content = " ".join(verified_client.get(time_page(person, first)).content.decode().split())
+    hint = '<span class="kern-hint">2. Impfung etwa {} Tage später'
+    assert f"09:00 Uhr \N{EN DASH} BioNTech {hint.format(21)}" in content
+    assert f"11:00 Uhr \N{EN DASH} Moderna {hint.format(28)}" in content
+
+
 def test_a_double_submission_books_once(verified_client, person, pair):
     url = time_page(person, pair[0])
     token = str(verified_client.get(url).context["form"]["token"].value())
