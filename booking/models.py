@@ -104,6 +104,7 @@ class Series(models.Model):
         ILLNESS = "illness", _("Illness")
         OTHER = "other", _("Other reason")
         CENTER = "center", _("Cancelled by the vaccination center")
+        NO_SHOW = "no_show", _("Did not come to the first dose")
         NONE = "", _("No reason given")
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="series")
@@ -119,6 +120,11 @@ class Series(models.Model):
     cancel_reason = models.CharField(
         _("reason"), max_length=10, choices=CancelReason, blank=True, default=""
     )
+    # The center cancelled the day of the second dose and no other second-dose
+    # seat was free: the person is first in line for the next one (oldest first).
+    awaiting_second_dose_since = models.DateTimeField(
+        _("waiting for a second-dose appointment since"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("appointment series")
@@ -129,6 +135,13 @@ class Series(models.Model):
                 condition=Q(status="active"),
                 name="one_active_series_per_person",
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["center", "vaccine", "awaiting_second_dose_since"],
+                condition=Q(awaiting_second_dose_since__isnull=False),
+                name="series_awaiting_second_dose",
+            )
         ]
 
     def __str__(self) -> str:

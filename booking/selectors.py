@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -52,9 +52,10 @@ def free_days(center: Center, vaccines) -> list[tuple[date, int]]:
         Slot.objects.bookable()
         .filter(center=center, vaccine__in=vaccines)
         .filter(starts_at__lt=now + timedelta(days=BOOKING_HORIZON_DAYS))
+        .with_free_appointments()
         .annotate(day=TruncDate("starts_at"))
         .values("day")
-        .annotate(free=Sum(F("capacity") - F("booked")))
+        .annotate(free=Sum("free_appointments"))
         .order_by("day")
     )
     return [(row["day"], row["free"]) for row in rows]
@@ -66,7 +67,7 @@ def free_slots_on(center: Center, vaccines, day: date) -> list[Slot]:
         Slot.objects.bookable()
         .filter(center=center, vaccine__in=vaccines)
         .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
-        .select_related("vaccine")
+        .select_related("vaccine", "second_dose_slot")
         .order_by("starts_at", "vaccine__name")
     )
 
@@ -92,6 +93,10 @@ def center_with_free_slots(
             free = free.filter(pk=int(only))
         except ValueError:  # not a number, or one of thousands of digits
             free = free.none()
-    slots = list(free.select_related("vaccine", "center").order_by("starts_at", "vaccine__name"))
+    slots = list(
+        free.select_related("vaccine", "center", "second_dose_slot").order_by(
+            "starts_at", "vaccine__name"
+        )
+    )
     center = slots[0].center if slots else get_object_or_404(Center, slug=center_slug)
     return center, slots

@@ -21,13 +21,12 @@ from booking.errors import (
     AlreadyBooked,
     BookingBusy,
     BookingError,
-    SecondDoseUnavailable,
     SlotTaken,
 )
 from booking.models import Appointment, Household, Person, Series
 from booking.signals import series_booked, series_cancelled
 from centers.models import Slot, Vaccine
-from centers.services import release_seats, take_seat
+from centers.services import release_seats, take_seat, take_series_seats
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 
@@ -86,50 +85,45 @@ def _limit_lock_wait() -> None:
             cursor.execute(f"SET LOCAL lock_timeout = {int(settings.BOOKING_LOCK_TIMEOUT_MS)}")
 
 
-def _second_dose_window(first: Slot) -> tuple[datetime, datetime]:
-    first_day = timezone.localdate(first.starts_at)
-    earliest = first_day + timedelta(days=first.vaccine.second_dose_interval_days)
-    latest = earliest + timedelta(days=settings.SECOND_DOSE_TOLERANCE_DAYS)
-    start = timezone.make_aware(datetime.combine(earliest, time.min))
-    end = timezone.make_aware(datetime.combine(latest + timedelta(days=1), time.min))
-    return start, end
-
-
 # Candidates fetched at a time; more are fetched only when all of them filled up
-# between the query and the UPDATE (others booking the same window right now).
+# between the query and the UPDATE (others taking the same seats right now).
 SECOND_DOSE_CANDIDATES = 8
 
 
-def take_second_dose_seat(first: Slot) -> Slot | None:
-    """Take the free second-dose seat nearest to the interval, at the same time of day
-    if possible. Returns None when the window has no free seat. Call inside a
-    transaction (the waiting list uses it to hold an offer's second dose).
+def take_nearest_second_dose_seat(
+    *, center_id: int, vaccine_id: int, wanted_at: datetime
+) -> Slot | None:
+    """Take the free second-dose seat nearest to ``wanted_at`` at the center: the
+    earliest day from that day on (within SECOND_DOSE_TOLERANCE_DAYS), then the
+    time of day nearest to it. For a second dose whose seat was lost (a
+    cancelled day), not for booking: a new series takes the seat its first dose
+    reserved (``take_series_seats``). Returns None when none is free. Call
+    inside a transaction.
 
-    The database orders the window (earliest day first, then the time of day
-    nearest to the first dose's, local time) and hands over a few candidates,
-    instead of every slot of the window being loaded and sorted here.
+    Taking a reserved seat leaves its first-dose seat without a second dose;
+    ``Slot.objects.with_free_series`` then no longer counts it as free.
     """
-    start, end = _second_dose_window(first)
-    local = timezone.localtime(first.starts_at)
-    first_minute = local.hour * 60 + local.minute
+    local = timezone.localtime(wanted_at)
+    earliest = max(local.date(), timezone.localdate())
+    latest = local.date() + timedelta(days=settings.SECOND_DOSE_TOLERANCE_DAYS)
+    start = max(timezone.make_aware(datetime.combine(earliest, time.min)), timezone.now())
+    end = timezone.make_aware(datetime.combine(latest + timedelta(days=1), time.min))
+    wanted_minute = local.hour * 60 + local.minute
     window = (
-        Slot.objects.with_free_seats()
-        .filter(center_id=first.center_id, vaccine_id=first.vaccine_id)
+        Slot.objects.second_doses()
+        .with_free_seats()
+        .filter(center_id=center_id, vaccine_id=vaccine_id)
         .filter(starts_at__gte=start, starts_at__lt=end)
         .annotate(
             day=TruncDate("starts_at"),
             minutes_off=Abs(
-                ExtractHour("starts_at") * 60 + ExtractMinute("starts_at") - first_minute
+                ExtractHour("starts_at") * 60 + ExtractMinute("starts_at") - wanted_minute
             ),
         )
         .order_by("day", "minutes_off", "starts_at")
     )
     tried: list[int] = []
-    while candidates := list(
-        window.exclude(pk__in=tried).only("pk", "starts_at", "center_id", "vaccine_id")[
-            :SECOND_DOSE_CANDIDATES
-        ]
-    ):
+    while candidates := list(window.exclude(pk__in=tried)[:SECOND_DOSE_CANDIDATES]):
         for slot in candidates:
             if take_seat(slot.pk):
                 return slot
@@ -154,7 +148,8 @@ def book_series(
 
     The same ``request_token`` (one per rendered form) books at most once; a
     repeated submission returns the series it booked. Raises SlotTaken,
-    SecondDoseUnavailable, AlreadyBooked, BookingBusy or BookingError.
+    AlreadyBooked, BookingBusy or BookingError. A time that is no first-dose
+    time (a second-dose seat's id posted as one) is SlotTaken, as a taken one.
     """
     # One query for both "this form was used already" and "already booked";
     # the unique constraints stay the guard when two submissions race.
@@ -171,7 +166,7 @@ def book_series(
     if earlier:
         raise AlreadyBooked(_("%(name)s already has an appointment.") % {"name": person})
 
-    if slot.starts_at <= timezone.now():
+    if slot.starts_at <= timezone.now() or not slot.is_first_dose:
         raise SlotTaken(_("This time is no longer available. Please choose another one."))
     if bookable is None:
         bookable = eligibility_for(person).bookable
@@ -208,17 +203,9 @@ def _book_both_seats(*, person: Person, first: Slot, request_token: uuid.UUID) -
     """The booking's transaction: both seats, the series, its appointments, the SMS."""
     with transaction.atomic():
         _limit_lock_wait()
-        if not take_seat(first.pk):
-            raise SlotTaken(_("Someone else has just booked this time. Please choose another one."))
-        second = take_second_dose_seat(first)
+        second = take_series_seats(first)
         if second is None:
-            raise SecondDoseUnavailable(
-                _(
-                    "There is no free time for the second dose %(days)d days later at "
-                    "this center. Nothing was booked. Please choose another day."
-                )
-                % {"days": first.vaccine.second_dose_interval_days}
-            )
+            raise SlotTaken(_("Someone else has just booked this time. Please choose another one."))
         series = Series.objects.create(
             person=person,
             center=first.center,
@@ -337,6 +324,6 @@ def next_free_slots(*, center_id: int, vaccines, after: datetime, limit: int = 5
     return list(
         Slot.objects.bookable()
         .filter(center_id=center_id, vaccine__in=vaccines, starts_at__gte=after)
-        .select_related("vaccine")
+        .select_related("vaccine", "second_dose_slot")
         .order_by("starts_at")[:limit]
     )

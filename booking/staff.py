@@ -11,7 +11,7 @@ entries (``centers.audit``) in the same transaction.
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from booking.errors import BookingBusy, BookingError
 from booking.models import Appointment, Series
+from booking.second_doses import end_series_after_first_dose_no_show, move_second_dose
 from booking.signals import appointment_attended, appointment_no_show, series_cancelled
 from centers import audit
 from centers.models import AuditEntry, Center, Slot, Vaccine
@@ -134,6 +135,8 @@ def check_in(*, appointment_ids: Sequence[int], by) -> int:
                     _("Nothing was changed. The seat of %(appointment)s has been given away.")
                     % {"appointment": _label(a)}
                 )
+            if a.status == Status.NO_SHOW and a.dose == 1:
+                _resume_series(a)
         Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(
             status=Status.ATTENDED
         )
@@ -148,6 +151,41 @@ def check_in(*, appointment_ids: Sequence[int], by) -> int:
         late = [a for a in appointments if a.status == Status.NO_SHOW]
         _announce(appointment_no_show, late, sign=-1)
     return len(appointments)
+
+
+def _resume_series(first: Appointment) -> None:
+    """A first dose marked as not come is checked in after all: its series, which the
+    no-show ended, is booked again, with its second dose back in its old seat, or
+    the nearest free one, or awaiting one (``booking.second_doses``)."""
+    series = first.series
+    if series.status != Series.Status.CANCELLED or series.cancel_reason != (
+        Series.CancelReason.NO_SHOW
+    ):
+        return
+    if Series.objects.filter(person_id=series.person_id, status=Series.Status.ACTIVE).exists():
+        raise BookingError(
+            _("Nothing was changed. %(code)s: this person has booked new appointments since.")
+            % {"code": series.booking_code}
+        )
+    cancelled_at = series.cancelled_at
+    Series.objects.filter(pk=series.pk).update(
+        status=Series.Status.ACTIVE, cancelled_at=None, cancel_reason=""
+    )
+    second = (
+        series.appointments.select_related("slot", "series__person__household", "series__center")
+        .filter(dose=2, status=Status.CANCELLED)
+        .first()
+    )
+    if second is None:
+        return
+    if second.slot.starts_at > timezone.now() and take_seat(second.slot_id):
+        Appointment.objects.filter(pk=second.pk).update(status=Status.BOOKED)
+    else:
+        second.series.status = Series.Status.ACTIVE
+        move_second_dose(second)
+    # The no-show counted this second dose as cancelled on that day; it is not.
+    series.cancelled_at = cancelled_at
+    series_cancelled.send(sender=Series, series=series, appointments=-1)
 
 
 def mark_no_show(*, appointment_ids: Sequence[int], by) -> int:
@@ -178,11 +216,13 @@ def mark_no_show(*, appointment_ids: Sequence[int], by) -> int:
 
 
 def _mark_no_shows(appointments: list[Appointment]) -> None:
+    """A first dose not come ends its series and frees its second dose (with an SMS)."""
     Appointment.objects.filter(pk__in=[a.pk for a in appointments], status=Status.BOOKED).update(
         status=Status.NO_SHOW
     )
     release_seats([a.slot for a in appointments], offer_to_waitlist=False)
     _announce(appointment_no_show, appointments)
+    end_series_after_first_dose_no_show(appointments)
 
 
 def _booked_on(*, center: Center, day: date, vaccine: Vaccine | None = None):
@@ -243,14 +283,17 @@ def close_day(*, center: Center, day: date, by) -> int:
 
 @dataclass(frozen=True)
 class DayCancellation:
-    """The appointments of a day, and the second doses cancelled with them."""
+    """The first doses of a day with the second doses cancelled with them, and the
+    day's second doses: moved to another day, or awaiting one."""
 
     appointments: list[Appointment]
     second_doses: list[Appointment]
+    moved: list[Appointment] = field(default_factory=list)
+    awaiting: list[Appointment] = field(default_factory=list)
 
     @property
     def people(self) -> int:
-        return len(self.appointments)
+        return len(self.appointments) + len(self.moved) + len(self.awaiting)
 
 
 def _second_doses(appointments: list[Appointment]) -> list[Appointment]:
@@ -321,6 +364,10 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
         )
         if not {a.series_id for a in appointments} <= locked:
             raise _NewBookings
+        # Second doses of the day move to another day (or await one); the
+        # first doses of the day end their series, second doses included.
+        moving = [a for a in appointments if a.dose == 2]
+        appointments = [a for a in appointments if a.dose == 1]
         second_doses = _second_doses(appointments)
         now = timezone.now()
         Appointment.objects.filter(pk__in=[a.pk for a in appointments + second_doses]).update(
@@ -332,11 +379,13 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
             cancel_reason=Series.CancelReason.CENTER,
         )
         release_seats(
-            [a.slot for a in appointments]
+            [a.slot for a in appointments + moving]
             + [a.slot for a in second_doses if a.slot.starts_at > now],
             offer_to_waitlist=False,
         )
         withdraw_free_seats(day_slots)
+        # After the day is closed, so that no second dose moves into it.
+        moved = {a.pk: move_second_dose(a) for a in moving}
         _announce_cancelled(appointments, second_doses, now)
         for a in appointments:
             # In the portal's language, not in that of the staff member's admin.
@@ -361,9 +410,21 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
             user=by,
             action=Action.DAY_CANCELLED,
             entries=_entries(appointments, _day_of)
-            + _entries(second_doses, lambda _a: {"second_dose_of": day.isoformat()}),
+            + _entries(second_doses, lambda _a: {"second_dose_of": day.isoformat()})
+            + _entries(moving, lambda a: _moved_to(day, moved[a.pk])),
         )
-    return DayCancellation(appointments=appointments, second_doses=second_doses)
+    return DayCancellation(
+        appointments=appointments,
+        second_doses=second_doses,
+        moved=[a for a in moving if moved[a.pk] is not None],
+        awaiting=[a for a in moving if moved[a.pk] is None],
+    )
+
+
+def _moved_to(day: date, slot: Slot | None) -> dict:
+    if slot is None:
+        return {"day": day.isoformat(), "awaiting_second_dose": True}
+    return {"day": day.isoformat(), "moved_to": timezone.localtime(slot.starts_at).isoformat()}
 
 
 def _announce_cancelled(

@@ -3,6 +3,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -133,27 +134,83 @@ class SlotQuerySet(models.QuerySet):
         return self.filter(starts_at__gt=timezone.now())
 
     def with_free_seats(self):
+        """Slots with a seat of their own free, whatever the seat's purpose."""
         return self.filter(booked__lt=F("capacity"))
 
+    def first_doses(self):
+        return self.filter(dose=Slot.Dose.FIRST)
+
+    def second_doses(self):
+        return self.filter(dose=Slot.Dose.SECOND)
+
+    def with_free_series(self):
+        """First-dose slots with a free seat whose reserved second dose is free too.
+
+        This is the one definition of "free" that every page, the statistics and
+        the waiting list use: exactly what an eligible person can book.
+        """
+        return self.first_doses().filter(
+            booked__lt=F("capacity"),
+            second_dose_slot__booked__lt=F("second_dose_slot__capacity"),
+        )
+
     def bookable(self):
-        return self.upcoming().with_free_seats()
+        return self.upcoming().with_free_series()
+
+    def with_free_appointments(self):
+        """Annotate ``free_appointments``: first doses that can be booked with
+        their second dose (the fewer free seats of the pair)."""
+        return self.annotate(
+            free_appointments=Least(
+                F("capacity") - F("booked"),
+                F("second_dose_slot__capacity") - F("second_dose_slot__booked"),
+            )
+        )
 
 
 class Slot(models.Model):
-    """A time at a center with ``capacity`` seats (parallel lanes) for one vaccine.
+    """A time at a center with ``capacity`` seats (parallel lanes) for one vaccine
+    and one purpose: first doses, or the reserved second doses of first doses.
 
-    ``booked`` counts seats taken by appointments (and, later, held offers).
+    A first-dose slot points to the second-dose slot that a release made for it
+    (the same time of day, the vaccine's interval later); a series takes one
+    seat of each, together (``centers.services.take_series_seats``). A
+    second-dose seat is never shown, offered or booked as a first dose, so a
+    first-dose seat is free only while its second dose is free too
+    (``SlotQuerySet.with_free_series``). The same time can have a slot of each
+    purpose (one release's second doses, the next release's first doses).
+
+    ``booked`` counts seats taken by appointments and held offers.
     The CHECK constraint makes overselling impossible even if code goes wrong;
     seats are taken by a conditional UPDATE (see centers.services.take_seat).
+    A cancelled day shrinks ``capacity`` and counts the seats it took away in
+    ``withdrawn``, so the statistics show releases and withdrawals as figures
+    of their own, never a negative release.
     """
+
+    class Dose(models.IntegerChoices):
+        FIRST = 1, _("first dose")
+        SECOND = 2, _("second dose")
 
     center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="slots")
     vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="slots")
     starts_at = models.DateTimeField(_("starts at"))
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
+    withdrawn = models.PositiveSmallIntegerField(_("withdrawn"), default=0)
+    dose = models.PositiveSmallIntegerField(_("purpose"), choices=Dose, default=Dose.FIRST)
+    second_dose_slot = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="first_dose_slots",
+        verbose_name=_("second-dose slot"),
+    )
 
     objects = SlotQuerySet.as_manager()
+    # Set by ``Slot.objects.with_free_appointments()``, not a column.
+    free_appointments: int
 
     class Meta:
         verbose_name = _("slot")
@@ -165,8 +222,19 @@ class Slot(models.Model):
                 name="slot_booked_within_capacity",
             ),
             models.UniqueConstraint(
-                fields=["center", "vaccine", "starts_at"], name="one_slot_per_center_vaccine_time"
+                fields=["center", "vaccine", "starts_at", "dose"],
+                name="one_slot_per_center_vaccine_time_dose",
             ),
+            # A first-dose slot always has its second doses; a second-dose slot
+            # is never a first dose's (and so never paired itself).
+            models.CheckConstraint(
+                condition=(Q(dose=1) & Q(second_dose_slot__isnull=False))
+                | (Q(dose=2) & Q(second_dose_slot__isnull=True)),
+                name="slot_first_dose_has_second_dose",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["center", "dose", "starts_at"], name="slot_center_dose_time"),
         ]
 
     def __str__(self) -> str:
@@ -176,6 +244,10 @@ class Slot(models.Model):
     @property
     def free_seats(self) -> int:
         return self.capacity - self.booked
+
+    @property
+    def is_first_dose(self) -> bool:
+        return self.dose == self.Dose.FIRST
 
 
 class SlotRelease(models.Model):

@@ -14,6 +14,7 @@ so two staff members cannot both spend the same doses.
 
 import hashlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
@@ -87,11 +88,13 @@ class ReleasePlan:
             for day, count in sorted(by_day.items())
         ]
 
-    def seats_by_time(self) -> dict[datetime, int]:
-        """Seats to add at each time; a time can be both a first- and a second-dose time."""
-        seats: Counter[datetime] = Counter()
-        for moment in self.first_dose_times + self.second_dose_times:
-            seats[moment] += self.request.lanes
+    def seats_by_time(self) -> dict[tuple[datetime, int], int]:
+        """Seats to add at each time, per purpose (1: first dose, 2: its second dose)."""
+        seats: Counter[tuple[datetime, int]] = Counter()
+        for moment in self.first_dose_times:
+            seats[(moment, 1)] += self.request.lanes
+        for moment in self.second_dose_times:
+            seats[(moment, 2)] += self.request.lanes
         return dict(sorted(seats.items()))
 
     @property
@@ -102,7 +105,10 @@ class ReleasePlan:
                 self.request.center.pk,
                 self.request.vaccine.pk,
                 self.second_dose_days,
-                sorted((moment.isoformat(), n) for moment, n in self.seats_by_time().items()),
+                sorted(
+                    (moment.isoformat(), dose, n)
+                    for (moment, dose), n in self.seats_by_time().items()
+                ),
             )
         )
         return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -249,22 +255,11 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
                 _("The appointments have changed since the preview. Please check them again.")
             )
         check_release(plan, now=now)
-        seats = plan.seats_by_time()
-        existing = list(
-            Slot.objects.select_for_update()
-            .filter(center=request.center, vaccine=request.vaccine, starts_at__in=list(seats))
-            .order_by("starts_at", "pk")
-        )
-        grow = sorted((seats[slot.starts_at], slot.pk) for slot in existing)
-        for added, group in groupby(grow, key=lambda pair: pair[0]):
-            Slot.objects.filter(pk__in=[pk for _added, pk in group]).update(
-                capacity=F("capacity") + added
-            )
-        taken = {slot.starts_at for slot in existing}
-        created = Slot.objects.bulk_create(
-            Slot(center=request.center, vaccine=request.vaccine, starts_at=moment, capacity=n)
-            for moment, n in seats.items()
-            if moment not in taken
+        slots = add_series_seats(
+            center=request.center,
+            vaccine=request.vaccine,
+            first_dose_times=plan.first_dose_times,
+            lanes=request.lanes,
         )
         release = SlotRelease.objects.create(
             center=request.center,
@@ -293,9 +288,93 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
                 "last_day": request.last_day.isoformat(),
             },
         )
-        slots = sorted(existing + created, key=lambda slot: (slot.starts_at, slot.pk))
-        slots_released.send(
-            sender=Slot, slots=slots, seats={slot.pk: seats[slot.starts_at] for slot in slots}
-        )
         seats_freed.send(sender=Slot, slot_ids=[slot.pk for slot in slots])
     return release
+
+
+def add_series_seats(
+    *, center: Center, vaccine: Vaccine, first_dose_times: Sequence[datetime], lanes: int
+) -> list[Slot]:
+    """Add ``lanes`` first-dose seats at each time and as many second-dose seats
+    reserved for them the vaccine's interval later, at the same time of day.
+
+    Slots that exist are grown, the others created; each first-dose slot points
+    to its second-dose slot. Sends ``slots_released`` with the seats each slot
+    gained; returns every slot touched, in time order. No check of the stock:
+    callers check first (``check_release``) under the center's lock. Call
+    inside a transaction.
+    """
+    interval = vaccine.second_dose_interval_days
+    pairs = {moment: _later(moment, interval) for moment in first_dose_times}
+    wanted: Counter[tuple[datetime, int]] = Counter()
+    for first, second in pairs.items():
+        wanted[(first, Slot.Dose.FIRST)] += lanes
+        wanted[(second, Slot.Dose.SECOND)] += lanes
+    slots = _grow_or_create(center=center, vaccine=vaccine, wanted=wanted, dose=Slot.Dose.SECOND)
+    slots |= _grow_or_create(
+        center=center,
+        vaccine=vaccine,
+        wanted=wanted,
+        dose=Slot.Dose.FIRST,
+        second_dose_slots={
+            first: slots[(second, Slot.Dose.SECOND)] for first, second in pairs.items()
+        },
+    )
+    ordered = sorted(slots.values(), key=lambda slot: (slot.starts_at, slot.dose, slot.pk))
+    slots_released.send(
+        sender=Slot,
+        slots=ordered,
+        seats={slot.pk: wanted[(slot.starts_at, slot.dose)] for slot in ordered},
+    )
+    return ordered
+
+
+def _grow_or_create(
+    *,
+    center: Center,
+    vaccine: Vaccine,
+    wanted: Counter[tuple[datetime, int]],
+    dose: int,
+    second_dose_slots: dict[datetime, Slot] | None = None,
+) -> dict[tuple[datetime, int], Slot]:
+    """The slots of one purpose at the wanted times, each grown by its seats."""
+    seats = {moment: n for (moment, of_dose), n in wanted.items() if of_dose == dose}
+    existing = list(
+        Slot.objects.select_for_update()
+        .filter(center=center, vaccine=vaccine, dose=dose, starts_at__in=list(seats))
+        .order_by("starts_at", "pk")
+    )
+    for slot in existing:
+        pair = (second_dose_slots or {}).get(slot.starts_at)
+        if pair is not None and slot.second_dose_slot_id != pair.pk:
+            # Only when the vaccine's interval changed between two releases.
+            raise CenterError(
+                _(
+                    "Appointments at %(time)s already have their second dose on another day. "
+                    "Nothing was released."
+                )
+                % {
+                    "time": formats.date_format(
+                        timezone.localtime(slot.starts_at), "SHORT_DATETIME_FORMAT"
+                    )
+                }
+            )
+    grow = sorted((seats[slot.starts_at], slot.pk) for slot in existing)
+    for added, group in groupby(grow, key=lambda pair: pair[0]):
+        Slot.objects.filter(pk__in=[pk for _added, pk in group]).update(
+            capacity=F("capacity") + added
+        )
+    taken = {slot.starts_at for slot in existing}
+    created = Slot.objects.bulk_create(
+        Slot(
+            center=center,
+            vaccine=vaccine,
+            starts_at=moment,
+            capacity=n,
+            dose=dose,
+            second_dose_slot=(second_dose_slots or {}).get(moment),
+        )
+        for moment, n in seats.items()
+        if moment not in taken
+    )
+    return {(slot.starts_at, dose): slot for slot in existing + created}

@@ -7,13 +7,14 @@ condition. Callers that touch several slots must do so in time order, so that
 two transactions never wait on each other's rows in opposite order.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import F
 
 from centers.models import Slot
-from centers.signals import seats_freed, slots_released, slots_withdrawn
+from centers.signals import seats_freed, seats_withdrawn, slots_withdrawn
 
 
 def take_seat(slot_id: int) -> bool:
@@ -22,6 +23,26 @@ def take_seat(slot_id: int) -> bool:
         Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(booked=F("booked") + 1)
         == 1
     )
+
+
+def take_series_seats(first: Slot) -> Slot | None:
+    """Take a first-dose seat of ``first`` and the second-dose seat reserved for it.
+
+    Returns the second-dose slot, or None when either is full; then nothing is
+    taken (the caller's savepoint, or the seat given back here). ``first``
+    must be a first-dose slot; a second-dose slot's id is refused like a full
+    one. Call inside a transaction. Seats are taken in time order (the first
+    dose comes first), as everywhere else.
+    """
+    if not first.is_first_dose or first.second_dose_slot_id is None:
+        return None
+    with transaction.atomic():
+        if not take_seat(first.pk):
+            return None
+        if not take_seat(first.second_dose_slot_id):
+            transaction.set_rollback(True)
+            return None
+    return first.second_dose_slot
 
 
 def release_seats(slots: Sequence[Slot], *, offer_to_waitlist: bool = True) -> None:
@@ -50,8 +71,8 @@ def withdraw_free_seats(slots: Sequence[Slot]) -> None:
     an offer it withdraws (as a second dose, it could land in the closed day).
     Then ``slots_withdrawn`` lets the holders of seats in them (open offers)
     give them back through ``give_back_withdrawn_seats``, which shrinks the
-    capacity along. Finally the seats withdrawn are counted (``slots_released``
-    with negative ``seats``), so the released figure stays what the slots offer.
+    capacity along. Each slot counts what it lost in ``withdrawn``; the
+    statistics hear of it through ``slots_withdrawn_counted``.
     """
     ordered = sorted(slots, key=lambda slot: (slot.starts_at, slot.pk))
     if not ordered:
@@ -64,12 +85,41 @@ def withdraw_free_seats(slots: Sequence[Slot]) -> None:
             .order_by("starts_at", "pk")
             .values_list("pk", "capacity")
         )
-        Slot.objects.filter(pk__in=ids).update(capacity=F("booked"))
+        Slot.objects.filter(pk__in=ids).update(
+            capacity=F("booked"), withdrawn=F("withdrawn") + F("capacity") - F("booked")
+        )
         slots_withdrawn.send(sender=Slot, slot_ids=ids)
         closed = list(Slot.objects.filter(pk__in=ids).order_by("starts_at", "pk"))
-        seats = {slot.pk: slot.capacity - before[slot.pk] for slot in closed}
-        if any(seats.values()):
-            slots_released.send(sender=Slot, slots=closed, seats=seats)
+        seats = {slot.pk: before[slot.pk] - slot.capacity for slot in closed}
+        orphaned = _withdraw_orphaned_second_doses(closed, seats)
+        if any(seats.values()) or orphaned:
+            seats_withdrawn.send(sender=Slot, slots=closed + orphaned, seats=seats)
+
+
+def _withdraw_orphaned_second_doses(closed: list[Slot], seats: dict[int, int]) -> list[Slot]:
+    """The second-dose seats reserved for first-dose seats that were just withdrawn
+    go too, as far as they are free: nobody can book them with their first dose
+    any more, and the doses they bound return to the stock. Adds the seats each
+    second-dose slot lost to ``seats``; returns those slots."""
+    lost: Counter[int] = Counter()
+    for slot in closed:
+        if slot.is_first_dose and slot.second_dose_slot_id and seats[slot.pk] > 0:
+            lost[slot.second_dose_slot_id] += seats[slot.pk]
+    if not lost:
+        return []
+    orphaned = []
+    for second in (
+        Slot.objects.select_for_update().filter(pk__in=list(lost)).order_by("starts_at", "pk")
+    ):
+        gone = min(lost[second.pk], second.free_seats)
+        if gone <= 0:
+            continue
+        Slot.objects.filter(pk=second.pk).update(
+            capacity=F("capacity") - gone, withdrawn=F("withdrawn") + gone
+        )
+        seats[second.pk] = gone
+        orphaned.append(second)
+    return orphaned
 
 
 def give_back_withdrawn_seats(slots: Sequence[Slot]) -> None:
@@ -78,5 +128,5 @@ def give_back_withdrawn_seats(slots: Sequence[Slot]) -> None:
     anyone and nobody is told. Call inside the transaction of the withdrawal."""
     for slot in sorted(slots, key=lambda slot: (slot.starts_at, slot.pk)):
         Slot.objects.filter(pk=slot.pk, booked__gt=0).update(
-            booked=F("booked") - 1, capacity=F("capacity") - 1
+            booked=F("booked") - 1, capacity=F("capacity") - 1, withdrawn=F("withdrawn") + 1
         )

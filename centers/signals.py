@@ -19,9 +19,14 @@ seats_freed = Signal()
 # which takes the seat away with it, so the slots stay without a free seat.
 slots_withdrawn = Signal()
 
-# ``slots_released`` is sent inside the transaction that changed how many seats
-# slots offer: a bulk release added seats, a cancelled day withdrew its free
-# ones. ``slots`` (in time order, ``center_id`` and ``starts_at`` set) and
-# ``seats``, the change per slot id (negative for a withdrawal). The statistics
-# count it as appointments released on each slot's day.
+# ``slots_released`` is sent inside the transaction of a bulk release that
+# added seats: ``slots`` (in time order, ``center_id``, ``dose`` and
+# ``starts_at`` set) and ``seats``, the seats added per slot id. The statistics
+# count the first-dose seats as appointments released on each slot's day.
 slots_released = Signal()
+
+# ``seats_withdrawn`` is sent inside the transaction of a cancelled day, after
+# ``withdraw_free_seats`` closed its slots: ``slots`` as above and ``seats``,
+# the seats each slot lost (positive). Counted as a figure of its own, never
+# as a negative release.
+seats_withdrawn = Signal()

@@ -22,6 +22,7 @@ class Metric(models.TextChoices):
 
     DELIVERED = "delivered", _("Doses delivered")
     RELEASED = "released", _("Appointments released")
+    WITHDRAWN = "withdrawn", _("Appointments withdrawn (day cancelled)")
     BOOKED = "booked", _("Appointments booked")
     CANCELLED = "cancelled", _("Appointments cancelled")
     ATTENDED = "attended", _("Doses given")

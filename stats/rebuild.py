@@ -17,7 +17,7 @@ days).
 
 Every metric has a source: the waiting list's in ``Entry`` and ``Offer``
 (their timestamps and statuses), attendance and no-shows in the appointments'
-statuses (on the slot's day), released seats in the slots' capacity.
+statuses (on the slot's day), released and withdrawn first-dose seats in the slots.
 """
 
 from collections import defaultdict
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -117,14 +117,23 @@ def _appointments_on_slot_day(status: str):
     return source
 
 
-def released(start: date, end: date):
-    return _per_center(
-        Slot.objects.filter(**_within("starts_at", start, end))
-        .annotate(day=TruncDate("starts_at"))
-        .values_list("day", "center_id")
-        .annotate(n=Sum("capacity"))
-        .order_by()
-    )
+def _first_dose_seats(total):
+    def source(start: date, end: date):
+        return _per_center(
+            Slot.objects.filter(dose=Slot.Dose.FIRST, **_within("starts_at", start, end))
+            .annotate(day=TruncDate("starts_at"))
+            .values_list("day", "center_id")
+            .annotate(n=total)
+            .filter(n__gt=0)
+            .order_by()
+        )
+
+    return source
+
+
+# Released: what the slots offer now plus what a cancelled day took away.
+released = _first_dose_seats(Sum(F("capacity") + F("withdrawn")))
+withdrawn = _first_dose_seats(Sum("withdrawn"))
 
 
 def delivered(start: date, end: date):
@@ -218,6 +227,7 @@ SOURCES: dict[Metric, Source] = {
     Metric.ATTENDED: _appointments_on_slot_day(Appointment.Status.ATTENDED),
     Metric.NO_SHOW: _appointments_on_slot_day(Appointment.Status.NO_SHOW),
     Metric.RELEASED: released,
+    Metric.WITHDRAWN: withdrawn,
     Metric.DELIVERED: delivered,
     Metric.SMS_SENT: sms_sent,
     Metric.SMS_FAILED: sms_failed,

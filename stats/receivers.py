@@ -107,25 +107,24 @@ def delivery_deleted(sender, *, instance, **kwargs) -> None:
     )
 
 
-def slots_released(sender, *, slots, seats=None, **kwargs) -> None:
-    """Appointments released: each slot's seats, on the slot's own day.
+def slots_released(sender, *, slots, seats, **kwargs) -> None:
+    """Appointments released: the first-dose seats each slot gained, on the slot's
+    own day (the day of releasing is not kept by the source table, and the
+    slot's day is what "released vs. delivered vs. given" compares). A
+    second-dose seat is part of its first dose's appointment, not one more."""
+    _count_first_dose_seats(Metric.RELEASED, slots, seats)
 
-    ``seats`` (slot id to change) when given, else each slot's capacity: a
-    release that adds seats to an existing slot counts only those, and a
-    cancelled day's withdrawn seats count negatively, so the figure stays
-    what the slots offer, as the source table (their capacity) says.
-    The slot's day (not the day of releasing) because the source table keeps
-    only that, and it is what "released vs. delivered vs. given" compares.
-    """
+
+def seats_withdrawn(sender, *, slots, seats, **kwargs) -> None:
+    """Appointments withdrawn with a cancelled day: the first-dose seats it took away."""
+    _count_first_dose_seats(Metric.WITHDRAWN, slots, seats)
+
+
+def _count_first_dose_seats(metric: Metric, slots, seats: dict[int, int]) -> None:
     add(
-        (
-            Metric.RELEASED,
-            timezone.localdate(slot.starts_at),
-            slot.center_id,
-            NOWHERE,
-            slot.capacity if seats is None else seats.get(slot.pk, 0),
-        )
+        (metric, timezone.localdate(slot.starts_at), slot.center_id, NOWHERE, seats.get(slot.pk, 0))
         for slot in slots
+        if slot.dose == 1
     )
 
 
@@ -176,6 +175,7 @@ WIRING = [
     ("sms.signals", "message_sent", message_sent),
     ("sms.signals", "message_failed", message_failed),
     ("centers.signals", "slots_released", slots_released),
+    ("centers.signals", "seats_withdrawn", seats_withdrawn),
     ("booking.signals", "appointment_attended", counting(Metric.ATTENDED)),
     ("booking.signals", "appointment_no_show", counting(Metric.NO_SHOW)),
     ("waitlist.signals", "entry_joined", counting(Metric.WAITLIST_JOINED)),

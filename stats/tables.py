@@ -48,6 +48,7 @@ SECTIONS = (
         _columns(
             Metric.DELIVERED,
             Metric.RELEASED,
+            Metric.WITHDRAWN,
             Metric.BOOKED,
             Metric.CANCELLED,
             Metric.ATTENDED,

@@ -63,10 +63,54 @@ def days_ahead(days: int) -> date:
 
 
 def make_slot(
-    center: Center, vaccine: Vaccine, starts_at: datetime, *, capacity: int = 2, booked: int = 0
+    center: Center,
+    vaccine: Vaccine,
+    starts_at: datetime,
+    *,
+    capacity: int = 2,
+    booked: int = 0,
+    second_capacity: int | None = None,
+    second_booked: int = 0,
+    dose: int = Slot.Dose.FIRST,
 ) -> Slot:
+    """A first-dose slot with the second-dose slot reserved for it (the vaccine's
+    interval later, the same time; ``second_capacity`` seats, by default as many),
+    or with ``dose=2`` a second-dose slot alone. An existing second-dose slot at
+    that time grows by the seats, as a release would."""
+    if dose == Slot.Dose.SECOND:
+        return Slot.objects.create(
+            center=center,
+            vaccine=vaccine,
+            starts_at=starts_at,
+            capacity=capacity,
+            booked=booked,
+            dose=Slot.Dose.SECOND,
+        )
+    local = timezone.localtime(starts_at)
+    second_at = timezone.make_aware(
+        datetime.combine(
+            local.date() + timedelta(days=vaccine.second_dose_interval_days), local.time()
+        )
+    )
+    seats = capacity if second_capacity is None else second_capacity
+    second, created = Slot.objects.get_or_create(
+        center=center,
+        vaccine=vaccine,
+        starts_at=second_at,
+        dose=Slot.Dose.SECOND,
+        defaults={"capacity": seats, "booked": second_booked},
+    )
+    if not created:
+        second.capacity += seats
+        second.booked += second_booked
+        second.save(update_fields=["capacity", "booked"])
     return Slot.objects.create(
-        center=center, vaccine=vaccine, starts_at=starts_at, capacity=capacity, booked=booked
+        center=center,
+        vaccine=vaccine,
+        starts_at=starts_at,
+        capacity=capacity,
+        booked=booked,
+        second_dose_slot=second,
     )
 
 
@@ -79,12 +123,17 @@ def make_bookable_pair(
     capacity: int = 2,
     second_capacity: int = 2,
 ) -> tuple[Slot, Slot]:
-    """A first-dose slot and the matching second-dose slot after the vaccine's interval."""
+    """A first-dose slot and the second-dose slot reserved for it after the vaccine's interval."""
     day = day or days_ahead(3)
-    first = make_slot(center, vaccine, local_datetime(day, hour), capacity=capacity)
-    second_day = day + timedelta(days=vaccine.second_dose_interval_days)
-    second = make_slot(center, vaccine, local_datetime(second_day, hour), capacity=second_capacity)
-    return first, second
+    first = make_slot(
+        center,
+        vaccine,
+        local_datetime(day, hour),
+        capacity=capacity,
+        second_capacity=second_capacity,
+    )
+    assert first.second_dose_slot is not None
+    return first, first.second_dose_slot
 
 
 def open_group(

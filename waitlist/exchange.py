@@ -2,9 +2,8 @@
 
 How one seat is offered (``offer_next_seat``), all in one savepoint:
 
-1. take a first-dose seat of the slot and a second-dose seat after the
-   vaccine's interval (the conditional UPDATEs of ``centers.services.take_seat``
-   and ``booking.services.take_second_dose_seat``);
+1. take a first-dose seat of the slot and the second-dose seat reserved for it
+   (the conditional UPDATEs of ``centers.services.take_series_seats``);
 2. claim the next matching entry with ``SELECT … FOR UPDATE SKIP LOCKED``,
    ordered by priority-group rank, then time of joining;
 3. create the offer and queue its SMS.
@@ -31,9 +30,8 @@ from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from booking.models import Series
-from booking.services import take_second_dose_seat
 from centers.models import Slot
-from centers.services import take_seat
+from centers.services import take_series_seats
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 from waitlist import signals
@@ -77,12 +75,20 @@ def offer_link(offer: Offer, token: str) -> str:
 
 
 def offerable_slots(slot_ids: Iterable[int]) -> QuerySet[Slot]:
-    """The slots among ``slot_ids`` with a free seat early enough to be offered."""
+    """First-dose slots that ``slot_ids`` freed, with a seat that can be booked
+    (its second dose free too) early enough to be offered.
+
+    A freed second-dose seat frees the first-dose slots it is reserved for, so
+    those are found through their pair; a second-dose slot itself is never
+    offered.
+    """
+    ids = list(slot_ids)
     earliest = timezone.now() + settings.WAITLIST_MIN_NOTICE
     return (
-        Slot.objects.with_free_seats()
-        .filter(pk__in=list(slot_ids), starts_at__gte=earliest)
-        .select_related("center", "vaccine")
+        Slot.objects.with_free_series()
+        .filter(Q(pk__in=ids) | Q(second_dose_slot_id__in=ids), starts_at__gte=earliest)
+        .with_free_appointments()
+        .select_related("center", "vaccine", "second_dose_slot")
         .order_by("starts_at", "pk")
     )
 
@@ -139,18 +145,18 @@ def offer_next_seat(*, slot: Slot) -> Offer | None:
     """Offer one seat of ``slot`` (and a second dose) to the next matching entry.
 
     ``slot`` needs ``center`` and ``vaccine`` loaded. Returns None, changing
-    nothing, when the slot is full, no second-dose seat is free or no entry
+    nothing, when the slot or its reserved second dose is full, or no entry
     matches. Runs in its own savepoint (or transaction).
     """
     if not _anyone_waiting(slot):
         return None
     queue = waiting_queue(slot)
     with transaction.atomic():
-        if not take_seat(slot.pk):
+        second = take_series_seats(slot)
+        if second is None:
             return None
-        second = take_second_dose_seat(slot)
-        entry = claim_next_entry(queue) if second is not None else None
-        if second is None or entry is None:
+        entry = claim_next_entry(queue)
+        if entry is None:
             transaction.set_rollback(True)  # give both seats back
             return None
         return _make_offer(entry=entry, first=slot, second=second)
@@ -202,7 +208,7 @@ def offer_free_seats(*, slot_ids: Iterable[int]) -> list[Offer]:
     """Offer every free seat of these slots, in time order, to the next entries."""
     offers = []
     for slot in offerable_slots(slot_ids):
-        for _seat in range(slot.free_seats):  # as read; take_seat has the final word
+        for _seat in range(slot.free_appointments):  # as read; the UPDATEs have the final word
             offer = offer_next_seat(slot=slot)
             if offer is None:
                 break
@@ -238,7 +244,7 @@ def offer_free_seats_for(entry: Entry) -> list[Offer]:
     """After joining or re-activating: offer seats that are free right now in the
     entry's scope and suit its preferences (to whoever is next in line)."""
     earliest = timezone.now() + settings.WAITLIST_MIN_NOTICE
-    free = Slot.objects.with_free_seats().filter(
+    free = Slot.objects.with_free_series().filter(
         center__district_id=entry.district_id,
         vaccine__in=entry.vaccines.all(),
         starts_at__gte=earliest,

@@ -2,7 +2,8 @@
 
 Creates, in one transaction, the districts, postal codes and 50 vaccination
 centers of ``impfportal/demo_data.py``, the vaccines, priority groups and their
-openings, deliveries for every third center, 16 weeks of slots for most of those
+openings, deliveries for every third center, 6 weeks of first-dose appointments
+(with their second doses) for most of those
 (a few stay "waiting list only"), a few bookings made through
 ``booking.services``, a few people waiting at the "waiting list only" centers
 (through ``waitlist.services``) and the demo logins.
@@ -29,6 +30,7 @@ from booking.errors import BookingError
 from booking.models import Person, PriorityGroup, Series, VaccineOpening
 from booking.services import add_person, book_series, household_for
 from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
+from centers.release import add_series_seats
 from impfportal import demo_data
 from impfportal.staff_group import ensure_staff_group
 from sms.models import Message
@@ -37,7 +39,7 @@ from waitlist.services import join_waitlist
 
 SAFE_SMS_BACKENDS = {"sms.backends.console.ConsoleBackend", "sms.backends.memory.MemoryBackend"}
 DEMO_PASSWORD = "impfen-demo-2021"  # noqa: S105 -- printed for everyone, on purpose
-SLOT_WEEKS = 16  # covers AstraZeneca's 84 days plus the second-dose tolerance
+FIRST_DOSE_WEEKS = 6  # first doses; their second doses follow 21 to 84 days later
 SLOT_TIMES = [time(8 + minutes // 60, minutes % 60) for minutes in range(0, 600, 30)]  # 8-17:30
 # Vaccine of the n-th delivery center, cycling: mostly BioNTech, some Moderna and AstraZeneca.
 VACCINE_CYCLE = ("biontech", "biontech", "moderna", "biontech", "biontech", "astrazeneca")
@@ -118,7 +120,7 @@ class Command(BaseCommand):
     ) -> list[Center]:
         """Deliver to every third center; return those of them that get slots."""
         today = timezone.localdate()
-        days = [today + timedelta(days=n) for n in range(1, SLOT_WEEKS * 7 + 1)]
+        days = [today + timedelta(days=n) for n in range(1, FIRST_DOSE_WEEKS * 7 + 1)]
         opening_days = [day for day in days if day.weekday() < 6]  # Monday to Saturday
         slot_centers = []
         for position, center in enumerate(centers[::3]):
@@ -128,9 +130,10 @@ class Command(BaseCommand):
             delivered_on = today - timedelta(days=rng.randint(0, 13))
             lanes = rng.randint(2, 4)
             if position not in WAITLIST_ONLY:
-                # Slots never bind more doses than were delivered (centers/stock.py);
-                # the rest is left for staff to release in the demo.
-                seats = len(opening_days) * len(SLOT_TIMES) * lanes
+                # Slots never bind more doses than were delivered (centers/stock.py):
+                # each appointment binds its first and its second dose. The rest
+                # is left for staff to release in the demo.
+                seats = 2 * len(opening_days) * len(SLOT_TIMES) * lanes
                 doses = max(doses, seats + DEMO_DOSES_TO_RELEASE)
             delivery = {"doses": doses, "delivered_on": delivered_on}
             Delivery.objects.get_or_create(center=center, vaccine=vaccine, defaults=delivery)
@@ -139,18 +142,17 @@ class Command(BaseCommand):
             slot_centers.append(center)
             if center.slots.exists():
                 continue
-            Slot.objects.bulk_create(
-                [
-                    Slot(
-                        center=center,
-                        vaccine=vaccine,
-                        starts_at=timezone.make_aware(datetime.combine(day, at)),
-                        capacity=lanes,
-                    )
+            # As a release makes them: first doses and the second doses reserved
+            # for them, counted in the statistics as they are created.
+            add_series_seats(
+                center=center,
+                vaccine=vaccine,
+                first_dose_times=[
+                    timezone.make_aware(datetime.combine(day, at))
                     for day in opening_days
                     for at in SLOT_TIMES
                 ],
-                batch_size=2000,
+                lanes=lanes,
             )
         return slot_centers
 
