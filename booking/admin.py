@@ -367,10 +367,42 @@ class AppointmentInline(admin.TabularInline):
         return super().get_queryset(request).select_related("slot__center", "slot__vaccine")
 
 
+class AwaitingSecondDoseFilter(admin.SimpleListFilter):
+    """Series whose second-dose day the center cancelled with no other seat free:
+    they get the next second-dose seat that frees up (``booking.second_doses``)."""
+
+    title = _("second dose")
+    parameter_name = "awaiting_second_dose"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("waiting for a new appointment"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(
+                status=Series.Status.ACTIVE, awaiting_second_dose_since__isnull=False
+            )
+        return queryset
+
+
 @admin.register(Series)
 class SeriesAdmin(BookingCodeSearch, ViewOnlyAdmin):
-    list_display = ["booking_code", "person", "center", "vaccine", "status", "created_at"]
-    list_filter = ["status", "vaccine", ("center", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_display = [
+        "booking_code",
+        "person",
+        "center",
+        "vaccine",
+        "status",
+        "awaiting_second_dose_since",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        AwaitingSecondDoseFilter,
+        "vaccine",
+        ("center", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    ]
     list_select_related = ["person", "center", "vaccine"]
     search_fields = ["booking_code", "person__last_name"]
     search_help_text = _("Booking code or last name")
@@ -383,6 +415,7 @@ class SeriesAdmin(BookingCodeSearch, ViewOnlyAdmin):
         "created_at",
         "cancelled_at",
         "cancel_reason",
+        "awaiting_second_dose_since",
     )
     readonly_fields = fields
     inlines = [AppointmentInline]

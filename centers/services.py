@@ -11,7 +11,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 
 from centers.models import Slot
 from centers.signals import seats_freed, seats_withdrawn, slots_withdrawn
@@ -91,34 +92,44 @@ def withdraw_free_seats(slots: Sequence[Slot]) -> None:
         slots_withdrawn.send(sender=Slot, slot_ids=ids)
         closed = list(Slot.objects.filter(pk__in=ids).order_by("starts_at", "pk"))
         seats = {slot.pk: before[slot.pk] - slot.capacity for slot in closed}
-        orphaned = _withdraw_orphaned_second_doses(closed, seats)
+        orphaned = _withdraw_orphaned_seats(closed, seats)
         if any(seats.values()) or orphaned:
             seats_withdrawn.send(sender=Slot, slots=closed + orphaned, seats=seats)
 
 
-def _withdraw_orphaned_second_doses(closed: list[Slot], seats: dict[int, int]) -> list[Slot]:
-    """The second-dose seats reserved for first-dose seats that were just withdrawn
-    go too, as far as they are free: nobody can book them with their first dose
-    any more, and the doses they bound return to the stock. Adds the seats each
-    second-dose slot lost to ``seats``; returns those slots."""
+def _withdraw_orphaned_seats(closed: list[Slot], seats: dict[int, int]) -> list[Slot]:
+    """Seats whose partner was just withdrawn go too, as far as they are free.
+
+    The second-dose seats reserved for withdrawn first-dose seats, and the free
+    first-dose seats whose second-dose slot was closed: nobody can book either
+    with its partner any more, and the doses they bound return to the stock.
+    Adds the seats each such slot lost to ``seats``; returns those slots.
+    """
     lost: Counter[int] = Counter()
+    closed_second_doses = []
     for slot in closed:
         if slot.is_first_dose and slot.second_dose_slot_id and seats[slot.pk] > 0:
             lost[slot.second_dose_slot_id] += seats[slot.pk]
-    if not lost:
-        return []
+        elif not slot.is_first_dose:
+            closed_second_doses.append(slot.pk)
+    partners = (
+        Slot.objects.select_for_update()
+        .filter(Q(pk__in=list(lost)) | Q(second_dose_slot_id__in=closed_second_doses))
+        .exclude(pk__in=[slot.pk for slot in closed])
+        .filter(starts_at__gt=timezone.now())
+        .order_by("starts_at", "pk")
+    )
     orphaned = []
-    for second in (
-        Slot.objects.select_for_update().filter(pk__in=list(lost)).order_by("starts_at", "pk")
-    ):
-        gone = min(lost[second.pk], second.free_seats)
+    for partner in partners:
+        free = partner.free_seats
+        gone = min(lost[partner.pk], free) if partner.pk in lost else free
         if gone <= 0:
             continue
-        Slot.objects.filter(pk=second.pk).update(
+        Slot.objects.filter(pk=partner.pk).update(
             capacity=F("capacity") - gone, withdrawn=F("withdrawn") + gone
         )
-        seats[second.pk] = gone
-        orphaned.append(second)
+        seats[partner.pk] = gone
+        orphaned.append(partner)
     return orphaned
 
 

@@ -50,40 +50,33 @@ def test_the_confirmation_text_message_is_queued_with_the_booking(verified_clien
     assert series.booking_code in message.body
 
 
-def test_the_second_dose_is_the_nearest_free_seat_at_the_same_time_of_day(
+def test_the_second_dose_is_the_seat_reserved_for_the_first_not_another_free_one(
     verified_client, person, center, vaccine
 ):
     day = factories.days_ahead(4)
     first = factories.make_slot(center, vaccine, factories.local_datetime(day, 14))
-    interval_day = day + timedelta(days=21)
-    factories.make_slot(center, vaccine, factories.local_datetime(interval_day, 8), booked=2)
-    factories.make_slot(
-        center, vaccine, factories.local_datetime(interval_day + timedelta(days=1), 8)
-    )
-    wanted = factories.make_slot(
-        center, vaccine, factories.local_datetime(interval_day + timedelta(days=1), 14)
-    )
-    factories.make_slot(
-        center, vaccine, factories.local_datetime(interval_day + timedelta(days=2), 14)
-    )
+    # A first-dose time on the day of the second dose: its seats are not for this series.
+    interval_day = day + timedelta(days=vaccine.second_dose_interval_days)
+    other = factories.make_slot(center, vaccine, factories.local_datetime(interval_day, 14))
     book_via_page(verified_client, person, first)
-    assert Appointment.objects.get(dose=2).slot == wanted
+    second = Appointment.objects.get(dose=2).slot
+    assert second == first.second_dose_slot
+    assert second.dose == Slot.Dose.SECOND
+    other.refresh_from_db()
+    assert other.booked == 0
 
 
-def test_no_second_dose_in_the_window_books_nothing(
-    verified_client, person, center, vaccine, settings
+def test_a_time_whose_second_dose_is_taken_is_not_offered_and_books_nothing(
+    verified_client, person, center, vaccine
 ):
-    settings.SECOND_DOSE_TOLERANCE_DAYS = 3
     day = factories.days_ahead(5)
-    first = factories.make_slot(center, vaccine, factories.local_datetime(day, 10))
-    # Too early and too late for the second dose.
-    factories.make_slot(center, vaccine, factories.local_datetime(day + timedelta(days=20), 10))
-    factories.make_slot(center, vaccine, factories.local_datetime(day + timedelta(days=25), 10))
+    first = factories.make_slot(center, vaccine, factories.local_datetime(day, 10), second_booked=2)
+    assert not verified_client.get(time_page(person, first)).context.get("form").slots
     response = book_via_page(verified_client, person, first)
     assert response.status_code == 200
-    assert "keinen freien Termin für die 2. Impfung" in response.content.decode()
+    assert "nicht mehr frei" in response.content.decode()
     assert not Series.objects.exists()
-    assert list(Slot.objects.values_list("booked", flat=True)) == [0, 0, 0]
+    assert list(Slot.objects.order_by("dose").values_list("booked", flat=True)) == [0, 2]
     assert not [m for m in sent_messages() if "gebucht" in m.body]
 
 
@@ -248,9 +241,22 @@ def test_the_center_page_suggests_the_center_of_the_persons_district(
 
 
 def test_the_day_page_lists_free_days_with_free_seats(verified_client, person, center, vaccine):
-    first, _ = factories.make_bookable_pair(center, vaccine, capacity=3)
+    first, _ = factories.make_bookable_pair(center, vaccine, capacity=3, second_capacity=3)
     response = verified_client.get(reverse("booking:choose_day", args=[person.pk, center.slug]))
     assert response.context["days"][0] == (first.starts_at.date(), 3)
+
+
+def test_the_day_page_counts_only_first_doses_whose_second_dose_is_free(
+    verified_client, person, center, vaccine
+):
+    first, second = factories.make_bookable_pair(center, vaccine, capacity=3, second_capacity=3)
+    second.booked = 2  # e.g. second doses moved here from a cancelled day
+    second.save(update_fields=["booked"])
+    response = verified_client.get(reverse("booking:choose_day", args=[person.pk, center.slug]))
+    days = dict(response.context["days"])
+    assert days[first.starts_at.date()] == 1
+    # The reserved second-dose seats are never shown as a day of their own.
+    assert second.starts_at.date() not in days
 
 
 def test_an_invalid_day_in_the_address_is_not_found(verified_client, person, center):

@@ -18,6 +18,7 @@ from django.db.models import Count
 from booking import services
 from booking.errors import BookingError
 from booking.models import Appointment, Series
+from centers import services as centers_services
 from centers.models import Slot
 from tests import factories
 
@@ -82,7 +83,7 @@ def half_series() -> int:
 
 
 def test_without_the_guard_the_race_oversells(monkeypatch):
-    monkeypatch.setattr(services, "take_seat", naive_take_seat)
+    monkeypatch.setattr(centers_services, "take_seat", naive_take_seat)
     oversold_rounds = 0
     for round_number in range(ROUNDS):
         slot, _outcomes = fight_for_last_seats(round_number)

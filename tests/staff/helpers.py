@@ -28,12 +28,6 @@ def book(center, vaccine, *, at: datetime, names=("Erna Meyer",), household=None
         at if at > now + timedelta(minutes=5) else now + timedelta(hours=2, minutes=next(_minutes))
     )
     first = factories.make_slot(center, vaccine, bookable_at, capacity=len(names))
-    factories.make_slot(
-        center,
-        vaccine,
-        bookable_at + timedelta(days=vaccine.second_dose_interval_days),
-        capacity=len(names),
-    )
     booked = []
     for name in names:
         first_name, last_name = name.split(" ", 1)

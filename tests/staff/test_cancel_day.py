@@ -96,9 +96,13 @@ def test_cancelling_the_day_tells_everyone_and_cancels_their_second_doses(
     assert withdrawn == [sorted(day_slots.values_list("pk", flat=True))]
     assert all(slot.capacity == slot.booked == 0 for slot in day_slots)
     assert not Slot.objects.bookable().filter(pk__in=day_slots).exists()
-    # The day's seats no longer bind doses; the second-dose seats stay free to book.
+    # The day's seats no longer bind doses, nor do the second-dose seats reserved
+    # for them: nobody can book those with a first dose any more.
     after = stock_for(center_id=center_a.pk, vaccine_id=vaccine.pk)
-    assert after.available == before.available + 3
+    assert after.available == before.available + 6
+    reserved = {first_dose(series).slot.second_dose_slot for series in booked_day}
+    assert all(slot.capacity == slot.booked == 0 for slot in reserved)
+    assert sum(slot.withdrawn for slot in reserved) == 3
 
     entries = AuditEntry.objects.filter(action="day_cancelled", user=staff_a)
     assert entries.count() == 6
@@ -139,18 +143,71 @@ def test_a_day_that_has_passed_cannot_be_cancelled(client_a, center_a):
     assert message in response.content.decode()
 
 
-def test_cancelling_the_second_dose_day_keeps_the_first_dose(
+def test_cancelling_the_second_dose_day_moves_the_second_dose_to_the_nearest_free_seat(
+    client_a, center_a, vaccine, open_for_80
+):
+    [series] = book(center_a, vaccine, at=factories.local_datetime(factories.days_ahead(2), 9))
+    second_day = factories.days_ahead(2 + vaccine.second_dose_interval_days)
+    # Free second-dose seats two and three days after the cancelled day, at 9:00.
+    later = factories.make_slot(
+        center_a, vaccine, factories.local_datetime(factories.days_ahead(4), 9)
+    )
+    factories.make_slot(center_a, vaccine, factories.local_datetime(factories.days_ahead(5), 9))
+    old_slot = second_dose(series).slot
+    client_a.post(CANCEL_DAY, form(center_a, second_day, confirm="1"))
+    series.refresh_from_db()
+    assert series.status == Series.Status.ACTIVE
+    assert series.awaiting_second_dose_since is None
+    assert first_dose(series).status == Status.BOOKED
+    moved = second_dose(series)
+    assert moved.status == Status.BOOKED
+    assert moved.slot == later.second_dose_slot
+    old_slot.refresh_from_db()
+    assert old_slot.booked == 0
+    # The first-dose seat whose second dose was taken is no longer shown as free.
+    later.refresh_from_db()
+    assert Slot.objects.with_free_appointments().get(pk=later.pk).free_appointments == 1
+    sms = Message.objects.get(idempotency_key=f"second-dose-moved:{moved.pk}:{moved.slot_id}")
+    assert sms.recipient == series.person.household.phone
+    assert "neuer Termin" in sms.body or "neuen Termin" in sms.body
+
+
+def test_without_a_free_second_dose_seat_the_person_waits_first_in_line(
     client_a, center_a, vaccine, open_for_80
 ):
     [series] = book(center_a, vaccine, at=factories.local_datetime(factories.days_ahead(2), 9))
     second_day = factories.days_ahead(2 + vaccine.second_dose_interval_days)
     client_a.post(CANCEL_DAY, form(center_a, second_day, confirm="1"))
     series.refresh_from_db()
+    assert series.status == Series.Status.ACTIVE
+    assert series.awaiting_second_dose_since is not None
     assert second_dose(series).status == Status.CANCELLED
     assert first_dose(series).status == Status.BOOKED
-    assert series.status == Series.Status.ACTIVE
-    sms = Message.objects.get(idempotency_key=f"day-cancelled:{second_dose(series).pk}")
+    sms = Message.objects.get(idempotency_key__startswith="second-dose-awaiting:")
     assert sms.recipient == series.person.household.phone
+    # Staff see who waits for a second dose.
+    changelist = client_a.get(
+        reverse("admin:booking_series_changelist") + "?awaiting_second_dose=yes"
+    )
+    assert series.booking_code in changelist.content.decode()
+
+    # Another resident cancels: the second-dose seat that frees goes to the waiting
+    # series before anyone else, and nobody is offered its first dose.
+    [other] = book(
+        center_a,
+        vaccine,
+        at=factories.local_datetime(factories.days_ahead(3), 9),
+        names=["Otto Ohl"],
+    )
+    cancel_series(household=other.person.household, booking_code=other.booking_code)
+    series.refresh_from_db()
+    assert series.awaiting_second_dose_since is None
+    second = second_dose(series)
+    assert second.status == Status.BOOKED
+    assert second.slot == second_dose(other).slot
+    assert Message.objects.filter(
+        idempotency_key=f"second-dose-moved:{second.pk}:{second.slot_id}"
+    ).exists()
 
 
 # --- races ---------------------------------------------------------------------
@@ -180,25 +237,26 @@ def test_nobody_is_left_booked_on_a_day_cancelled_while_they_booked(center_a, va
 def test_a_resident_cancelling_during_the_day_cancellation_frees_each_seat_once(
     center_a, vaccine, open_for_80
 ):
-    """Karl's second-dose seat shares a slot with Erna's; it must stay taken."""
+    """Karl's second dose was moved into Erna's second-dose slot; his seat must stay taken."""
     user = make_staff("staff-race", center_a)
     day = factories.days_ahead(4)
     for _round in range(3):
         Appointment.objects.all().delete()
         Series.objects.all().delete()
+        Slot.objects.filter(dose=Slot.Dose.FIRST).delete()
         Slot.objects.all().delete()
         [erna] = book(center_a, vaccine, at=factories.local_datetime(day, 9))
+        [karl] = book(
+            center_a,
+            vaccine,
+            at=factories.local_datetime(day - timedelta(days=1), 9),
+            names=["Karl Kurz"],
+        )
         shared = second_dose(erna).slot
-        Slot.objects.filter(pk=shared.pk).update(capacity=2)
-        first = factories.make_slot(
-            center_a, vaccine, factories.local_datetime(day - timedelta(days=1), 9)
-        )
-        karl = book_series(
-            person=factories.make_person(first_name="Karl"),
-            slot=first,
-            request_token=uuid.uuid4(),
-        )
-        assert second_dose(karl).slot_id == shared.pk
+        # As a cancelled day's second dose moved into a free seat would be.
+        Slot.objects.filter(pk=second_dose(karl).slot_id).update(booked=0)
+        Slot.objects.filter(pk=shared.pk).update(capacity=2, booked=2)
+        Appointment.objects.filter(pk=second_dose(karl).pk).update(slot=shared)
         errors = run_together(
             lambda: cancel_day(center=center_a, day=day, by=user),
             lambda e=erna: cancel_series(household=e.person.household, booking_code=e.booking_code),

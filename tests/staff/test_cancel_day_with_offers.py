@@ -63,14 +63,13 @@ def assert_day_closed(center, day):
     assert offer_problems() == []
 
 
-def test_an_offer_in_a_cancelled_day_is_withdrawn_and_its_second_dose_passed_on(
+def test_an_offer_in_a_cancelled_day_is_withdrawn_and_its_second_dose_goes_with_the_day(
     staff, center, vaccine, open_for_80
 ):
     day = factories.days_ahead(3)
-    first = slot_at(center, vaccine, day, 10, capacity=1)
-    second = slot_at(center, vaccine, day + timedelta(days=21), 10, capacity=1)
-    # A later second dose, so that the offer's second-dose seat can be passed on.
-    slot_at(center, vaccine, day + timedelta(days=42), 10, capacity=1)
+    first, second = factories.make_bookable_pair(
+        center, vaccine, day=day, capacity=1, second_capacity=1
+    )
     gerd = book(factories.make_person(first_name="Gerd"), first)
     other_first, _other_second = factories.make_bookable_pair(
         center, vaccine, day=day, hour=11, capacity=1, second_capacity=1
@@ -89,18 +88,17 @@ def test_an_offer_in_a_cancelled_day_is_withdrawn_and_its_second_dose_passed_on(
     assert (ilse.status, ilse.missed_offers) == (Entry.Status.WAITING, 0)
     first.refresh_from_db()
     assert first.capacity == first.booked == 0
-    # The second-dose seat the offer held went on to the next in line, as a first dose.
-    passed_on = open_offer_of(otto)
-    assert passed_on is not None
-    assert passed_on.first_slot == second
-    assert open_offer_of(ilse) is None  # the only other seat went to Otto
+    # The second-dose seat the offer held is never passed on as a first dose: it
+    # was reserved for the day's first dose and is withdrawn with it.
+    second.refresh_from_db()
+    assert (second.capacity, second.booked, second.withdrawn) == (0, 0, 1)
+    assert open_offer_of(otto) is None
+    assert open_offer_of(ilse) is None
     assert hans.appointments.filter(status="booked").count() == 0
     assert_day_closed(center, day)
 
 
-def test_the_second_dose_seat_is_returned_when_nobody_else_waits(
-    staff, center, vaccine, open_for_80
-):
+def test_the_second_dose_seat_is_withdrawn_with_its_first_dose(staff, center, vaccine, open_for_80):
     day = factories.days_ahead(3)
     first, second = factories.make_bookable_pair(
         center, vaccine, day=day, capacity=1, second_capacity=1
@@ -115,21 +113,21 @@ def test_the_second_dose_seat_is_returned_when_nobody_else_waits(
     assert offer.status == Offer.Status.WITHDRAWN
     assert Entry.objects.get(pk=ilse.pk).status == Entry.Status.WAITING
     second.refresh_from_db()
-    assert (second.capacity, second.booked) == (1, 0)
+    assert (second.capacity, second.booked, second.withdrawn) == (0, 0, 1)
+    assert not Slot.objects.bookable().exists()
     assert_day_closed(center, day)
 
 
-def test_an_offer_whose_second_dose_falls_on_the_cancelled_day_passes_on_its_first_dose(
+def test_an_offer_whose_second_dose_falls_on_the_cancelled_day_frees_no_unbookable_first_dose(
     staff, center, vaccine, open_for_80
 ):
-    """The exchange, passing on the first-dose seat, must not find the cancelled day's
-    seats free for the second dose (the day's capacity is shrunk before the offer
-    lets go of them)."""
+    """The first-dose seat of an offer whose reserved second dose is on the cancelled
+    day cannot be booked any more: it is neither offered nor shown, but withdrawn."""
     day = factories.days_ahead(3)
     second_day = day + timedelta(days=vaccine.second_dose_interval_days)
-    first = slot_at(center, vaccine, day, 10, capacity=1)
-    second = slot_at(center, vaccine, second_day, 10, capacity=1)
-    later = slot_at(center, vaccine, second_day + timedelta(days=1), 10, capacity=1)
+    first, second = factories.make_bookable_pair(
+        center, vaccine, day=day, capacity=1, second_capacity=1
+    )
     gerd = book(factories.make_person(first_name="Gerd"), first)
     ilse = make_entry(factories.make_person(first_name="Ilse"), center=center)
     offer = offer_to(ilse, freeing=gerd)
@@ -140,9 +138,10 @@ def test_an_offer_whose_second_dose_falls_on_the_cancelled_day_passes_on_its_fir
 
     offer.refresh_from_db()
     assert offer.status == Offer.Status.WITHDRAWN
-    passed_on = open_offer_of(otto)
-    assert passed_on is not None
-    assert (passed_on.first_slot, passed_on.second_slot) == (first, later)
+    assert open_offer_of(otto) is None
     second.refresh_from_db()
     assert second.capacity == second.booked == 0
+    first.refresh_from_db()
+    assert (first.capacity, first.booked, first.withdrawn) == (0, 0, 1)
+    assert not Slot.objects.bookable().exists()
     assert_day_closed(center, second_day)
