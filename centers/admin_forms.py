@@ -97,6 +97,14 @@ class ReleaseForm(forms.Form):
         max_value=releases.MAX_LANES,
         error_messages={"min_value": _("At least one lane is needed.")},
     )
+    include_holidays = forms.BooleanField(
+        label=_("Also on public holidays"),
+        help_text=_(
+            "Without this, days that are public holidays, or whose second dose falls on "
+            "one, are left out."
+        ),
+        required=False,
+    )
 
     def __init__(self, *args, centers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,6 +140,7 @@ class ReleaseForm(forms.Form):
             closes_at=data["closes_at"],
             interval_minutes=data["interval_minutes"],
             lanes=data["lanes"],
+            include_holidays=data.get("include_holidays", False),
         )
 
     def clean(self):

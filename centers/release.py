@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
 
+import holidays
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from centers import audit
@@ -49,6 +51,21 @@ class ReleaseRequest:
     closes_at: time
     interval_minutes: int
     lanes: int
+    # Public holidays (of the day or of its second dose) are left out unless confirmed.
+    include_holidays: bool = False
+
+
+@dataclass(frozen=True)
+class HolidayDay:
+    """A day of the release touched by a public holiday: its own, or its second dose's."""
+
+    day: date
+    holiday: date
+    name: str
+
+    @property
+    def is_second_dose_day(self) -> bool:
+        return self.holiday != self.day
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,8 @@ class DayPlan:
 class ReleasePlan:
     request: ReleaseRequest
     first_dose_times: tuple[datetime, ...]
+    # Days touched by a public holiday: left out, or kept because staff confirmed.
+    holidays: tuple[HolidayDay, ...] = ()
 
     @property
     def second_dose_days(self) -> int:
@@ -153,26 +172,63 @@ def _start_times(request: ReleaseRequest) -> list[time]:
     return times
 
 
+def public_holidays(first: date, last: date) -> dict[date, str]:
+    """The state's public holidays between two days (PUBLIC_HOLIDAYS_SUBDIVISION, e.g. NI)."""
+    calendar = holidays.country_holidays(
+        "DE",
+        subdiv=settings.PUBLIC_HOLIDAYS_SUBDIVISION,
+        years=range(first.year, last.year + 1),
+        language="en_US" if translation.get_language() == "en" else "de",
+    )
+    return {day: name for day, name in calendar.items() if first <= day <= last}
+
+
+def _holiday_of(day: date, interval: int, calendar: dict[date, str]) -> HolidayDay | None:
+    for touched in (day, day + timedelta(days=interval)):
+        if touched in calendar:
+            return HolidayDay(day=day, holiday=touched, name=calendar[touched])
+    return None
+
+
 def plan_release(request: ReleaseRequest, *, now: datetime | None = None) -> ReleasePlan:
-    """What the release would create. Times of today that have passed are left out.
+    """What the release would create. Times of today that have passed are left out,
+    and so are days whose own or second-dose day is a public holiday, unless the
+    request includes holidays (the plan lists them either way).
 
     Raises CenterError for a request that breaks a rule or yields no appointment.
     """
     now = now or timezone.now()
     _validate(request, timezone.localdate(now))
+    interval = request.vaccine.second_dose_interval_days
+    calendar = public_holidays(request.first_day, request.last_day + timedelta(days=interval))
     times = _start_times(request)
     moments = []
+    touched = []
     day = request.first_day
     while day <= request.last_day:
         if day.isoweekday() in request.weekdays:
-            for at in times:
-                moment = timezone.make_aware(datetime.combine(day, at))
-                if moment > now:
-                    moments.append(moment)
+            holiday = _holiday_of(day, interval, calendar)
+            if holiday is not None:
+                touched.append(holiday)
+            if holiday is None or request.include_holidays:
+                for at in times:
+                    moment = timezone.make_aware(datetime.combine(day, at))
+                    if moment > now:
+                        moments.append(moment)
         day += timedelta(days=1)
+    if not moments and touched:
+        raise CenterError(
+            _(
+                "Every chosen day, or the day of its second dose %(days)d days later, is a "
+                "public holiday, so no appointment would have its second dose on an opening "
+                'day. Choose other days, or tick "Also on public holidays". Nothing was '
+                "released."
+            )
+            % {"days": interval}
+        )
     if not moments:
         raise CenterError(_("No appointment falls into these days and hours."))
-    return ReleasePlan(request=request, first_dose_times=tuple(moments))
+    return ReleasePlan(request=request, first_dose_times=tuple(moments), holidays=tuple(touched))
 
 
 def _overlapping_release(request: ReleaseRequest) -> SlotRelease | None:

@@ -266,6 +266,9 @@ CANCEL_VERIFICATION_MAX_AGE_SECONDS = 10 * 60
 HOUSEHOLD_LIMIT = env_int("HOUSEHOLD_LIMIT", 2)
 # The second dose is booked at the vaccine's interval plus at most this many days.
 SECOND_DOSE_TOLERANCE_DAYS = env_int("SECOND_DOSE_TOLERANCE_DAYS", 7)
+# The state whose public holidays a release leaves out unless staff confirm them
+# (ISO 3166-2 subdivision of Germany, as the ``holidays`` package names them).
+PUBLIC_HOLIDAYS_SUBDIVISION = env_str("PUBLIC_HOLIDAYS_SUBDIVISION", "NI")
 # Each process keeps the priority groups and vaccine openings this long (0: read
 # them on every request); a change made elsewhere shows this much late.
 ELIGIBILITY_CACHE_SECONDS = env_int("ELIGIBILITY_CACHE_SECONDS", 5)

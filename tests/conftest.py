@@ -33,6 +33,15 @@ def _clean_outbox_and_cache():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _no_public_holidays_unless_asked(request, monkeypatch):
+    """Tests release "tomorrow" and three weeks on, whatever day the suite runs; a
+    real holiday in that span must not change them. Tests of the holiday rule are
+    marked ``public_holidays`` and get the real calendar."""
+    if request.node.get_closest_marker("public_holidays") is None:
+        monkeypatch.setattr("centers.release.public_holidays", lambda first, last: {})
+
+
 @pytest.fixture
 def vaccine(db):
     return factories.make_vaccine()
