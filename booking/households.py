@@ -113,11 +113,7 @@ def why_unchangeable(person: Person, *, for_update: bool = False) -> str | None:
         if reason:
             return str(reason)
     if for_update:
-        # A booking in another tab inserts its series without locking the person
-        # (the foreign key is checked at its commit); holding the row makes that
-        # commit wait for ours and then fail, instead of the delete below
-        # cascading over a series that committed after the query.
-        Person.objects.select_for_update().filter(pk=person.pk).first()
+        _hold_person(person)
     if person.series.filter(status=Series.Status.ACTIVE).exists():
         return _("%(name)s has an appointment. Please cancel it first.") % {"name": person}
     if (
@@ -131,6 +127,17 @@ def why_unchangeable(person: Person, *, for_update: bool = False) -> str | None:
             "recorded them."
         ) % {"name": person}
     return None
+
+
+def _hold_person(person: Person) -> None:
+    """Lock the person's row until the commit.
+
+    A booking in another tab inserts its series without locking the person (the
+    foreign key is checked at its commit). Holding the row makes that commit
+    wait for ours and then fail, instead of a removal cascading over a series
+    that committed after the query saw none (test_remove_person_race.py).
+    """
+    Person.objects.select_for_update().filter(pk=person.pk).first()
 
 
 def _person_of(household: Household, person_id: int) -> Person:
