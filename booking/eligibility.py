@@ -75,3 +75,43 @@ def eligibility_for(person: Person, *, on: date | None = None) -> Eligibility:
         bookable=sorted(bookable, key=attrgetter("name")),
         waitlist_only=sorted(waitlist - bookable, key=attrgetter("name")),
     )
+
+
+@dataclass(frozen=True)
+class OpenAges:
+    """From which age people may book now, and from which age they may wait.
+
+    Eligibility is cumulative (an older person is in every younger group), so
+    "the groups that are open" come down to the lowest minimum age of each kind
+    of opening. ``waitlist`` is only set where it reaches younger people than
+    ``booking`` does: everyone who may book may also wait.
+    """
+
+    booking: int | None
+    waitlist: int | None
+
+
+def open_ages() -> OpenAges:
+    rules = _current_rules()
+    by_scope: dict[str, list[int]] = {scope: [] for scope in VaccineOpening.Scope.values}
+    for opening in rules.openings:
+        by_scope[opening.scope].append(opening.group.min_age)
+    booking = min(by_scope[VaccineOpening.Scope.BOOKING], default=None)
+    waitlist = min(by_scope[VaccineOpening.Scope.WAITLIST], default=None)
+    if waitlist is not None and booking is not None and waitlist >= booking:
+        waitlist = None
+    return OpenAges(booking=booking, waitlist=waitlist)
+
+
+def may_ever_be_eligible(date_of_birth: date, *, on: date | None = None) -> bool:
+    """Whether someone born on ``date_of_birth`` belongs to a priority group today.
+
+    Someone younger than every group is never let in by any opening the
+    ministry makes for the groups there are. While no group is configured at
+    all (a fresh installation) nobody can be judged, so everyone passes.
+    """
+    groups = _current_rules().groups
+    if not groups:
+        return True
+    age = Person(date_of_birth=date_of_birth).age_on(on or timezone.localdate())
+    return any(group.min_age <= age for group in groups)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from booking import views
+from booking import household_views, views
 
 
 class BookingCodeConverter:
@@ -22,6 +22,21 @@ app_name = "booking"
 urlpatterns = [
     path("book/", views.start, name="start"),
     path("book/people/", views.people, name="people"),
+    path(
+        "book/people/<int:person_id>/change/",
+        household_views.correct_person,
+        name="correct_person",
+    ),
+    path(
+        "book/people/<int:person_id>/remove/",
+        household_views.confirm_removal,
+        name="confirm_removal",
+    ),
+    path(
+        "book/people/<int:person_id>/remove/confirmed/",
+        household_views.remove_person,
+        name="remove_person",
+    ),
     path("book/<int:person_id>/", views.choose_center, name="choose_center"),
     path("book/<int:person_id>/<slug:center_slug>/", views.choose_day, name="choose_day"),
     path(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from booking import selectors, services
+from booking import households, selectors, services
 from booking.eligibility import eligibility_for
 from booking.errors import BookingError
 from booking.forms import CancelForm, PersonForm, SlotChoiceForm
@@ -40,7 +40,7 @@ def people(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            person = services.add_person(
+            person = households.add_person(
                 household=household,
                 first_name=data["first_name"],
                 last_name=data["last_name"],
@@ -51,9 +51,18 @@ def people(request):
             form.add_error(None, str(error))
         else:
             messages.success(request, _("%(name)s has been added.") % {"name": person})
+            _eligibility, not_yet = households.eligibility_after_adding(person)
+            if not_yet:
+                messages.warning(request, not_yet)
             return redirect("booking:people")
+    # (person, eligibility, active series, why they cannot be corrected or removed)
     members = [
-        (person, eligibility_for(person), person.series.filter(status=Series.Status.ACTIVE).first())
+        (
+            person,
+            eligibility_for(person),
+            person.series.filter(status=Series.Status.ACTIVE).first(),
+            households.why_unchangeable(person),
+        )
         for person in household.people.all()
     ]
     return render(
@@ -64,6 +73,7 @@ def people(request):
             "members": members,
             "household_full": len(members) >= settings.HOUSEHOLD_LIMIT,
             "household_limit": settings.HOUSEHOLD_LIMIT,
+            "open_groups": households.open_groups_sentence(),
         },
     )
 

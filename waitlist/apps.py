@@ -7,6 +7,7 @@ class WaitlistConfig(AppConfig):
     verbose_name = _("Waiting list")
 
     def ready(self) -> None:
+        from booking.signals import person_corrected, person_is_busy, person_removing
         from centers.signals import seats_freed, slots_withdrawn
         from sms.signals import message_failed, message_sent
         from waitlist import receivers
@@ -18,4 +19,13 @@ class WaitlistConfig(AppConfig):
         message_sent.connect(receivers.start_offer_deadline, dispatch_uid="waitlist.message_sent")
         message_failed.connect(
             receivers.end_undelivered_offer, dispatch_uid="waitlist.message_failed"
+        )
+        person_is_busy.connect(
+            receivers.refuse_change_while_offered, dispatch_uid="waitlist.person_is_busy"
+        )
+        person_removing.connect(
+            receivers.give_up_places_of_removed_person, dispatch_uid="waitlist.person_removing"
+        )
+        person_corrected.connect(
+            receivers.follow_corrected_person, dispatch_uid="waitlist.person_corrected"
         )

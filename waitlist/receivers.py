@@ -1,6 +1,6 @@
 """What the waiting list does when a lower app tells it something (see apps.py)."""
 
-from waitlist import exchange, offers
+from waitlist import exchange, households, offers
 
 
 def pass_on_freed_seats(sender, slot_ids, **kwargs) -> None:
@@ -22,3 +22,18 @@ def start_offer_deadline(sender, message_id, sent_at, **kwargs) -> None:
 def end_undelivered_offer(sender, message_id, **kwargs) -> None:
     """``sms.signals.message_failed``: nobody will see the offer; pass it on."""
     offers.end_undelivered_offer(message_id=message_id)
+
+
+def refuse_change_while_offered(sender, person, for_update, **kwargs) -> str | None:
+    """``booking.signals.person_is_busy``: an open offer holds seats for the person."""
+    return households.open_offer_reason(person, for_update=for_update)
+
+
+def give_up_places_of_removed_person(sender, person, **kwargs) -> None:
+    """``booking.signals.person_removing``: a removed person waits no longer."""
+    households.give_up_places(person)
+
+
+def follow_corrected_person(sender, person, **kwargs) -> None:
+    """``booking.signals.person_corrected``: re-rank the person's waiting places."""
+    households.follow_correction(person)

@@ -69,6 +69,8 @@ def test_an_ineligible_person_is_told_their_group_and_about_the_waiting_list(ver
 
 def test_an_ineligible_person_cannot_open_the_booking_pages(verified_client, center):
     factories.open_group("80 und älter", min_age=80, rank=1, vaccines=[factories.make_vaccine()])
+    # In a group, or they could not be added (test_add_ineligible_person.py).
+    factories.open_group("50 und älter", min_age=50, rank=2)
     add_person_via_page(verified_client, birth_year="1970")
     person = verified_client.get(reverse("booking:people")).context["members"][0][0]
     response = verified_client.get(reverse("booking:choose_center", args=[person.pk]))

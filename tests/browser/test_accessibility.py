@@ -61,6 +61,8 @@ def household():
             (reverse("centers:start"), ".center-available + .center-no_vaccine, .center-waitlist"),
             (reverse("centers:start") + "?q=Atlantis", "main [role=status]"),
             (reverse("booking:people"), ".kern-alert--info"),
+            (reverse("booking:correct_person", args=[erna.pk]), "main form #id_birth_year"),
+            (reverse("booking:confirm_removal", args=[erna.pk]), "main form .button-warning"),
             (
                 reverse("booking:choose_time", args=[erna.pk, hannover.slug, no_free_day]),
                 f"main a[href='{free_day}']",

@@ -90,6 +90,8 @@ def test_a_group_opened_only_for_the_waiting_list_may_join_it(verified_client, c
 
 
 def test_someone_whose_group_is_not_open_cannot_join(verified_client, open_for_80, center):
+    # In a group, or they could not be added (tests/booking/test_add_ineligible_person.py).
+    factories.open_group("30 und älter", min_age=30, rank=5)
     add_person_via_page(verified_client, birth_year="1990")
     person = Person.objects.get(household__phone=verified_client.phone)
     page = verified_client.get(reverse("waitlist:choose_scope", args=[person.pk]))
