@@ -109,16 +109,17 @@ def _stocks_for(request):
 
 @admin.register(Slot)
 class SlotAdmin(CenterScopedAdmin):
-    list_display = ["starts_at", "center", "vaccine", "capacity", "booked", "free_seats"]
-    list_filter = ["vaccine", "starts_at", CENTER_FILTER]
+    list_display = ["starts_at", "center", "vaccine", "dose", "capacity", "booked", "free_seats"]
+    list_filter = ["dose", "vaccine", "starts_at", CENTER_FILTER]
     list_select_related = ["center", "vaccine"]
     date_hierarchy = "starts_at"
-    readonly_fields = ["booked"]
+    readonly_fields = ["booked", "dose", "second_dose_slot", "withdrawn"]
     actions = ["export_csv"]
     csv_columns = (
         (gettext_lazy("starts at"), lambda s: timezone.localtime(s.starts_at).isoformat()),
         (gettext_lazy("Vaccination center"), lambda s: s.center.name),
         (gettext_lazy("Vaccine"), lambda s: s.vaccine.name),
+        (gettext_lazy("purpose"), lambda s: s.get_dose_display()),
         (gettext_lazy("capacity"), lambda s: s.capacity),
         (gettext_lazy("booked"), lambda s: s.booked),
     )
