@@ -123,35 +123,45 @@ def end_series_after_first_dose_no_show(appointments: Iterable[Appointment]) -> 
 
     The second-dose seat goes back with ``release_seats`` (and so to the
     waiting list), the series is cancelled (the person may book again), and
-    the person is told by SMS. Needs the appointments' series locked. Call
-    inside the transaction that marks them.
+    the person is told by SMS. A series still awaiting a second-dose seat just
+    ends. Needs the appointments' series locked. Call inside the transaction
+    that marks them.
     """
-    firsts = [a for a in appointments if a.dose == 1]
-    if not firsts:
+    series_ids = [a.series_id for a in appointments if a.dose == 1]
+    if not series_ids:
         return
     seconds = list(
         Appointment.objects.filter(
-            series_id__in=[a.series_id for a in firsts], dose=2, status=Appointment.Status.BOOKED
-        )
-        .select_related("slot", "series__person__household")
-        .order_by("slot__starts_at", "pk")
+            series_id__in=series_ids, dose=2, status=Appointment.Status.BOOKED
+        ).select_related("slot")
     )
     now = timezone.now()
     Appointment.objects.filter(pk__in=[a.pk for a in seconds]).update(
         status=Appointment.Status.CANCELLED
     )
-    Series.objects.filter(pk__in=[a.series_id for a in firsts], status=Series.Status.ACTIVE).update(
+    ending = list(
+        Series.objects.filter(pk__in=series_ids, status=Series.Status.ACTIVE).select_related(
+            "person__household", "center"
+        )
+    )
+    Series.objects.filter(pk__in=[series.pk for series in ending]).update(
         status=Series.Status.CANCELLED,
         cancelled_at=now,
         cancel_reason=Series.CancelReason.NO_SHOW,
         awaiting_second_dose_since=None,
     )
     release_seats([a.slot for a in seconds if a.slot.starts_at > now])
-    for a in seconds:
-        series = a.series
+    second_of = {a.series_id: a for a in seconds}
+    for series in ending:
         series.status = Series.Status.CANCELLED
         series.cancelled_at = now
+        # The second dose, booked or awaiting a seat, is cancelled with the series.
         series_cancelled.send(sender=Series, series=series, appointments=1)
-        _tell(
-            series, "second_dose_released.txt", {"second": a.slot}, f"second-dose-released:{a.pk}"
-        )
+        second = second_of.get(series.pk)
+        if second is not None:
+            _tell(
+                series,
+                "second_dose_released.txt",
+                {"second": second.slot},
+                f"second-dose-released:{second.pk}",
+            )

@@ -315,7 +315,12 @@ def cancel_series(*, household: Household, booking_code: str, reason: str = "") 
             priority=Message.Priority.CONFIRMATION,
             idempotency_key=f"cancelled:{series.pk}",
         )
-        series_cancelled.send(sender=Series, series=series, appointments=len(open_appointments))
+        # A second dose awaiting a new seat was cancelled without ending the series;
+        # it ends now and counts with the others (as ``stats.rebuild`` counts them).
+        ended = series.appointments.filter(status=Appointment.Status.CANCELLED).count()
+        series.awaiting_second_dose_since = None
+        Series.objects.filter(pk=series.pk).update(awaiting_second_dose_since=None)
+        series_cancelled.send(sender=Series, series=series, appointments=ended)
     return series
 
 

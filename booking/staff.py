@@ -436,7 +436,15 @@ def _announce_cancelled(
     A second dose of the day whose first dose was given keeps its series
     active: no series was cancelled, so nothing is sent for it.
     """
-    ended = Counter(a.series_id for a in appointments + second_doses)
+    # Every cancelled appointment of the series: a second dose awaiting a new seat
+    # was cancelled before without ending the series, and ends with it now.
+    ended = Counter(
+        Appointment.objects.filter(
+            series_id__in=[a.series_id for a in appointments if a.dose == 1],
+            status=Status.CANCELLED,
+        ).values_list("series_id", flat=True)
+    )
+    Series.objects.filter(pk__in=list(ended)).update(awaiting_second_dose_since=None)
     for a in appointments:
         if a.dose != 1:
             continue

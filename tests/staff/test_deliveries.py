@@ -15,7 +15,7 @@ from centers.stock import check_delivery_reduction, stock_for
 from tests import factories
 from tests.journeys import german
 from tests.staff.conftest import make_staff
-from tests.staff.helpers import book, earlier_today, first_dose, run_together
+from tests.staff.helpers import book, earlier_today, first_dose, run_together, second_dose
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,13 @@ def test_the_stock_counts_given_doses_and_returns_no_shows(
     assert stock_for(center_id=center_a.pk, vaccine_id=vaccine.pk).available == 6
     check_in(appointment_ids=[first_dose(erna).pk], by=staff_a)
     mark_no_show(appointment_ids=[first_dose(karl).pk], by=staff_a)
+    # Karl's no-show ends his series and gives his second-dose seat back; the
+    # seat itself stays (a second dose moved from a cancelled day may take it),
+    # so its dose stays bound. His first dose returns to the stock.
+    karl.refresh_from_db()
+    assert (karl.status, karl.cancel_reason) == ("cancelled", "no_show")
+    second_slot = second_dose(erna).slot
+    assert (second_slot.capacity, second_slot.booked) == (2, 1)
     stock = stock_for(center_id=center_a.pk, vaccine_id=vaccine.pk)
     assert (stock.used, stock.reserved, stock.available) == (1, 2, 7)
     page = client_a.get(reverse("admin:centers_delivery_changelist"))
@@ -122,6 +129,8 @@ def test_a_correction_and_a_release_at_the_same_moment_never_overdraw_the_stock(
     user = make_staff("staff-race", center_a)
     for _round in range(3):
         SlotRelease.objects.all().delete()
+        # First-dose slots protect the second-dose slots reserved for them.
+        Slot.objects.first_doses().delete()
         Slot.objects.all().delete()
         Delivery.objects.all().delete()
         delivery = factories.make_delivery(center_a, vaccine, doses=24)

@@ -74,15 +74,24 @@ def test_the_release_creates_exactly_what_the_preview_showed(client_a, stocked, 
     assert (release.appointments, release.doses) == (plan.appointments, plan.doses)
     slots = list(Slot.objects.filter(center=stocked, vaccine=vaccine))
     assert sum(slot.capacity for slot in slots) == plan.doses
-    seats = {slot.starts_at: slot.capacity for slot in slots}
+    seats = {(slot.starts_at, slot.dose): slot.capacity for slot in slots}
     assert seats == plan.seats_by_time()
-    # Each first-dose time has its lanes, and its second dose the same time 21 days later.
+    by_time = {(slot.starts_at, slot.dose): slot for slot in slots}
+    assert len(by_time) == len(slots)
+    # Each first-dose time has its lanes, and the second-dose slot reserved for it
+    # the same time 21 days later, with as many seats.
     first_seats: Counter[date] = Counter()
     for first, second in zip(plan.first_dose_times, plan.second_dose_times, strict=True):
         first_seats[timezone.localdate(first)] += 3
         assert timezone.localdate(second) == timezone.localdate(first) + timedelta(days=21)
         assert timezone.localtime(second).time() == timezone.localtime(first).time()
-        assert second in seats
+        first_slot = by_time[(first, Slot.Dose.FIRST)]
+        second_slot = by_time[(second, Slot.Dose.SECOND)]
+        assert first_slot.second_dose_slot_id == second_slot.pk
+        assert (first_slot.capacity, second_slot.capacity) == (3, 3)
+        assert second_slot.second_dose_slot_id is None
+    assert sum(1 for slot in slots if slot.dose == Slot.Dose.FIRST) == len(plan.first_dose_times)
+    assert sum(1 for slot in slots if slot.dose == Slot.Dose.SECOND) == len(plan.first_dose_times)
     assert dict(first_seats) == {day.day: day.appointments for day in plan.days()}
     assert {d.isoweekday() for d in first_seats} <= {1, 3, 5}
     assert stock_for(center_id=stocked.pk, vaccine_id=vaccine.pk).available == 1000 - plan.doses
@@ -125,11 +134,24 @@ def test_a_confirmation_that_exceeds_the_stock_is_refused_too(client_a, center_a
     factories.make_delivery(center_a, vaccine, doses=24)
     data = release_data(center_a, vaccine)
     plan = preview(client_a, data).context["plan"]
+    # Meanwhile a first-dose slot and its second-dose slot (2 + 2 seats) bind 4 of the 24 doses.
     factories.make_slot(center_a, vaccine, factories.local_datetime(factories.days_ahead(5), 12))
+    assert stock_for(center_id=center_a.pk, vaccine_id=vaccine.pk).available == 20
     response = confirm(client_a, data, plan.fingerprint)
     assert response.status_code == 200
+    message = german(
+        "Not enough vaccine: %(appointments)d appointments need %(doses)d doses (first and "
+        "second doses), but only %(available)d doses of %(vaccine)s are free. At most "
+        "%(most)d appointments can be released. Nothing was released.",
+        appointments=12,
+        doses=24,
+        available=20,
+        vaccine="BioNTech",
+        most=10,
+    )
+    assert message in response.content.decode()
     assert not SlotRelease.objects.exists()
-    assert Slot.objects.count() == 1
+    assert Slot.objects.count() == 2
 
 
 @pytest.mark.parametrize(
@@ -181,18 +203,54 @@ def test_a_release_overlapping_an_earlier_one_is_refused(client_a, stocked, vacc
     assert response.context["stage"] == "preview"
 
 
-def test_a_release_whose_times_meet_earlier_second_doses_adds_seats_to_them(
+def test_a_release_whose_times_meet_earlier_second_doses_gets_first_dose_slots_of_its_own(
     client_a, stocked, vaccine
 ):
     data = release_data(stocked, vaccine)
     confirm(client_a, data, preview(client_a, data).context["plan"].fingerprint)
+    eight = factories.local_datetime(factories.days_ahead(22), 8)
+    earlier_second = Slot.objects.get(center=stocked, starts_at=eight)
+    assert (earlier_second.dose, earlier_second.capacity) == (Slot.Dose.SECOND, 2)
+    before = sorted(
+        Slot.objects.filter(dose=Slot.Dose.SECOND).values_list("pk", "capacity", "booked")
+    )
+
     second_day = factories.days_ahead(22).isoformat()
     later = release_data(stocked, vaccine, first_day=second_day, last_day=second_day)
     plan = preview(client_a, later).context["plan"]
     assert confirm(client_a, later, plan.fingerprint).status_code == 302
-    eight = factories.local_datetime(factories.days_ahead(22), 8)
-    # Two lanes of second doses from the first release, two of first doses now.
-    assert Slot.objects.get(center=stocked, starts_at=eight).capacity == 4
+
+    # At 08:00 of that day: the first release's two reserved second doses, unchanged,
+    # and a slot of two first doses of the new release, paired 21 days later.
+    at_eight = {slot.dose: slot for slot in Slot.objects.filter(center=stocked, starts_at=eight)}
+    assert set(at_eight) == {Slot.Dose.FIRST, Slot.Dose.SECOND}
+    second = at_eight[Slot.Dose.SECOND]
+    assert (second.pk, second.capacity, second.booked) == (earlier_second.pk, 2, 0)
+    assert second.second_dose_slot_id is None
+    first = at_eight[Slot.Dose.FIRST]
+    assert (first.capacity, first.booked) == (2, 0)
+    assert first.second_dose_slot is not None
+    assert first.second_dose_slot.pk != earlier_second.pk
+    assert first.second_dose_slot.starts_at == factories.local_datetime(factories.days_ahead(43), 8)
+    assert first.second_dose_slot.capacity == 2
+    # Every earlier second-dose slot is as it was; the new release made six of each purpose.
+    earlier_pks = {pk for pk, _capacity, _booked in before}
+    assert (
+        sorted(Slot.objects.filter(pk__in=earlier_pks).values_list("pk", "capacity", "booked"))
+        == before
+    )
+    assert Slot.objects.first_doses().count() == 12
+    assert Slot.objects.second_doses().count() == 12
+    # The free appointments of that day are the new release's first doses only.
+    assert (
+        sum(
+            slot.free_appointments
+            for slot in Slot.objects.bookable()
+            .filter(starts_at__date=factories.days_ahead(22))
+            .with_free_appointments()
+        )
+        == 12
+    )
 
 
 def test_a_plan_that_changed_since_the_preview_is_shown_again(client_a, stocked, vaccine):

@@ -65,12 +65,18 @@ def release(center, vaccine, *, day, lanes: int = 1, opens=time(8), closes=time(
 def book_in_the_past(center, vaccine, *, at, names):
     """People booked into a time that has come (see ``tests.staff.helpers.book``).
 
-    A release cannot lie in the past, so the slots are made directly; they are
-    counted as released the way their release would have counted them.
+    A release cannot lie in the past, so the slots are made directly (each
+    first-dose slot with its second-dose slot); they are counted as released the
+    way their release would have counted them: every seat each slot has, of
+    which the statistics count the first doses.
     """
     series = book(center, vaccine, at=at, names=names)
-    slots = Slot.objects.filter(appointments__series__in=series).distinct().order_by("starts_at")
-    slots_released.send(sender=Slot, slots=list(slots))
+    slots = list(
+        Slot.objects.filter(appointments__series__in=series)
+        .distinct()
+        .order_by("starts_at", "dose", "pk")
+    )
+    slots_released.send(sender=Slot, slots=slots, seats={slot.pk: slot.capacity for slot in slots})
     return series
 
 

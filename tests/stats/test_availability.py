@@ -86,13 +86,17 @@ def test_a_booking_shows_after_the_cache_time_not_before(client, centers, settin
     assert json_for(client, available)["next_free_day"] == first_day
     person = factories.make_person()
     services.book_series(person=person, slot=first, request_token=uuid.uuid4())
-    assert json_for(client, available)["next_free_day"] == first_day  # the cached answer
+    cached = json_for(client, available)
+    assert (cached["state"], cached["next_free_day"]) == ("available", first_day)
 
     entry = cache.get(availability.CACHE_KEY)
     entry["computed"] = time.time() - settings.STATS_AVAILABILITY_CACHE_SECONDS - 1
     cache.set(availability.CACHE_KEY, entry)
-    # The first day's only seat is taken; the second dose's day still has one.
-    assert json_for(client, available)["next_free_day"] > first_day
+    # The only first-dose seat is taken. The second-dose slot still has a free
+    # seat, but it is reserved for a first dose that is gone: no appointment.
+    assert first.second_dose_slot.capacity - first.second_dose_slot.booked == 2
+    fresh = json_for(client, available)
+    assert (fresh["state"], fresh["next_free_day"]) == ("waitlist", None)
 
 
 def test_while_one_request_recomputes_the_others_get_the_stale_answer(

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from stats.counters import count
 from stats.models import Metric
+from stats.tables import DERIVED_LABELS, SHARE_80, WAITLIST_LENGTH
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +20,14 @@ def label(metric: Metric) -> str:
     """The column heading as the (German) download has it."""
     with translation.override("de"):
         return str(metric.label)
+
+
+def heading(key: str) -> str:
+    """A figure's or a derived column's heading as the (German) download has it."""
+    if key in DERIVED_LABELS:
+        with translation.override("de"):
+            return str(DERIVED_LABELS[key])
+    return label(Metric(key))
 
 
 def parse(response) -> list[list[str]]:
@@ -74,7 +83,29 @@ def test_the_breakdown_download_has_a_row_per_center(ministry_client, figures):
         reverse("stats:breakdown_csv"), {"start": "2021-02-01", "end": "2021-02-07", "by": "center"}
     )
     header, *rows = parse(response)
-    assert len(header) == 2 + 6 + 3 + 6  # district, center, then all but the SMS columns
+    # District, center, then every column but the text messages'; appointments
+    # withdrawn with a cancelled day are a column of their own, after the released.
+    assert header == ["Kreis", "Impfzentrum"] + [
+        heading(key)
+        for key in (
+            Metric.DELIVERED,
+            Metric.RELEASED,
+            Metric.WITHDRAWN,
+            Metric.BOOKED,
+            Metric.CANCELLED,
+            Metric.ATTENDED,
+            Metric.NO_SHOW,
+            Metric.PEOPLE_BOOKED,
+            Metric.PEOPLE_BOOKED_80,
+            SHARE_80,
+            Metric.WAITLIST_JOINED,
+            Metric.OFFER_MADE,
+            Metric.OFFER_ACCEPTED,
+            Metric.OFFER_DECLINED,
+            Metric.OFFER_EXPIRED,
+            WAITLIST_LENGTH,
+        )
+    ]
     by_name = {row[1]: row for row in rows}
     assert by_name[figures.name][header.index(label(Metric.BOOKED))] == "1234"
     # A name that Excel would run as a formula is written as text.
@@ -90,3 +121,29 @@ def test_bad_filters_send_the_download_back_to_the_page_with_the_message(ministr
     assert response.url.startswith(reverse("stats:overview") + "?")
     page = ministry_client.get(response.url)
     assert "end" in page.context["form"].errors
+
+
+def test_withdrawn_appointments_are_a_column_of_their_own_never_a_negative_release(
+    ministry_client, center
+):
+    """A cancelled day leaves the released figure as it was and counts what it took away."""
+    day = date(2021, 2, 1)
+    count(Metric.RELEASED, day=day, center_id=center.pk, amount=10)
+    count(Metric.WITHDRAWN, day=day, center_id=center.pk, amount=4)
+    response = ministry_client.get(
+        reverse("stats:overview_csv"), {"start": "2021-02-01", "end": "2021-02-02"}
+    )
+    header, first, second = parse(response)
+    released = header.index(label(Metric.RELEASED))
+    withdrawn = header.index(label(Metric.WITHDRAWN))
+    assert withdrawn == released + 1
+    assert (first[0], first[released], first[withdrawn]) == ("2021-02-01", "10", "4")
+    assert (second[0], second[released], second[withdrawn]) == ("2021-02-02", "0", "0")
+
+    breakdown = ministry_client.get(
+        reverse("stats:breakdown_csv"), {"start": "2021-02-01", "end": "2021-02-07", "by": "center"}
+    )
+    header, *rows = parse(breakdown)
+    [row] = [row for row in rows if row[1] == center.name]
+    assert row[header.index(label(Metric.RELEASED))] == "10"
+    assert row[header.index(label(Metric.WITHDRAWN))] == "4"

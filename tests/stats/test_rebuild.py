@@ -156,6 +156,15 @@ def test_counters_and_source_tables_agree_after_real_events(events, staff_and_wa
     assert figure(Metric.OFFER_MADE, center_id=other) == 4
     for metric in (Metric.OFFER_ACCEPTED, Metric.OFFER_DECLINED, Metric.OFFER_EXPIRED):
         assert figure(metric, center_id=other) == 1
+    # First-dose appointments only: 3 at the first center; at the other 2 booked
+    # today and 1 on each of the three released days. The cancelled day (day_b)
+    # keeps its release and counts its one free appointment as withdrawn.
+    day_b = factories.days_ahead(6)
+    assert figure(Metric.RELEASED, center_id=events.pk) == 3
+    assert figure(Metric.RELEASED, center_id=other) == 2 + 1 + 1 + 1
+    assert figure(Metric.RELEASED, day=day_b, center_id=other) == 1
+    assert figure(Metric.WITHDRAWN) == figure(Metric.WITHDRAWN, day=day_b, center_id=other) == 1
+    assert not [key for key, value in summed().items() if value < 0]  # no negative figure
     assert all(figure(metric) for metric in Metric)  # every figure is compared below
     call_command("rebuild_stats", "--check", *metric_args(LIVE))  # raises on a difference
 
@@ -166,6 +175,7 @@ def test_a_rebuild_restores_lost_staff_release_and_waiting_list_counters(
     counted_live = summed()
     lost = [
         Metric.RELEASED,
+        Metric.WITHDRAWN,
         Metric.ATTENDED,
         Metric.NO_SHOW,
         Metric.WAITLIST_JOINED,
@@ -175,6 +185,7 @@ def test_a_rebuild_restores_lost_staff_release_and_waiting_list_counters(
         Metric.OFFER_DECLINED,
         Metric.OFFER_EXPIRED,
     ]
+    assert {metric for _day, metric, _center, _district in counted_live} >= set(lost)
     DailyCounter.objects.filter(metric__in=lost).delete()
     call_command("rebuild_stats")
     assert summed() == counted_live

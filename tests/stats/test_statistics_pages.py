@@ -53,6 +53,24 @@ def test_the_figures_are_those_of_the_bookings_made(ministry_client, two_booking
     assert appointments.total[columns.index(Metric.CANCELLED)].value == 2
 
 
+def test_withdrawn_appointments_have_their_own_column_next_to_the_released(ministry_client, center):
+    today = timezone.localdate()
+    count(Metric.RELEASED, day=today, center_id=center.pk, amount=10)
+    count(Metric.WITHDRAWN, day=today, center_id=center.pk, amount=4)
+    response = ministry_client.get(reverse("stats:overview"))
+    appointments = response.context["tables"][0]
+    columns = [c.key for c in appointments.section.columns]
+    assert columns[:4] == [Metric.DELIVERED, Metric.RELEASED, Metric.WITHDRAWN, Metric.BOOKED]
+    today_row = appointments.rows[-1]
+    assert today_row.day == today
+    released, withdrawn = columns.index(Metric.RELEASED), columns.index(Metric.WITHDRAWN)
+    assert (today_row.cells[released].value, today_row.cells[withdrawn].value) == (10, 4)
+    assert (appointments.total[released].value, appointments.total[withdrawn].value) == (10, 4)
+    assert response.context["total"][Metric.WITHDRAWN] == 4
+    heading = f'<th scope="col" class="num">{Metric.WITHDRAWN.label}</th>'
+    assert heading in response.content.decode()
+
+
 def test_every_table_has_a_caption_headers_and_a_summary_row(ministry_client):
     content = ministry_client.get(reverse("stats:overview")).content.decode()
     assert content.count("<caption") == 4

@@ -5,15 +5,16 @@ from datetime import time, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 from django.utils import timezone
 
 from booking import staff
 from booking.errors import BookingError
-from booking.models import Appointment
+from booking.models import Appointment, Series
 from booking.services import book_series, cancel_series
 from centers.models import Slot
 from stats.figures import waitlist_lengths
-from stats.models import Metric
+from stats.models import DailyCounter, Metric
 from tests import factories
 from tests.staff.helpers import earlier_today, first_dose, local
 from tests.stats.conftest import book_in_the_past, figure, make_user, offer_of, release
@@ -41,6 +42,16 @@ def stocked(center, vaccine, open_for_80):
 def check(*metrics: Metric) -> None:
     """The counters agree with the source tables (raises CommandError otherwise)."""
     call_command("rebuild_stats", "--check", *[f"--metric={m}" for m in metrics])
+
+
+def negative_figures() -> list[tuple]:
+    """Every daily figure (summed over its shards) below zero, per day, metric and place."""
+    return list(
+        DailyCounter.objects.values_list("day", "metric", "center_id", "district_id")
+        .annotate(total=Sum("value"))
+        .filter(total__lt=0)
+        .order_by()
+    )
 
 
 # --- staff: check-in, no-show, closing and cancelling a day ------------------
@@ -83,13 +94,38 @@ def test_a_release_counts_the_seats_it_adds_on_each_slots_day(stocked, vaccine, 
     day = factories.days_ahead(2)
     interval = timedelta(days=vaccine.second_dose_interval_days)
     release(stocked, vaccine, day=day, lanes=2, by=user)  # 08:00 and 08:30
-    # The first doses of the second release meet the second doses of the first.
+    # The first doses of the second release fall on the second doses of the first:
+    # slots of their own, and only the first doses are appointments released.
     release(stocked, vaccine, day=day + interval, lanes=3, by=user)
 
     assert figure(Metric.RELEASED, day=day, center_id=stocked.pk) == 4
-    assert figure(Metric.RELEASED, day=day + interval, center_id=stocked.pk) == 4 + 6
-    assert figure(Metric.RELEASED, day=day + 2 * interval, center_id=stocked.pk) == 6
-    check(Metric.RELEASED)
+    assert figure(Metric.RELEASED, day=day + interval, center_id=stocked.pk) == 6
+    assert figure(Metric.RELEASED, day=day + 2 * interval, center_id=stocked.pk) == 0
+    assert figure(Metric.RELEASED) == 4 + 6
+    assert figure(Metric.WITHDRAWN) == 0
+    check(Metric.RELEASED, Metric.WITHDRAWN)
+
+
+def test_a_releases_second_dose_seats_are_not_counted_as_released(stocked, vaccine, user):
+    day = factories.days_ahead(2)
+    second_day = day + timedelta(days=vaccine.second_dose_interval_days)
+    release(stocked, vaccine, day=day, lanes=2, by=user)  # 08:00 and 08:30
+
+    second_doses = Slot.objects.second_doses().filter(center=stocked)
+    assert sorted(timezone.localdate(slot.starts_at) for slot in second_doses) == [
+        second_day,
+        second_day,
+    ]
+    assert sum(slot.capacity for slot in second_doses) == 4  # reserved, but no appointment
+    assert figure(Metric.RELEASED, day=day, center_id=stocked.pk) == 4
+    assert figure(Metric.RELEASED, day=second_day) == 0
+    assert figure(Metric.RELEASED) == 4
+    check(Metric.RELEASED, Metric.WITHDRAWN)
+    # Rebuilt from the slots, the second-dose seats stay out as well.
+    DailyCounter.objects.filter(metric=Metric.RELEASED).delete()
+    call_command("rebuild_stats", "--metric", str(Metric.RELEASED))
+    assert figure(Metric.RELEASED, day=day, center_id=stocked.pk) == 4
+    assert figure(Metric.RELEASED) == 4
 
 
 def test_a_cancelled_day_counts_its_series_as_cancelled_and_withdraws_its_seats(
@@ -109,8 +145,14 @@ def test_a_cancelled_day_counts_its_series_as_cancelled_and_withdraws_its_seats(
     today = timezone.localdate()
     # Each series' first and second dose, as a resident's own cancellation counts them.
     assert figure(Metric.CANCELLED, day=today, center_id=stocked.pk) == 4
-    assert figure(Metric.RELEASED, day=day, center_id=stocked.pk) == 0  # the day is gone
-    assert figure(Metric.RELEASED, day=second_day, center_id=stocked.pk) == 2
+    # What was released stays released; the day's two appointments are withdrawn.
+    assert figure(Metric.RELEASED, day=day, center_id=stocked.pk) == 2
+    assert figure(Metric.WITHDRAWN, day=day, center_id=stocked.pk) == 2
+    # The second doses reserved for them go too, but were never appointments released.
+    assert figure(Metric.RELEASED, day=second_day) == 0
+    assert figure(Metric.WITHDRAWN, day=second_day) == 0
+    assert figure(Metric.RELEASED) == figure(Metric.WITHDRAWN) == 2
+    assert negative_figures() == []
     check(*Metric)
 
 
@@ -119,13 +161,42 @@ def test_a_cancelled_second_dose_day_cancels_no_series(stocked, vaccine, user):
     second_day = day + timedelta(days=vaccine.second_dose_interval_days)
     release(stocked, vaccine, day=day, closes=HALF_PAST_8)
     [slot] = Slot.objects.filter(starts_at=factories.local_datetime(day, 8))
-    book_series(person=factories.make_person(), slot=slot, request_token=uuid.uuid4())
+    series = book_series(person=factories.make_person(), slot=slot, request_token=uuid.uuid4())
 
     staff.cancel_day(center=stocked, day=second_day, by=user)
 
     # The series stays active (its first dose is to come): nothing to count as cancelled.
+    assert Series.objects.get(pk=series.pk).status == Series.Status.ACTIVE
     assert figure(Metric.CANCELLED) == 0
+    # The one first-dose appointment stays released and booked; the withdrawn
+    # second-dose seat was never counted as released, so nothing is withdrawn.
+    assert figure(Metric.RELEASED, day=day, center_id=stocked.pk) == 1
     assert figure(Metric.RELEASED, day=second_day) == 0
+    assert figure(Metric.WITHDRAWN) == 0
+    assert negative_figures() == []
+    check(*Metric)
+
+
+def test_a_cancelled_second_dose_day_withdraws_the_free_first_doses_it_orphans(
+    stocked, vaccine, user
+):
+    """Free first-dose seats whose reserved second doses fell with the day go too,
+    counted as withdrawn on their own (first-dose) day."""
+    day = factories.days_ahead(3)
+    second_day = day + timedelta(days=vaccine.second_dose_interval_days)
+    release(stocked, vaccine, day=day, lanes=2, closes=HALF_PAST_8)
+    [slot] = Slot.objects.filter(starts_at=factories.local_datetime(day, 8))
+    book_series(person=factories.make_person(), slot=slot, request_token=uuid.uuid4())
+
+    staff.cancel_day(center=stocked, day=second_day, by=user)
+
+    slot.refresh_from_db()
+    assert (slot.capacity, slot.booked, slot.withdrawn) == (1, 1, 1)
+    assert figure(Metric.CANCELLED) == 0
+    assert figure(Metric.RELEASED, day=day, center_id=stocked.pk) == 2
+    assert figure(Metric.WITHDRAWN, day=day, center_id=stocked.pk) == 1
+    assert figure(Metric.RELEASED, day=second_day) == figure(Metric.WITHDRAWN, day=second_day) == 0
+    assert negative_figures() == []
     check(*Metric)
 
 
@@ -231,4 +302,25 @@ def test_a_withdrawn_offer_counts_as_made_but_not_as_answered(stocked, full_day)
     assert figure(Metric.WAITLIST_LEFT) == 1
     for metric in (Metric.OFFER_DECLINED, Metric.OFFER_EXPIRED, Metric.OFFER_ACCEPTED):
         assert figure(metric) == 0
+    check(*Metric)
+
+
+def test_cancelling_a_series_awaiting_its_second_dose_counts_both_appointments(
+    stocked, vaccine, user
+):
+    day = factories.days_ahead(3)
+    second_day = day + timedelta(days=vaccine.second_dose_interval_days)
+    release(stocked, vaccine, day=day, closes=HALF_PAST_8)
+    [slot] = Slot.objects.filter(starts_at=factories.local_datetime(day, 8))
+    series = book_series(person=factories.make_person(), slot=slot, request_token=uuid.uuid4())
+    staff.cancel_day(center=stocked, day=second_day, by=user)  # no free seat: awaiting
+    series.refresh_from_db()
+    assert series.awaiting_second_dose_since is not None
+    assert figure(Metric.CANCELLED) == 0
+
+    cancel_series(household=series.person.household, booking_code=series.booking_code)
+
+    # Booked 2, and both are cancelled now: none stays unaccounted for.
+    assert figure(Metric.BOOKED) == 2
+    assert figure(Metric.CANCELLED, day=timezone.localdate(), center_id=stocked.pk) == 2
     check(*Metric)
