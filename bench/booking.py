@@ -100,23 +100,21 @@ def choose_center_days(count: int, lanes: int):
 
 
 def release_seats(center, day, lanes: int) -> list[int]:
-    """Give the center's slots on ``day`` and on its second-dose days ``lanes`` seats
-    per time (as staff would in the admin); returns the ids of the day's slots."""
-    from django.conf import settings
+    """Give the center's first-dose slots on ``day`` and the second-dose slots
+    reserved for them ``lanes`` seats per time (as staff would in the admin);
+    returns the ids of the day's first-dose slots."""
     from django.db.models import Q
 
-    from centers.models import Slot, Vaccine
+    from centers.models import Slot
 
-    interval = Vaccine.objects.get(slug="biontech").second_dose_interval_days
-    # The second dose may be booked up to SECOND_DOSE_TOLERANCE_DAYS after the interval.
-    window = settings.SECOND_DOSE_TOLERANCE_DAYS + 1
-    on_day = Q(starts_at__date=day)
-    second = Q(
-        starts_at__date__gte=day + timedelta(days=interval),
-        starts_at__date__lt=day + timedelta(days=interval + window),
+    firsts = list(
+        Slot.objects.first_doses()
+        .filter(starts_at__date=day, center=center)
+        .values_list("pk", "second_dose_slot_id")
     )
-    Slot.objects.filter(on_day | second, center=center).update(capacity=lanes)
-    return list(Slot.objects.filter(on_day, center=center).values_list("pk", flat=True))
+    ids = [pk for pk, _second in firsts] + [second for _pk, second in firsts]
+    Slot.objects.filter(Q(pk__in=ids)).update(capacity=lanes)
+    return [pk for pk, _second in firsts]
 
 
 def verified_session(number: int) -> tuple[str, str]:

@@ -131,19 +131,26 @@ def load(entries: int, cancellations: int, seed: int) -> list[tuple[int, str]]:
         day = today + timedelta(days=day_offset)
         return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
 
-    firsts = Slot.objects.bulk_create(
-        Slot(center=c, vaccine=vaccine, starts_at=at(d, h), capacity=1)
-        for c in centers
-        for d in FIRST_DAYS
-        for h in HOURS
-    )
+    # Each first-dose seat with the second-dose seat reserved for it, 21 days later.
     seconds = Slot.objects.bulk_create(
-        Slot(center=c, vaccine=vaccine, starts_at=at(d + 21, h), capacity=50)
+        Slot(center=c, vaccine=vaccine, starts_at=at(d + 21, h), capacity=1, dose=Slot.Dose.SECOND)
         for c in centers
         for d in FIRST_DAYS
         for h in HOURS
     )
     second_of = {(s.center_id, s.starts_at - timedelta(days=21)): s for s in seconds}
+    firsts = Slot.objects.bulk_create(
+        Slot(
+            center=c,
+            vaccine=vaccine,
+            starts_at=at(d, h),
+            capacity=1,
+            second_dose_slot=second_of[(c.pk, at(d, h))],
+        )
+        for c in centers
+        for d in FIRST_DAYS
+        for h in HOURS
+    )
 
     booked_slots = rng.sample(firsts, cancellations)
     households = Household.objects.bulk_create(
