@@ -273,3 +273,63 @@ def test_a_slot_in_the_past_cannot_be_booked(verified_client, person, center, va
     )
     assert response.status_code == 200
     assert not Series.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("de", "Diese Uhrzeit ist nicht mehr frei."),
+        ("en", "This time is no longer available."),
+    ],
+)
+def test_a_second_dose_seat_posted_as_a_first_dose_is_refused_like_a_taken_time(
+    verified_client, person, pair, language, message
+):
+    _first, second = pair
+    if language == "en":
+        verified_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    # The day of the reserved second doses offers no time at all...
+    page = verified_client.get(time_page(person, second))
+    assert page.context["form"].slots == {}
+    # ...and a forged post of the reserved seat's id books nothing.
+    token = str(page.context["form"]["token"].value())
+    response = verified_client.post(time_page(person, second), {"slot": second.pk, "token": token})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Series.objects.exists()
+    second.refresh_from_db()
+    assert second.booked == 0
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_every_page_counts_the_same_free_appointments(
+    verified_client, person, center, vaccine, language
+):
+    """Day page, time page, start page and availability JSON agree on what is free."""
+    first, second = factories.make_bookable_pair(center, vaccine, capacity=3, second_capacity=3)
+    Slot.objects.filter(pk=second.pk).update(booked=3)  # all second doses taken
+    later, _ = factories.make_bookable_pair(
+        center, vaccine, day=factories.days_ahead(5), capacity=2, second_capacity=1
+    )
+    if language == "en":
+        verified_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    days = dict(
+        verified_client.get(reverse("booking:choose_day", args=[person.pk, center.slug])).context[
+            "days"
+        ]
+    )
+    assert days == {later.starts_at.date(): 1}
+    assert verified_client.get(time_page(person, first)).context["form"].slots == {}
+    assert list(verified_client.get(time_page(person, later)).context["form"].slots) == [later.pk]
+    availability = verified_client.get(
+        reverse("stats:center_availability_json", args=[center.slug])
+    ).json()
+    assert availability["next_free_day"] == later.starts_at.date().isoformat()
+    start_page = verified_client.get("/", {"q": center.town})
+    [listed] = [
+        member
+        for _district, members in start_page.context["districts"]
+        for member in members
+        if member.pk == center.pk
+    ]
+    assert listed.next_free_at == later.starts_at

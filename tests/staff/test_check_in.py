@@ -11,6 +11,7 @@ from booking.services import cancel_series
 from booking.staff import check_in
 from centers.models import AuditEntry, Slot
 from centers.signals import seats_freed
+from sms.models import Message
 from tests import factories
 from tests.journeys import german
 from tests.staff.conftest import make_staff
@@ -87,17 +88,50 @@ def test_an_appointment_of_a_later_day_is_not_checked_in(client_a, center_a, vac
 
 def test_a_no_show_gives_the_seat_back_without_offering_it(client_a, today):
     appointment = first_dose(today)
-    received: list[object] = []
-    seats_freed.connect(received.append)
+    received: list[list[int]] = []
+
+    def on_freed(sender, slot_ids, **kwargs):
+        received.append(list(slot_ids))
+
+    seats_freed.connect(on_freed)
     try:
         press(client_a, "no_show", appointment)
     finally:
-        seats_freed.disconnect(received.append)
+        seats_freed.disconnect(on_freed)
     appointment.refresh_from_db()
     assert appointment.status == Status.NO_SHOW
     assert appointment.slot.booked == 0
-    assert received == []
+    # Only the second dose it frees is announced (for a second dose awaiting a
+    # seat); the first-dose seat, whose time has passed, is not.
+    assert received == [[second_dose(today).slot_id]]
     assert AuditEntry.objects.filter(action="no_show").count() == 1
+
+
+def test_a_first_dose_no_show_frees_the_second_dose_and_tells_the_person(client_a, today):
+    second = second_dose(today)
+    press(client_a, "no_show", first_dose(today))
+    today.refresh_from_db()
+    assert today.status == Series.Status.CANCELLED
+    assert today.cancel_reason == Series.CancelReason.NO_SHOW
+    second.refresh_from_db()
+    assert second.status == Status.CANCELLED
+    assert second.slot.booked == 0
+    [sms] = Message.objects.filter(idempotency_key=f"second-dose-released:{second.pk}")
+    assert sms.recipient == today.person.household.phone
+    assert "2. Impfung" in sms.body
+    assert today.booking_code in sms.body
+    # The person may book again.
+    assert not Series.objects.filter(person=today.person, status=Series.Status.ACTIVE).exists()
+
+
+def test_a_late_arrival_gets_the_second_dose_back(client_a, today):
+    second = second_dose(today)
+    press(client_a, "no_show", first_dose(today))
+    press(client_a, "check_in", first_dose(today))
+    today.refresh_from_db()
+    assert today.status == Series.Status.ACTIVE
+    second.refresh_from_db()
+    assert (second.status, second.slot.booked) == (Status.BOOKED, 1)
 
 
 def test_someone_arriving_late_is_checked_in_after_all(client_a, today):
