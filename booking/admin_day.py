@@ -111,6 +111,20 @@ def cancel_day_page(model_admin, request):
                     )
                     % {"count": done.people},
                 )
+                if done.awaiting:
+                    messages.warning(
+                        request,
+                        ngettext(
+                            "%(count)d person found no free second-dose appointment and waits "
+                            'first in line for the next one (series list, filter "second '
+                            'dose").',
+                            "%(count)d people found no free second-dose appointment and wait "
+                            'first in line for the next one (series list, filter "second '
+                            'dose").',
+                            len(done.awaiting),
+                        )
+                        % {"count": len(done.awaiting)},
+                    )
                 return _day_list(center, day)
             preview = staff.preview_cancel_day(center=center, day=day, vaccine=vaccine)
         except BookingError as error:
@@ -130,6 +144,14 @@ def cancel_day_page(model_admin, request):
                 len(preview.second_doses),
             )
             % {"count": len(preview.second_doses)},
+            ngettext(
+                "%(count)d second dose of this day will be moved to the nearest free "
+                "second-dose appointment; where none is free, the person waits first in line.",
+                "%(count)d second doses of this day will be moved to the nearest free "
+                "second-dose appointments; where none is free, the person waits first in line.",
+                len(preview.moved),
+            )
+            % {"count": len(preview.moved)},
             _(
                 "The day's times are closed: nobody can book them, and they are not offered "
                 "to the waiting list."

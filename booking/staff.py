@@ -313,12 +313,18 @@ def preview_cancel_day(
 ) -> DayCancellation:
     """Who a day cancellation would affect (the confirmation step); changes nothing."""
     _check_cancellable(day)
-    appointments = list(
+    booked = list(
         _booked_on(center=center, day=day, vaccine=vaccine)
         .select_related("slot", "series__person")
         .order_by("slot__starts_at", "pk")
     )
-    return DayCancellation(appointments=appointments, second_doses=_second_doses(appointments))
+    firsts = [a for a in booked if a.dose == 1]
+    # The day's second doses will move (or await a seat); ``moved`` holds them all here.
+    return DayCancellation(
+        appointments=firsts,
+        second_doses=_second_doses(firsts),
+        moved=[a for a in booked if a.dose == 2],
+    )
 
 
 def _check_cancellable(day: date) -> None:
