@@ -30,19 +30,19 @@ def take_series_seats(first: Slot) -> Slot | None:
     """Take a first-dose seat of ``first`` and the second-dose seat reserved for it.
 
     Returns the second-dose slot, or None when either is full; then nothing is
-    taken (the caller's savepoint, or the seat given back here). ``first``
-    must be a first-dose slot; a second-dose slot's id is refused like a full
-    one. Call inside a transaction. Seats are taken in time order (the first
-    dose comes first), as everywhere else.
+    taken (a first-dose seat taken before its second dose turned out full is
+    given back at once, without a savepoint: this runs on every booking).
+    ``first`` must be a first-dose slot; a second-dose slot is refused like a
+    full one. Call inside a transaction. Seats are taken in time order (the
+    first dose comes first), as everywhere else.
     """
     if not first.is_first_dose or first.second_dose_slot_id is None:
         return None
-    with transaction.atomic():
-        if not take_seat(first.pk):
-            return None
-        if not take_seat(first.second_dose_slot_id):
-            transaction.set_rollback(True)
-            return None
+    if not take_seat(first.pk):
+        return None
+    if not take_seat(first.second_dose_slot_id):
+        Slot.objects.filter(pk=first.pk).update(booked=F("booked") - 1)
+        return None
     return first.second_dose_slot
 
 
