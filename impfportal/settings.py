@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "booking",
     "waitlist",
     "stats",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -346,3 +347,11 @@ SMS_CODES_PER_NUMBER_PER_DAY = env_int("SMS_CODES_PER_NUMBER_PER_DAY", 10)
 SMS_CODES_PER_HOUR = env_int("SMS_CODES_PER_HOUR", 100_000)
 # The SDK logs every request at INFO; we log each message ourselves (masked).
 LOGGING["loggers"] = {**LOGGING.get("loggers", {}), "twilio": {"level": "WARNING"}}
+
+# Deletion by purpose (privacy/retention.py): how long personal data stays after
+# its purpose ended, and the hour (local time) of the daily purge.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 28)
+RETENTION_MESSAGE_TEXT_HOURS = env_int("RETENTION_MESSAGE_TEXT_HOURS", 24)
+RETENTION_VERIFICATION_HOURS = env_int("RETENTION_VERIFICATION_HOURS", 24)
+RETENTION_TASK_RESULT_DAYS = env_int("RETENTION_TASK_RESULT_DAYS", 7)
+PURGE_HOUR = env_int("PURGE_HOUR", 3)

@@ -12,8 +12,9 @@ and counts itself.
 
 Only a date range is rebuilt, and only metrics with a source here. Personal
 data is deleted on a schedule, after which the tables hold less than the
-counters did: never rebuild days older than that (the default is the last 30
-days).
+counters did: days up to ``last_final_day()`` (told by the purge through
+``final_day_hooks``) are final and left out of every check and rebuild; the
+purge rebuilds them once just before they lose rows.
 
 Every metric has a source: the waiting list's in ``Entry`` and ``Offer``
 (their timestamps and statuses), attendance and no-shows in the appointments'
@@ -258,11 +259,33 @@ def _counted(start: date, end: date, metrics: Iterable[Metric]) -> dict[Key, int
     return {(day, metric, center, district): total for day, metric, center, district, total in rows}
 
 
+# Functions that name the last day whose source rows may have been deleted
+# (``privacy`` registers one at start-up; the statistics cannot import it).
+final_day_hooks: list[Callable[[], date | None]] = []
+
+
+def last_final_day() -> date | None:
+    """The last day whose figures are final: its rows may be gone, never rebuild it."""
+    return max((day for hook in final_day_hooks if (day := hook()) is not None), default=None)
+
+
+def first_rebuildable_day(start: date) -> date:
+    """``start``, or the day after the last final day if that is later."""
+    final = last_final_day()
+    return max(start, final + timedelta(days=1)) if final else start
+
+
 def differences(
     *, start: date, end: date, metrics: Iterable[Metric] | None = None
 ) -> dict[Key, int]:
-    """What the counters lack (positive) or have too much (negative), per figure."""
+    """What the counters lack (positive) or have too much (negative), per figure.
+
+    Final days (``last_final_day``) are left out: their rows may have been deleted.
+    """
     chosen = list(metrics or SOURCES)
+    start = first_rebuildable_day(start)
+    if start > end:
+        return {}
     # Inside a caller's transaction (a test) that transaction is the snapshot.
     outermost = not connection.in_atomic_block
     with transaction.atomic():

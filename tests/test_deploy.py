@@ -40,7 +40,7 @@ def test_the_compose_file_follows_the_compose_specification(tmp_path):
 def test_compose_runs_every_role_from_the_one_image(compose):
     services = compose["services"]
     app = {name for name, spec in services.items() if spec.get("image") == "impfportal:latest"}
-    assert app == {"migrate", "web1", "web2", "sms", "tasks"}
+    assert app == {"migrate", "web1", "web2", "sms", "tasks", "purge"}
     assert "command" not in services["web1"]  # the image's default: gunicorn
     assert "command" not in services["web2"]
     commands = {name: services[name]["command"][2] for name in ("migrate", "sms", "tasks")}

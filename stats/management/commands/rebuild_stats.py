@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from stats.rebuild import SOURCES, differences, rebuild
+from stats.rebuild import SOURCES, differences, first_rebuildable_day, rebuild
 
 DEFAULT_DAYS_BACK = 30
 # Released slots lie in the future: look this far ahead by default.
@@ -50,6 +50,11 @@ class Command(BaseCommand):
         if start > end:
             raise CommandError("--since must not be after --until.")
         metrics = [m for m in SOURCES if metric is None or str(m) in metric]
+        if first_rebuildable_day(start) > start:
+            start = first_rebuildable_day(start)
+            self.stdout.write(
+                f"Days before {start} are final (their personal data was deleted): left out."
+            )
         if check:
             changes = differences(start=start, end=end, metrics=metrics)
         else:
