@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "impfportal",
+    "limits",
     "sms",
     "centers",
     "booking",
@@ -346,3 +347,18 @@ SMS_CODES_PER_NUMBER_PER_DAY = env_int("SMS_CODES_PER_NUMBER_PER_DAY", 10)
 SMS_CODES_PER_HOUR = env_int("SMS_CODES_PER_HOUR", 100_000)
 # The SDK logs every request at INFO; we log each message ourselves (masked).
 LOGGING["loggers"] = {**LOGGING.get("loggers", {}), "twilio": {"level": "WARNING"}}
+
+# --- Counters that survive a Redis outage (limits app; docs/security.md) -----
+# After Redis failed, each process counts in PostgreSQL for this long before trying Redis again.
+LIMITS_REDIS_RETRY_SECONDS = env_int("LIMITS_REDIS_RETRY_SECONDS", 5)
+
+# --- No lockout by strangers (sms.limits; docs/security.md) ------------------
+# SMS_CODES_PER_NUMBER_PER_DAY and VERIFICATION_CODES_PER_HOUR count per number
+# *and* client address, so requests from elsewhere cannot use up the owner's
+# share; these ceilings count per number across all addresses (SMS pumping).
+SMS_CODES_PER_NUMBER_CEILING_PER_DAY = env_int("SMS_CODES_PER_NUMBER_CEILING_PER_DAY", 30)
+# Calls that read a code out, per number and day, across all addresses: the
+# way in when the text messages' ceiling is reached.
+SMS_CODE_CALLS_PER_NUMBER_PER_DAY = env_int("SMS_CODE_CALLS_PER_NUMBER_PER_DAY", 3)
+# Named on the pages when a limit is reached: people can book by phone there.
+HOTLINE_PHONE = env_str("HOTLINE_PHONE", "0800 9988665")
