@@ -33,8 +33,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "impfportal",
     "limits",
+    "staff_auth",
     "sms",
     "centers",
     "booking",
@@ -51,6 +54,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then staff who need a second factor must have used it.
+    "django_otp.middleware.OTPMiddleware",
+    "staff_auth.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute session limits; no-store on personal pages (after messages).
     "impfportal.middleware.SessionTimeoutMiddleware",
@@ -362,3 +368,17 @@ SMS_CODES_PER_NUMBER_CEILING_PER_DAY = env_int("SMS_CODES_PER_NUMBER_CEILING_PER
 SMS_CODE_CALLS_PER_NUMBER_PER_DAY = env_int("SMS_CODE_CALLS_PER_NUMBER_PER_DAY", 3)
 # Named on the pages when a limit is reached: people can book by phone there.
 HOTLINE_PHONE = env_str("HOTLINE_PHONE", "0800 9988665")
+
+# --- Staff and ministry logins (staff_auth app; docs/security.md) -----------
+# Failed password logins within one window of STAFF_LOGIN_WINDOW_MINUTES: per
+# account and address, per address (any account), per account (any address).
+STAFF_LOGIN_WINDOW_MINUTES = env_int("STAFF_LOGIN_WINDOW_MINUTES", 15)
+STAFF_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = env_int(
+    "STAFF_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5
+)
+STAFF_LOGIN_FAILURES_PER_ADDRESS = env_int("STAFF_LOGIN_FAILURES_PER_ADDRESS", 20)
+STAFF_LOGIN_FAILURES_PER_ACCOUNT = env_int("STAFF_LOGIN_FAILURES_PER_ACCOUNT", 50)
+# Accounts that see a center's personal data (and operators) must confirm
+# their login with a TOTP app (staff_auth.policy). On in production.
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "Impfportal"
