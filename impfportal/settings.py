@@ -33,7 +33,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "impfportal",
+    "limits",
+    "staff_auth",
     "sms",
     "centers",
     "booking",
@@ -51,6 +55,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then staff who need a second factor must have used it.
+    "django_otp.middleware.OTPMiddleware",
+    "staff_auth.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute session limits; no-store on personal pages (after messages).
     "impfportal.middleware.SessionTimeoutMiddleware",
@@ -355,3 +362,32 @@ RETENTION_MESSAGE_TEXT_HOURS = env_int("RETENTION_MESSAGE_TEXT_HOURS", 24)
 RETENTION_VERIFICATION_HOURS = env_int("RETENTION_VERIFICATION_HOURS", 24)
 RETENTION_TASK_RESULT_DAYS = env_int("RETENTION_TASK_RESULT_DAYS", 7)
 PURGE_HOUR = env_int("PURGE_HOUR", 3)
+
+# --- Counters that survive a Redis outage (limits app; docs/security.md) -----
+# After Redis failed, each process counts in PostgreSQL for this long before trying Redis again.
+LIMITS_REDIS_RETRY_SECONDS = env_int("LIMITS_REDIS_RETRY_SECONDS", 5)
+
+# --- No lockout by strangers (sms.limits; docs/security.md) ------------------
+# SMS_CODES_PER_NUMBER_PER_DAY and VERIFICATION_CODES_PER_HOUR count per number
+# *and* client address, so requests from elsewhere cannot use up the owner's
+# share; these ceilings count per number across all addresses (SMS pumping).
+SMS_CODES_PER_NUMBER_CEILING_PER_DAY = env_int("SMS_CODES_PER_NUMBER_CEILING_PER_DAY", 30)
+# Calls that read a code out, per number and day, across all addresses: the
+# way in when the text messages' ceiling is reached.
+SMS_CODE_CALLS_PER_NUMBER_PER_DAY = env_int("SMS_CODE_CALLS_PER_NUMBER_PER_DAY", 3)
+# Named on the pages when a limit is reached: people can book by phone there.
+HOTLINE_PHONE = env_str("HOTLINE_PHONE", "0800 9988665")
+
+# --- Staff and ministry logins (staff_auth app; docs/security.md) -----------
+# Failed password logins within one window of STAFF_LOGIN_WINDOW_MINUTES: per
+# account and address, per address (any account), per account (any address).
+STAFF_LOGIN_WINDOW_MINUTES = env_int("STAFF_LOGIN_WINDOW_MINUTES", 15)
+STAFF_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = env_int(
+    "STAFF_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5
+)
+STAFF_LOGIN_FAILURES_PER_ADDRESS = env_int("STAFF_LOGIN_FAILURES_PER_ADDRESS", 20)
+STAFF_LOGIN_FAILURES_PER_ACCOUNT = env_int("STAFF_LOGIN_FAILURES_PER_ACCOUNT", 50)
+# Accounts that see a center's personal data (and operators) must confirm
+# their login with a TOTP app (staff_auth.policy). On in production.
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "Impfportal"

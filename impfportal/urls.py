@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from staff_auth.forms import StaffLoginForm
+
 urlpatterns = [
     path("", include("centers.urls")),
     path("", include("sms.urls")),
     path("", include("booking.urls")),
     path("", include("stats.urls")),
     path("", include("waitlist.urls")),
+    path("", include("staff_auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
@@ -15,3 +18,5 @@ urlpatterns = [
 # The admin is where center staff work: name it after the portal, not Django.
 admin.site.site_header = _("Impfportal Niedersachsen: administration")
 admin.site.site_title = _("Impfportal administration")
+# Failed logins are counted and locked out per account and address (staff_auth.throttle).
+admin.site.login_form = StaffLoginForm

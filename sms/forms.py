@@ -17,6 +17,9 @@ class PhoneForm(forms.Form):
         error_messages={"required": _("Please enter your phone number.")},
     )
 
+    # Set by the "call me instead" button shown when a number got too many texts.
+    by_voice = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def clean_phone(self) -> PhoneNumber:
         try:
             return parse_phone_number(self.cleaned_data["phone"])

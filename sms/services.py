@@ -3,7 +3,7 @@
 Rules (architecture.md): 6 digits from ``secrets``, stored as a keyed hash,
 valid for 10 minutes, single use, at most 5 wrong tries, and a new code voids
 the old one. A number may ask for a new code only every few seconds and a few
-times an hour.
+times an hour (counted in ``sms.limits``).
 """
 
 import secrets
@@ -57,10 +57,8 @@ def request_code(phone: PhoneNumber, *, by_voice: bool = False) -> PhoneVerifica
         raise VerificationError(
             _("A code was just sent. Please wait a moment before asking for a new one.")
         )
-    if recent.count() >= settings.VERIFICATION_CODES_PER_HOUR:
-        raise VerificationError(
-            _("Too many codes were requested for this number. Please try again in an hour.")
-        )
+    # How many codes a number gets per hour and day is counted per number and
+    # client address (sms.limits), so that strangers cannot use them up.
 
     code = "".join(secrets.choice("0123456789") for _i in range(CODE_LENGTH))
     expires_at = now + timedelta(seconds=settings.VERIFICATION_CODE_TTL_SECONDS)

@@ -13,7 +13,7 @@ from sms import services
 from sms.delivery import code_delivery, is_signed_by_twilio, record_delivery_report
 from sms.errors import VerificationError
 from sms.forms import CodeForm, PhoneForm
-from sms.limits import count_code_request
+from sms.limits import CodeLimitReached, count_code_request
 from sms.phone import mask, parse_phone_number
 from sms.session import NEXT_STEP, NEXT_STEPS, PENDING_PHONE, mark_verified
 
@@ -24,17 +24,24 @@ logger = logging.getLogger(__name__)
 def phone(request):
     """Step 1 of verification: which number should get the code."""
     form = PhoneForm(request.POST if request.method == "POST" else None)
+    offer_call = False
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["phone"]
+        by_voice = form.cleaned_data["by_voice"]
         try:
-            count_code_request(request, phone=number)
-            services.request_code(number)
+            count_code_request(request, phone=number, by_voice=by_voice)
+            services.request_code(number, by_voice=by_voice)
         except VerificationError as error:
             form.add_error("phone", str(error))
+            offer_call = isinstance(error, CodeLimitReached) and error.offer_call
         else:
             request.session[PENDING_PHONE] = number.e164
             return redirect("sms:code")
-    return render(request, "sms/phone.html", {"form": form})
+    return render(
+        request,
+        "sms/phone.html",
+        {"form": form, "offer_call": offer_call, "typed_phone": form.data.get("phone", "")},
+    )
 
 
 def _pending_phone(request) -> str | None:
@@ -79,7 +86,7 @@ def _send_new_code(request, *, by_voice: bool, success: str):
         return redirect("sms:phone")
     number = parse_phone_number(pending)
     try:
-        count_code_request(request, phone=number)
+        count_code_request(request, phone=number, by_voice=by_voice)
         services.request_code(number, by_voice=by_voice)
     except VerificationError as error:
         messages.error(request, str(error))

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,8 +11,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
-from django_ratelimit.core import is_ratelimited
 
+from staff_auth.forms import MinistryLoginForm
 from stats import availability
 from stats.access import ministry_required
 from stats.chart import bar_chart
@@ -20,7 +21,6 @@ from stats.figures import all_centers, daily_figures, place_figures
 from stats.forms import BreakdownForm, OverviewForm, PeriodForm
 from stats.tables import build_tables, sections_for
 
-LOGIN_RATE = "10/m"
 STATE_NAME = gettext_lazy("Lower Saxony")
 
 
@@ -134,16 +134,15 @@ class LoginView(auth_views.LoginView):
     template_name = "stats/login.html"
     next_page = "stats:overview"
 
-    def post(self, request, *args, **kwargs):
-        if is_ratelimited(
-            request, group="stats.login", key="ip", rate=LOGIN_RATE, method="POST", increment=True
-        ):
-            context = self.get_context_data(
-                form=self.form_class(request),
-                limited=[_("Too many attempts. Please wait a minute and try again.")],
-            )
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
+    # Failed logins are counted per account and address; a locked login is
+    # refused with a plain message (staff_auth.throttle), answered with 429.
+    form_class = MinistryLoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, code="locked"):
+            response.status_code = 429
+        return response
 
 
 class LogoutView(auth_views.LogoutView):

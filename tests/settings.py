@@ -19,6 +19,10 @@ os.environ.setdefault("START_PAGE_CACHE_SECONDS", "0")
 # (tests/booking/test_eligibility_cache.py switches the cache on).
 os.environ.setdefault("ELIGIBILITY_CACHE_SECONDS", "0")
 
+# Staff tests log in with a password only; tests/security/test_staff_second_factor.py
+# switches the second factor on.
+os.environ.setdefault("STAFF_REQUIRE_2FA", "false")
+
 from impfportal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
