@@ -157,8 +157,13 @@ def sms_sent(start: date, end: date):
 
 
 def sms_failed(start: date, end: date):
+    """Messages given up: failed, or dropped because their time had passed (both
+    send ``message_failed``, which the live counter counts)."""
     return _state_wide(
-        Message.objects.filter(status=Message.Status.FAILED, **_within("created_at", start, end))
+        Message.objects.filter(
+            status__in=[Message.Status.FAILED, Message.Status.DROPPED],
+            **_within("created_at", start, end),
+        )
         .annotate(day=TruncDate("created_at"))
         .values_list("day")
         .annotate(n=Count("pk"))

@@ -244,3 +244,17 @@ def test_the_check_reads_one_snapshot_outside_a_transaction(center, vaccine, ope
     DailyCounter.objects.all().delete()
     call_command("rebuild_stats", *metric_args(WITHOUT_RELEASES))
     assert figure(Metric.BOOKED) == 2
+
+
+def test_a_message_dropped_for_being_late_counts_as_failed_live_and_rebuilt(db):
+    queue_message(
+        recipient=factories.unique_mobile(),
+        body="Angebot",
+        priority=Message.Priority.OFFER,
+        idempotency_key="late-offer",
+        send_before=timezone.now() - timedelta(seconds=1),
+    )
+    dispatch_due()
+    assert Message.objects.get(idempotency_key="late-offer").status == Message.Status.DROPPED
+    assert figure(Metric.SMS_FAILED) == 1
+    call_command("rebuild_stats", "--check", "--metric", str(Metric.SMS_FAILED))
