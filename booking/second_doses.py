@@ -10,6 +10,8 @@ the waiting list).
 
 A first dose marked as not come ends the series: its second-dose seat goes
 back (to the waiting list, through ``release_seats``) and the person is told.
+A second dose marked as not come keeps the series and puts it first in line
+for the next second-dose seat, as a cancelled day does.
 """
 
 from collections.abc import Iterable
@@ -19,7 +21,7 @@ from django.utils import timezone, translation
 
 from booking.models import Appointment, Series
 from booking.services import take_nearest_second_dose_seat
-from booking.signals import series_cancelled
+from booking.signals import appointment_no_show, series_cancelled
 from centers.models import Slot
 from centers.services import release_seats
 from sms.models import Message
@@ -108,6 +110,15 @@ def serve_awaiting_second_doses(*, slot_ids: Iterable[int]) -> int:
                 slot=new, status=Appointment.Status.BOOKED
             )
             Series.objects.filter(pk=series.pk).update(awaiting_second_dose_since=None)
+            if second.status == Appointment.Status.NO_SHOW:
+                # The missed appointment becomes the new one: it no longer counts
+                # as not come (as for someone checked in late).
+                appointment_no_show.send(
+                    sender=Appointment,
+                    center_id=center_id,
+                    on=timezone.localdate(second.slot.starts_at),
+                    amount=-1,
+                )
             _tell(
                 series,
                 "second_dose_moved.txt",
@@ -116,6 +127,33 @@ def serve_awaiting_second_doses(*, slot_ids: Iterable[int]) -> int:
             )
             served += 1
     return served
+
+
+def await_second_dose_after_no_show(appointments: Iterable[Appointment]) -> None:
+    """Second doses marked as not come: the series stays booked and waits first in
+    line for the next free second-dose seat at its center, as after a cancelled
+    day, starting with the nearest one free now. The person is told either way.
+    Needs the appointments' series locked. Call inside the transaction that
+    marks them.
+    """
+    seconds = [a for a in appointments if a.dose == 2]
+    if not seconds:
+        return
+    waiting = list(
+        Series.objects.filter(
+            pk__in=[a.series_id for a in seconds], status=Series.Status.ACTIVE
+        ).select_related("person__household", "center")
+    )
+    if not waiting:
+        return
+    Series.objects.filter(pk__in=[series.pk for series in waiting]).update(
+        awaiting_second_dose_since=timezone.now()
+    )
+    for a in seconds:
+        series = next((series for series in waiting if series.pk == a.series_id), None)
+        if series is not None:
+            _tell(series, "second_dose_missed.txt", {"old": a.slot}, f"second-dose-missed:{a.pk}")
+    serve_awaiting_second_doses(slot_ids=[a.slot_id for a in seconds])
 
 
 def end_series_after_first_dose_no_show(appointments: Iterable[Appointment]) -> None:

@@ -21,7 +21,11 @@ from django.utils.translation import gettext as _
 
 from booking.errors import BookingBusy, BookingError
 from booking.models import Appointment, Series
-from booking.second_doses import end_series_after_first_dose_no_show, move_second_dose
+from booking.second_doses import (
+    await_second_dose_after_no_show,
+    end_series_after_first_dose_no_show,
+    move_second_dose,
+)
 from booking.signals import appointment_attended, appointment_no_show, series_cancelled
 from centers import audit
 from centers.models import AuditEntry, Center, Slot, Vaccine
@@ -142,7 +146,7 @@ def check_in(*, appointment_ids: Sequence[int], by) -> int:
         )
         Series.objects.filter(
             pk__in=[a.series_id for a in appointments if a.dose == 2], status=Series.Status.ACTIVE
-        ).update(status=Series.Status.COMPLETED)
+        ).update(status=Series.Status.COMPLETED, awaiting_second_dose_since=None)
         audit.record_many(
             user=by, action=Action.CHECKED_IN, entries=_entries(appointments, _day_of)
         )
@@ -223,6 +227,7 @@ def _mark_no_shows(appointments: list[Appointment]) -> None:
     release_seats([a.slot for a in appointments], offer_to_waitlist=False)
     _announce(appointment_no_show, appointments)
     end_series_after_first_dose_no_show(appointments)
+    await_second_dose_after_no_show(appointments)
 
 
 def _booked_on(*, center: Center, day: date, vaccine: Vaccine | None = None):

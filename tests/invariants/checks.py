@@ -150,7 +150,8 @@ def series_problems() -> list[str]:
             awaiting = series.awaiting_second_dose_since is not None
             if first not in HOLDING:
                 problems.append(f"active series {series.pk}: first dose {first}")
-            if awaiting and second != Status.CANCELLED:
+            # Awaiting a seat: its day was cancelled, or the person did not come.
+            if awaiting and second not in (Status.CANCELLED, Status.NO_SHOW):
                 problems.append(f"series {series.pk} awaits a second dose but has one: {second}")
             if not awaiting and second not in HOLDING:
                 problems.append(f"active series {series.pk}: second dose {second}, not awaiting")

@@ -261,3 +261,54 @@ def test_a_check_in_and_a_cancellation_at_the_same_moment_never_both_win(
         # The audit says "vaccinated" exactly when the appointment says so.
         checked_in = AuditEntry.objects.filter(action="checked_in", object_id=str(appointment.pk))
         assert checked_in.exists() == (appointment.status == Status.ATTENDED)
+
+
+def _second_dose_due_now(center, vaccine):
+    [series] = book(center, vaccine, at=earlier_today())
+    first, second = first_dose(series), second_dose(series)
+    Appointment.objects.filter(pk=first.pk).update(status=Status.ATTENDED)
+    Slot.objects.filter(pk=second.slot_id).update(starts_at=earlier_today() + timedelta(seconds=1))
+    return series, second
+
+
+def test_a_second_dose_no_show_keeps_the_series_first_in_line(
+    client_a, center_a, vaccine, open_for_80
+):
+    series, second = _second_dose_due_now(center_a, vaccine)
+    press(client_a, "no_show", second)
+    series.refresh_from_db()
+    assert series.status == Series.Status.ACTIVE
+    assert series.awaiting_second_dose_since is not None
+    second.refresh_from_db()
+    assert second.status == Status.NO_SHOW
+    [sms] = Message.objects.filter(idempotency_key=f"second-dose-missed:{second.pk}")
+    assert series.booking_code in sms.body
+    # Someone's second-dose seat tomorrow frees up: it goes to the series first.
+    past_first = factories.make_slot(
+        center_a,
+        vaccine,
+        factories.local_datetime(factories.days_ahead(1 - vaccine.second_dose_interval_days), 9),
+        booked=1,
+        second_booked=1,
+    )
+    tomorrow = past_first.second_dose_slot
+    assert tomorrow is not None
+    [other] = book(center_a, vaccine, at=factories.local_datetime(factories.days_ahead(2), 9))
+    Appointment.objects.filter(pk=second_dose(other).pk).update(slot=tomorrow)
+    Slot.objects.filter(pk=tomorrow.pk).update(booked=2)
+    cancel_series(household=other.person.household, booking_code=other.booking_code)
+    series.refresh_from_db()
+    assert series.awaiting_second_dose_since is None
+    second.refresh_from_db()
+    assert (second.status, second.slot_id) == (Status.BOOKED, tomorrow.pk)
+
+
+def test_a_late_arrival_for_the_second_dose_completes_the_series(
+    client_a, center_a, vaccine, open_for_80
+):
+    series, second = _second_dose_due_now(center_a, vaccine)
+    press(client_a, "no_show", second)
+    press(client_a, "check_in", second)
+    series.refresh_from_db()
+    assert series.status == Series.Status.COMPLETED
+    assert series.awaiting_second_dose_since is None
