@@ -2,8 +2,10 @@
 
 Sentry gets what a developer needs to fix an error (the exception, its stack
 without local variables, the view, the request id that finds the log lines)
-and nothing of the resident: ``send_default_pii=False`` (no cookies, user or
-client address), no request bodies, no local variables (a frame's ``person``
+and nothing of the resident: no default PII (no cookies, user or client
+address; sentry-sdk 2.76 deprecates ``send_default_pii`` in favour of
+``data_collection``, and leaving both unset means "off" and keeps the SDK's
+own denylist scrubber), no request bodies, no local variables (a frame's ``person``
 would carry a name and a date of birth), and ``scrub_event`` as a last filter
 for what still quotes personal data: phone numbers and codes are masked as in
 the logs (impfportal.logs), booking codes and tokens leave the URL, and the
@@ -14,6 +16,7 @@ no request data, locals or query parameters in the first place.
 
 import re
 from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
 
@@ -46,7 +49,8 @@ def scrub_event(event: Event, hint: Hint | None = None) -> Event:
     if isinstance(request, dict):
         kept = {key: request[key] for key in _REQUEST_KEEP if key in request}
         if "url" in kept:
-            kept["url"] = redact_path(str(kept["url"]))
+            url = urlsplit(str(kept["url"]))
+            kept["url"] = urlunsplit((url.scheme, url.netloc, redact_path(url.path), "", ""))
         event["request"] = kept
     scrubbed = cast(Event, _scrub(event))
     request_id = current_request_id()
@@ -71,7 +75,6 @@ def init_error_reports(*, dsn: str, environment: str) -> None:
         dsn=dsn,
         environment=environment,
         integrations=[DjangoIntegration()],
-        send_default_pii=False,
         include_local_variables=False,
         max_request_body_size="never",
         before_send=scrub_event,
