@@ -131,7 +131,9 @@ def _scraped_state() -> list[Metric]:
             # The database being down must not hide the process's counters:
             # the scrape still answers, and says which part it could not read.
             failed += 1
-            logger.warning("metrics collector failed", extra={"collector": repr(collector)})
+            logger.warning(
+                "metrics collector failed", extra={"collector": repr(collector)}, exc_info=True
+            )
     families.append(
         GaugeMetricFamily(
             "impfportal_scrape_collector_errors",
