@@ -1,6 +1,7 @@
 # One image for every role. The default command is the web server (gunicorn); the
 # same image runs `python manage.py sms_dispatch` (SMS and voice outbox),
-# `python manage.py db_worker` (background tasks) and `python manage.py migrate`.
+# `python manage.py db_worker` (background tasks), `python manage.py waitlist_sweep`
+# (the waiting list's safety net) and `python manage.py migrate`.
 # Configure it with environment variables (README.md); deploy/compose.yaml runs it all.
 #
 # KERN UX's CSS and fonts are committed under static/vendor/kern/ (`make assets`
@@ -34,4 +35,11 @@ COPY --from=build /app /app
 WORKDIR /app
 USER impfportal
 EXPOSE 8000
-CMD ["gunicorn", "impfportal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30", "--access-logfile", "-"]
+# Docker marks a web container unhealthy when the process stops answering
+# /healthz (no database: an outage must not fail every container at once).
+# The image has no curl; Python's urllib does. Roles without a web server
+# switch it off in deploy/compose.yaml.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+# Bind, workers (WEB_CONCURRENCY), JSON access log, Prometheus multiprocess mode.
+CMD ["gunicorn", "impfportal.wsgi:application", "--config", "python:impfportal.gunicorn_conf"]

@@ -59,6 +59,7 @@ def configure() -> None:
             "SECRET_KEY": "bench-exchange-" + "x" * 50,
             "SMS_BACKEND": "sms.backends.memory.MemoryBackend",
             "REDIS_URL": "",
+            "PORTAL_URL": "https://impfportal.bench.example",
             "LOG_LEVEL": "WARNING",
         }
     )

@@ -185,6 +185,8 @@ class Bench:
             "REDIS_URL": REDIS_URL,
             "CACHE_KEY_PREFIX": self.key_prefix,
             "SMS_BACKEND": "sms.backends.memory.MemoryBackend",
+            # Not localhost: with DEBUG off the system checks refuse that.
+            "PORTAL_URL": "https://impfportal.bench.example",
             "LOG_LEVEL": "WARNING",
             "BENCH_STATIC_ROOT": str(self.tmp / "static"),
             "PYTHONDONTWRITEBYTECODE": "1",

@@ -98,6 +98,8 @@ class Bench:
             "REDIS_URL": options.redis_url,
             "CACHE_KEY_PREFIX": f"bench-sms-{os.getpid()}",
             "SMS_BACKEND": "sms.backends.twilio.TwilioBackend",
+            # Not localhost: with DEBUG off the system checks refuse that.
+            "PORTAL_URL": "https://impfportal.bench.example",
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "TWILIO_SMS_FROM": "Impfportal",

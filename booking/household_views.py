@@ -14,6 +14,7 @@ from booking import households, selectors, services
 from booking.errors import BookingError
 from booking.forms import PersonForm
 from booking.models import Household, Person
+from impfportal.metrics import count_booking_error
 from impfportal.ratelimits import limit_posts
 from sms.session import verification_required, verified_phone
 
@@ -60,6 +61,7 @@ def correct_person(request, person_id: int):
                     postal_code=data["postal_code"],
                 )
             except BookingError as error:
+                count_booking_error(error)
                 form.add_error(None, str(error))
             else:
                 messages.success(
@@ -91,6 +93,7 @@ def remove_person(request, person_id: int):
     try:
         households.remove_person(household=household, person_id=person.pk)
     except BookingError as error:
+        count_booking_error(error)
         messages.error(request, str(error))
     else:
         messages.success(request, _("%(name)s has been removed.") % {"name": person})

@@ -19,6 +19,7 @@ from booking.forms import CancelForm, PersonForm, SlotChoiceForm
 from booking.models import Series
 from centers.models import Center
 from centers.selectors import responsible_district
+from impfportal.metrics import count_booking_error
 from impfportal.ratelimits import limit_posts
 from sms.session import verification_required, verified_phone
 
@@ -48,6 +49,7 @@ def people(request):
                 postal_code=data["postal_code"],
             )
         except BookingError as error:
+            count_booking_error(error)
             form.add_error(None, str(error))
         else:
             messages.success(request, _("%(name)s has been added.") % {"name": person})
@@ -155,6 +157,7 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
                     bookable=vaccines,
                 )
             except BookingError as error:
+                count_booking_error(error)
                 errors.append(str(error))
             else:
                 return redirect("booking:confirmation", booking_code=series.booking_code)
@@ -224,6 +227,7 @@ def cancel(request, booking_code: str):
                 reason=form.cleaned_data["reason"],
             )
         except BookingError as error:
+            count_booking_error(error)
             messages.error(request, str(error))
         else:
             messages.success(

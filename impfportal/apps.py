@@ -8,6 +8,7 @@ class ImpfportalConfig(AppConfig):
     name = "impfportal"
 
     def ready(self) -> None:
+        from impfportal import checks  # noqa: F401  (registers the deployment checks)
         from impfportal.staff_group import ensure_staff_group_after_migrate
 
         # Once per migrate, after the booking app (the last one the group needs

@@ -93,3 +93,16 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+# A path segment that is a booking code ("K7QX-3M9A": letters and digits) or a
+# token (an offer link's): it names or opens a person's appointments.
+_SECRET_SEGMENT = re.compile(r"(?=[^/]*\d)(?=[^/]*[A-Za-z])[^/]+|[^/]{16,}")
+
+
+def redact_path(path: str) -> str:
+    """A request path fit for a log or an error report: no query string, no
+    booking codes or tokens, no phone numbers. Numeric ids stay (they are
+    pseudonymous, and the routes stay recognisable)."""
+    path = path.split("?", 1)[0]
+    return mask_numbers(_SECRET_SEGMENT.sub("…", path))

@@ -47,6 +47,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Operations (issue 21): a request id for every log line, then /healthz,
+    # /readyz and /metrics before any redirect, host check or session, then
+    # the request counters (impfportal/health.py, impfportal/metrics.py).
+    "impfportal.request_id.RequestIdMiddleware",
+    "impfportal.health.OpsEndpointsMiddleware",
+    "impfportal.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -250,7 +256,6 @@ LOGGING: dict[str, Any] = {
 
 # --- SMS and voice ----------------------------------------------------------
 SMS_BACKEND = env_str("SMS_BACKEND", "sms.backends.console.ConsoleBackend" if DEBUG else None)
-SMS_SENDER_ID = env_str("SMS_SENDER_ID", "Impfportal")
 # Only numbers of this country are served (protection against SMS pumping).
 PHONE_REGION = env_str("PHONE_REGION", "DE")
 
@@ -391,3 +396,21 @@ STAFF_LOGIN_FAILURES_PER_ACCOUNT = env_int("STAFF_LOGIN_FAILURES_PER_ACCOUNT", 5
 # their login with a TOTP app (staff_auth.policy). On in production.
 STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=not DEBUG)
 OTP_TOTP_ISSUER = "Impfportal"
+
+# --- Operations: health, metrics, request ids, error reports (issue 21) -----
+# /readyz answers 503 when the oldest due message in the outbox has waited
+# longer than this: no dispatcher runs, or the backlog outgrew the provider's
+# rate (70,000 notices at 100/s take about 12 minutes).
+READY_OUTBOX_MAX_AGE_SECONDS = env_int("READY_OUTBOX_MAX_AGE_SECONDS", 900)
+# Prometheus sends "Authorization: Bearer <token>" to /metrics; unset: /metrics is off (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+LOGGING["filters"]["request_id"] = {"()": "impfportal.request_id.RequestIdFilter"}
+LOGGING["handlers"]["console"]["filters"].append("request_id")
+# Errors go to Sentry (or a compatible service) when set, with personal data
+# removed before they leave (impfportal/error_reports.py).
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+if SENTRY_DSN:
+    from impfportal.error_reports import init_error_reports
+
+    init_error_reports(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)

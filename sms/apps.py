@@ -7,7 +7,11 @@ class SmsConfig(AppConfig):
     verbose_name = _("Text messages and phone verification")
 
     def ready(self) -> None:
+        from impfportal.metrics import register_scrape_collector
         from sms import (
             checks,  # noqa: F401  (registers the settings checks)
             code_texts,  # noqa: F401  (connects its signal receivers)
         )
+        from sms.metrics import OutboxCollector
+
+        register_scrape_collector(OutboxCollector())

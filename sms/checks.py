@@ -19,3 +19,20 @@ def check_twilio_settings(app_configs, **kwargs):
             Error("TWILIO_TIMEOUT_SECONDS must be between 1 and 29 seconds.", id="sms.E002")
         )
     return errors
+
+
+@register()
+def check_no_console_backend_in_production(app_configs, **kwargs):
+    """The console backend prints every text, codes included, to the log and
+    sends nothing: with DEBUG off nobody would get a code."""
+    if settings.DEBUG or not settings.SMS_BACKEND.endswith("console.ConsoleBackend"):
+        return []
+    return [
+        Error(
+            "SMS_BACKEND is the console backend, which sends nothing and prints codes "
+            "into the log.",
+            hint="Set SMS_BACKEND=sms.backends.twilio.TwilioBackend and the TWILIO_* "
+            "settings (or DEBUG=true for development).",
+            id="sms.E003",
+        )
+    ]

@@ -12,6 +12,8 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SMS_BACKEND", "sms.backends.memory.MemoryBackend")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# With DEBUG off the system checks refuse a PORTAL_URL on localhost (makemigrations runs them).
+os.environ.setdefault("PORTAL_URL", "https://impfportal.test")
 # Pages show every change at once in tests; tests/centers/test_start_page_cache.py
 # switches the start page's cache on.
 os.environ.setdefault("START_PAGE_CACHE_SECONDS", "0")

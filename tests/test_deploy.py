@@ -40,14 +40,21 @@ def test_the_compose_file_follows_the_compose_specification(tmp_path):
 def test_compose_runs_every_role_from_the_one_image(compose):
     services = compose["services"]
     app = {name for name, spec in services.items() if spec.get("image") == "impfportal:latest"}
-    assert app == {"migrate", "web1", "web2", "sms", "tasks", "purge"}
+    assert app >= {"migrate", "web1", "web2", "sms", "tasks", "waitlist", "purge"}
     assert "command" not in services["web1"]  # the image's default: gunicorn
     assert "command" not in services["web2"]
-    commands = {name: services[name]["command"][2] for name in ("migrate", "sms", "tasks")}
-    assert commands == {"migrate": "migrate", "sms": "sms_dispatch", "tasks": "db_worker"}
+    commands = {
+        name: services[name]["command"][2] for name in ("migrate", "sms", "tasks", "waitlist")
+    }
+    assert commands == {
+        "migrate": "migrate",
+        "sms": "sms_dispatch",
+        "tasks": "db_worker",
+        "waitlist": "waitlist_sweep",
+    }
     assert set(commands.values()) <= set(get_commands())
     assert services["migrate"]["restart"] == "no"
-    for name in ("web1", "web2", "sms", "tasks"):
+    for name in ("web1", "web2", "sms", "tasks", "waitlist"):
         waits_for = services[name]["depends_on"]
         assert waits_for["migrate"]["condition"] == "service_completed_successfully"
         assert waits_for["db"]["condition"] == "service_healthy"
@@ -82,3 +89,6 @@ def test_the_dockerfile_builds_in_stages_and_runs_as_a_user():
     assert "collectstatic" in dockerfile.split("AS runtime", 1)[0]
     assert "COPY --from=build /opt/venv" in runtime
     assert re.search(r'^CMD \["gunicorn"', runtime, flags=re.MULTILINE)
+    # JSON access log and Prometheus' multiprocess mode come from the config module.
+    assert '"--config", "python:impfportal.gunicorn_conf"' in runtime
+    assert re.search(r"^HEALTHCHECK .*\n.*/healthz", runtime, flags=re.MULTILINE)

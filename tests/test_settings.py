@@ -17,7 +17,14 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "impfportal.example",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/impfportal",
     "REDIS_URL": "redis://127.0.0.1:6379/14",
-    "SMS_BACKEND": "sms.backends.console.ConsoleBackend",
+    # With DEBUG off the console backend and a localhost PORTAL_URL are refused
+    # (tests/ops/test_deployment_checks.py).
+    "SMS_BACKEND": "sms.backends.twilio.TwilioBackend",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "token",
+    "TWILIO_SMS_FROM": "Impfportal",
+    "TWILIO_VOICE_FROM": "+495115550100",
+    "PORTAL_URL": "https://impfportal.example",
 }
 
 

@@ -29,3 +29,7 @@ class WaitlistConfig(AppConfig):
         person_corrected.connect(
             receivers.follow_corrected_person, dispatch_uid="waitlist.person_corrected"
         )
+        from impfportal.metrics import register_scrape_collector
+        from waitlist.metrics import WaitlistCollector
+
+        register_scrape_collector(WaitlistCollector())
