@@ -188,7 +188,7 @@ def end_series_after_first_dose_no_show(appointments: Iterable[Appointment]) -> 
         cancel_reason=Series.CancelReason.NO_SHOW,
         awaiting_second_dose_since=None,
     )
-    release_seats([a.slot for a in seconds if a.slot.starts_at > now])
+    release_seats([a.slot for a in seconds])
     second_of = {a.series_id: a for a in seconds}
     for series in ending:
         series.status = Series.Status.CANCELLED

@@ -308,7 +308,9 @@ def cancel_series(*, household: Household, booking_code: str, reason: str = "") 
         series.cancelled_at = now
         series.cancel_reason = reason
         series.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-        release_seats([a.slot for a in open_appointments if a.slot.starts_at > now])
+        # Every seat goes back, one in a slot that has begun too: it binds no dose
+        # any more (``centers.stock``); the exchange offers only seats to come.
+        release_seats([a.slot for a in open_appointments])
         queue_message(
             recipient=household.phone,
             body=render_message("booking_cancelled.txt", {"series": series}),

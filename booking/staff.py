@@ -391,7 +391,7 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
         )
         release_seats(
             [a.slot for a in appointments + moving]
-            + [a.slot for a in second_doses if a.slot.starts_at > now],
+            + [a.slot for a in second_doses],
             offer_to_waitlist=False,
         )
         withdraw_free_seats(day_slots)
