@@ -390,8 +390,7 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
             cancel_reason=Series.CancelReason.CENTER,
         )
         release_seats(
-            [a.slot for a in appointments + moving]
-            + [a.slot for a in second_doses],
+            [a.slot for a in appointments + moving] + [a.slot for a in second_doses],
             offer_to_waitlist=False,
         )
         withdraw_free_seats(day_slots)
