@@ -30,7 +30,7 @@ from booking.errors import BookingError
 from booking.models import Person, PriorityGroup, Series, VaccineOpening
 from booking.services import add_person, book_series, household_for
 from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
-from centers.release import add_series_seats
+from centers.release import add_series_seats, public_holidays
 from impfportal import demo_data
 from impfportal.staff_group import ensure_staff_group
 from sms.models import Message
@@ -40,6 +40,7 @@ from waitlist.services import join_waitlist
 SAFE_SMS_BACKENDS = {"sms.backends.console.ConsoleBackend", "sms.backends.memory.MemoryBackend"}
 DEMO_PASSWORD = "impfen-demo-2021"  # noqa: S105 -- printed for everyone, on purpose
 FIRST_DOSE_WEEKS = 6  # first doses; their second doses follow 21 to 84 days later
+LONGEST_INTERVAL_DAYS = 84  # AstraZeneca
 SLOT_TIMES = [time(8 + minutes // 60, minutes % 60) for minutes in range(0, 600, 30)]  # 8-17:30
 # Vaccine of the n-th delivery center, cycling: mostly BioNTech, some Moderna and AstraZeneca.
 VACCINE_CYCLE = ("biontech", "biontech", "moderna", "biontech", "biontech", "astrazeneca")
@@ -121,10 +122,15 @@ class Command(BaseCommand):
         """Deliver to every third center; return those of them that get slots."""
         today = timezone.localdate()
         days = [today + timedelta(days=n) for n in range(1, FIRST_DOSE_WEEKS * 7 + 1)]
-        opening_days = [day for day in days if day.weekday() < 6]  # Monday to Saturday
+        # Monday to Saturday, without the state's public holidays (as a release
+        # leaves them out, for the day itself and for its second dose).
+        holidays = public_holidays(days[0], days[-1] + timedelta(days=LONGEST_INTERVAL_DAYS))
+        weekdays = [day for day in days if day.weekday() < 6 and day not in holidays]
         slot_centers = []
         for position, center in enumerate(centers[::3]):
             vaccine = vaccines[VACCINE_CYCLE[position % len(VACCINE_CYCLE)]]
+            interval = timedelta(days=vaccine.second_dose_interval_days)
+            opening_days = [day for day in weekdays if day + interval not in holidays]
             # Drawn on every run, so that the sequence does not depend on what exists.
             doses = rng.randrange(1200, 6001, 6)
             delivered_on = today - timedelta(days=rng.randint(0, 13))
