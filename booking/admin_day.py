@@ -144,19 +144,23 @@ def cancel_day_page(model_admin, request):
                 len(preview.second_doses),
             )
             % {"count": len(preview.second_doses)},
-            ngettext(
-                "%(count)d second dose of this day will be moved to the nearest free "
-                "second-dose appointment; where none is free, the person waits first in line.",
-                "%(count)d second doses of this day will be moved to the nearest free "
-                "second-dose appointments; where none is free, the person waits first in line.",
-                len(preview.moved),
-            )
-            % {"count": len(preview.moved)},
             _(
                 "The day's times are closed: nobody can book them, and they are not offered "
                 "to the waiting list."
             ),
         ]
+        if preview.moved:
+            summary.insert(
+                2,
+                ngettext(
+                    "%(count)d second dose of this day will be moved to the nearest free "
+                    "second-dose appointment; where none is free, the person waits first in line.",
+                    "%(count)d second doses of this day will be moved to the nearest free "
+                    "second-dose appointments; where none is free, the person waits first in line.",
+                    len(preview.moved),
+                )
+                % {"count": len(preview.moved)},
+            )
     return _page(
         model_admin,
         request,
