@@ -8,24 +8,8 @@ not be limited to their own; the waiting list is not part of their work.
 
 from django.contrib import admin
 
+from impfportal.admin_views import SuperuserReadOnlyAdmin
 from waitlist.models import Entry, Offer
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class OfferInline(admin.TabularInline):
@@ -40,7 +24,7 @@ class OfferInline(admin.TabularInline):
 
 
 @admin.register(Entry)
-class EntryAdmin(ReadOnlyAdmin):
+class EntryAdmin(SuperuserReadOnlyAdmin):
     list_display = ["pk", "district", "center", "priority_rank", "status", "joined_at"]
     list_filter = ["status", "priority_rank", "district"]
     list_select_related = ["district", "center"]
@@ -49,7 +33,7 @@ class EntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(ReadOnlyAdmin):
+class OfferAdmin(SuperuserReadOnlyAdmin):
     list_display = ["pk", "entry", "first_slot", "status", "created_at", "deadline"]
     list_filter = ["status"]
     list_select_related = ["entry", "first_slot__center", "first_slot__vaccine"]
