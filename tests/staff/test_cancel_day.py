@@ -268,3 +268,15 @@ def test_a_resident_cancelling_during_the_day_cancellation_frees_each_seat_once(
         shared.refresh_from_db()
         assert shared.booked == 1  # Karl's seat
         assert second_dose(karl).status == Status.BOOKED
+
+
+def test_the_cancel_day_preview_names_the_second_doses_it_moves_in_english(
+    client_a, center_a, vaccine, open_for_80
+):
+    book(center_a, vaccine, at=factories.local_datetime(factories.days_ahead(2), 9))
+    second_day = factories.days_ahead(2 + vaccine.second_dose_interval_days)
+    client_a.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client_a.post(CANCEL_DAY, form(center_a, second_day)).content.decode()
+    assert "1 second dose of this day will be moved to the nearest free" in page
+    response = client_a.post(CANCEL_DAY, form(center_a, second_day, confirm="1"), follow=True)
+    assert "waits first in line for the next one" in response.content.decode()

@@ -74,3 +74,21 @@ def test_a_day_whose_second_dose_falls_on_a_holiday_is_left_out(client_a, stocke
         "&quot;", '"'
     )
     assert not Slot.objects.exists()
+
+
+def test_the_holiday_preview_speaks_english_too(client_a, stocked, vaccine):
+    client_a.post(reverse("set_language"), {"language": "en", "next": "/"})
+    christmas = next_christmas()
+    data = release_data(
+        stocked,
+        vaccine,
+        first_day=(christmas - timedelta(days=1)).isoformat(),
+        last_day=(christmas + timedelta(days=1)).isoformat(),
+    )
+    page = client_a.post(RELEASE, data).content.decode()
+    assert (
+        "These days are left out because they, or their second dose, fall on a public holiday:"
+        in page
+    )
+    assert "Christmas Day" in page
+    assert "Release on these public holidays too" in page
