@@ -149,6 +149,20 @@ def cancel_day_page(model_admin, request):
                 "to the waiting list."
             ),
         ]
+        if preview.offers:
+            summary.insert(
+                -1,
+                ngettext(
+                    "%(count)d waiting-list offer holds a seat this day. It will be withdrawn; "
+                    "the person is told by SMS and is offered a remaining free appointment "
+                    "first.",
+                    "%(count)d waiting-list offers hold seats this day. They will be withdrawn; "
+                    "each person is told by SMS and is offered a remaining free appointment "
+                    "first.",
+                    preview.offers,
+                )
+                % {"count": preview.offers},
+            )
         if preview.moved:
             summary.insert(
                 2,

@@ -30,6 +30,7 @@ from booking.signals import appointment_attended, appointment_no_show, series_ca
 from centers import audit
 from centers.models import AuditEntry, Center, Slot, Vaccine
 from centers.services import release_seats, take_seat, withdraw_free_seats
+from centers.signals import count_holders
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 
@@ -295,6 +296,8 @@ class DayCancellation:
     second_doses: list[Appointment]
     moved: list[Appointment] = field(default_factory=list)
     awaiting: list[Appointment] = field(default_factory=list)
+    # Open waiting-list offers holding a seat in the day (counted by the preview).
+    offers: int = 0
 
     @property
     def people(self) -> int:
@@ -329,7 +332,16 @@ def preview_cancel_day(
         appointments=firsts,
         second_doses=_second_doses(firsts),
         moved=[a for a in booked if a.dose == 2],
+        offers=count_holders(list(_day_slots(center, day, vaccine).values_list("pk", flat=True))),
     )
+
+
+def _day_slots(center: Center, day: date, vaccine: Vaccine | None):
+    start, end = day_bounds(day)
+    in_day = Slot.objects.filter(center=center, starts_at__gte=start, starts_at__lt=end)
+    if vaccine is not None:
+        in_day = in_day.filter(vaccine=vaccine)
+    return in_day
 
 
 def _check_cancellable(day: date) -> None:
@@ -361,10 +373,7 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
     with transaction.atomic():
         booked = _booked_on(center=center, day=day, vaccine=vaccine)
         locked = _lock_series(booked.values_list("series_id", flat=True))
-        start, end = day_bounds(day)
-        in_day = Slot.objects.filter(center=center, starts_at__gte=start, starts_at__lt=end)
-        if vaccine is not None:
-            in_day = in_day.filter(vaccine=vaccine)
+        in_day = _day_slots(center, day, vaccine)
         # Locked after the series (the order cancel_series uses): from here on
         # nobody can book into the day until this transaction ends.
         day_slots = list(in_day.select_for_update().order_by("starts_at", "pk"))

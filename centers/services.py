@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from centers.models import Slot
-from centers.signals import seats_freed, seats_withdrawn, slots_withdrawn
+from centers.signals import seats_freed, seats_withdrawn, slots_closed, slots_withdrawn
 
 
 def take_seat(slot_id: int) -> bool:
@@ -72,7 +72,8 @@ def withdraw_free_seats(slots: Sequence[Slot]) -> None:
     an offer it withdraws (as a second dose, it could land in the closed day).
     Then ``slots_withdrawn`` lets the holders of seats in them (open offers)
     give them back through ``give_back_withdrawn_seats``, which shrinks the
-    capacity along. Each slot counts what it lost in ``withdrawn``; the
+    capacity along. Last, ``slots_closed`` lets them serve those people again
+    from the seats that remain. Each slot counts what it lost in ``withdrawn``; the
     statistics hear of it through ``slots_withdrawn_counted``.
     """
     ordered = sorted(slots, key=lambda slot: (slot.starts_at, slot.pk))
@@ -95,6 +96,7 @@ def withdraw_free_seats(slots: Sequence[Slot]) -> None:
         orphaned = _withdraw_orphaned_seats(closed, seats)
         if any(seats.values()) or orphaned:
             seats_withdrawn.send(sender=Slot, slots=closed + orphaned, seats=seats)
+        slots_closed.send(sender=Slot, slot_ids=ids)
 
 
 def _withdraw_orphaned_seats(closed: list[Slot], seats: dict[int, int]) -> list[Slot]:

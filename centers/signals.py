@@ -19,6 +19,25 @@ seats_freed = Signal()
 # which takes the seat away with it, so the slots stay without a free seat.
 slots_withdrawn = Signal()
 
+# ``slots_closed`` is sent at the end of ``withdraw_free_seats``, in the same
+# transaction, with the same ``slot_ids``, once the seats orphaned by the
+# closure went too: what is free elsewhere now is what remains. A receiver
+# may now serve again the people whose held seats it gave back (the waiting
+# list offers them the remaining seats first).
+slots_closed = Signal()
+
+# ``seats_held_in`` is a question, not news: how many holders (open
+# waiting-list offers) keep a seat in ``slot_ids``? Each receiver returns a
+# number; a preview (the day-cancel confirmation) adds them up, changing nothing.
+seats_held_in = Signal()
+
+
+def count_holders(slot_ids: list[int]) -> int:
+    """What the receivers of ``seats_held_in`` answer for these slots, added up."""
+    answers = seats_held_in.send(sender=None, slot_ids=slot_ids)
+    return sum(int(answer or 0) for _receiver, answer in answers)
+
+
 # ``slots_released`` is sent inside the transaction of a bulk release that
 # added seats: ``slots`` (in time order, ``center_id``, ``dose`` and
 # ``starts_at`` set) and ``seats``, the seats added per slot id. The statistics

@@ -8,7 +8,7 @@ class WaitlistConfig(AppConfig):
 
     def ready(self) -> None:
         from booking.signals import person_corrected, person_is_busy, person_removing
-        from centers.signals import seats_freed, slots_withdrawn
+        from centers.signals import seats_freed, seats_held_in, slots_closed, slots_withdrawn
         from sms.signals import message_failed, message_sent
         from waitlist import receivers
 
@@ -16,6 +16,10 @@ class WaitlistConfig(AppConfig):
         slots_withdrawn.connect(
             receivers.withdraw_offers_in_closed_slots, dispatch_uid="waitlist.slots_withdrawn"
         )
+        slots_closed.connect(
+            receivers.serve_again_after_withdrawal, dispatch_uid="waitlist.slots_closed"
+        )
+        seats_held_in.connect(receivers.count_open_offers, dispatch_uid="waitlist.seats_held_in")
         message_sent.connect(receivers.start_offer_deadline, dispatch_uid="waitlist.message_sent")
         message_failed.connect(
             receivers.end_undelivered_offer, dispatch_uid="waitlist.message_failed"

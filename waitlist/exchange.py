@@ -243,6 +243,33 @@ def pass_on_freed_seats(*, slot_ids: Iterable[int]) -> None:
 def offer_free_seats_for(entry: Entry) -> list[Offer]:
     """After joining or re-activating: offer seats that are free right now in the
     entry's scope and suit its preferences (to whoever is next in line)."""
+    return offer_free_seats(slot_ids=_suitable_free_slots(entry)[:SLOTS_OFFERED_ON_JOIN])
+
+
+def offer_free_seat_to(entry: Entry) -> Offer | None:
+    """Serve this entry ahead of the queue: offer it the earliest free seat that
+    suits it, or None (changing nothing) when none is free.
+
+    For a person whose offer the center withdrew (a cancelled day): they were
+    promised a seat, so they do not wait behind people who were not. The entry
+    must be waiting and locked by the caller; each try runs in its own
+    savepoint, as ``offer_next_seat`` does.
+    """
+    for slot in offerable_slots(_suitable_free_slots(entry)):
+        # The queue's own conditions (vaccine, scope, preferences, not booked,
+        # not offered this slot before), checked for this entry only.
+        if not waiting_queue(slot).filter(pk=entry.pk).exists():
+            continue
+        with transaction.atomic():
+            second = take_series_seats(slot)
+            if second is None:
+                continue
+            return _make_offer(entry=entry, first=slot, second=second)
+    return None
+
+
+def _suitable_free_slots(entry: Entry) -> list[int]:
+    """Ids of first-dose slots free now in the entry's scope that suit it, earliest first."""
     earliest = timezone.now() + settings.WAITLIST_MIN_NOTICE
     free = Slot.objects.with_free_series().filter(
         center__district_id=entry.district_id,
@@ -251,9 +278,8 @@ def offer_free_seats_for(entry: Entry) -> list[Offer]:
     )
     if entry.center_id:
         free = free.filter(center_id=entry.center_id)
-    suitable = [
+    return [
         slot.pk
         for slot in free.order_by("starts_at").only("pk", "starts_at")[:200]
         if entry.suits(slot.starts_at)
     ]
-    return offer_free_seats(slot_ids=suitable[:SLOTS_OFFERED_ON_JOIN])

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,7 +26,7 @@ from centers.services import give_back_withdrawn_seats, release_seats
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 from waitlist.errors import OfferNotOpen, WaitlistError
-from waitlist.exchange import hash_token
+from waitlist.exchange import hash_token, offer_free_seat_to, pass_on_freed_seats
 from waitlist.models import Entry, Offer
 from waitlist.signals import (
     entry_left,
@@ -250,10 +250,12 @@ def withdraw_offers_for_cancelled_slots(*, slot_ids: list[int]) -> int:
     hold a seat in them. Called through ``centers.signals.slots_withdrawn``, in
     the transaction of the cancellation, after the slots were closed.
 
-    The entries go back in line without a missed offer; the seats in the
-    cancelled slots are given back and go with the slots' capacity (no free
-    seat is left in them, so nothing there is offered again), the other seat
-    of each offer is passed on. Returns how many offers were withdrawn.
+    The entries go back in line without a missed offer and each person is told
+    by SMS; the seats in the cancelled slots are given back and go with the
+    slots' capacity (no free seat is left in them, so nothing there is offered
+    again). The other seat of each offer is given back without being passed
+    on yet: once the slots are closed for good (``serve_again_after_withdrawal``)
+    the people lose their turn to nobody. Returns how many offers were withdrawn.
     """
     cancelled = set(slot_ids)
     withdrawn = 0
@@ -271,11 +273,70 @@ def withdraw_offers_for_cancelled_slots(*, slot_ids: list[int]) -> int:
             offer.save(update_fields=["status", "ended_at"])
             slots = [offer.first_slot, offer.second_slot]
             give_back_withdrawn_seats([s for s in slots if s.pk in cancelled])
-            release_seats([s for s in slots if s.pk not in cancelled])
+            release_seats([s for s in slots if s.pk not in cancelled], offer_to_waitlist=False)
             entry.status = Entry.Status.WAITING
             entry.save(update_fields=["status"])
+            _tell_withdrawn(entry, offer)
             withdrawn += 1
     return withdrawn
+
+
+def _tell_withdrawn(entry: Entry, offer: Offer) -> None:
+    """The SMS that the offer is void; queued before any new offer, at the offers'
+    priority, so that it does not arrive after the new offer."""
+    person = Person.objects.select_related("household").get(pk=entry.person_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_message(
+            "waitlist_offer_withdrawn.txt",
+            {"person": person, "center": offer.first_slot.center, "first": offer.first_slot},
+        )
+    queue_message(
+        recipient=person.household.phone,
+        body=body,
+        priority=Message.Priority.OFFER,
+        idempotency_key=f"offer-withdrawn:{offer.pk}",
+    )
+
+
+def serve_again_after_withdrawal(*, slot_ids: list[int]) -> int:
+    """The center closed these slots for good (``centers.signals.slots_closed``):
+    the people whose offers in them were withdrawn and who still wait are served
+    first, each from the seats that remain and suit them, before the other seats
+    of their offers pass on to the queue. Returns how many new offers were made.
+
+    Runs in the transaction of the cancellation; a lock conflict is not worth
+    failing the cancellation for: the people stay waiting, the exchange reaches
+    them in turn.
+    """
+    withdrawn = list(
+        Offer.objects.filter(status=Offer.Status.WITHDRAWN, entry__status=Entry.Status.WAITING)
+        .filter(Q(first_slot_id__in=slot_ids) | Q(second_slot_id__in=slot_ids))
+        .order_by("entry__priority_rank", "entry__joined_at", "entry_id")
+        .values_list("entry_id", "first_slot_id", "second_slot_id")
+    )
+    served = 0
+    others: set[int] = set()
+    for entry_id, *held in withdrawn:
+        others.update(pk for pk in held if pk not in slot_ids)
+        try:
+            with transaction.atomic():
+                entry = Entry.objects.select_for_update().get(pk=entry_id)
+                if entry.status == Entry.Status.WAITING:
+                    served += offer_free_seat_to(entry) is not None
+        except DatabaseError:
+            logger.warning("Serving entry %s again failed.", entry_id, exc_info=True)
+    if others:
+        pass_on_freed_seats(slot_ids=sorted(others))
+    return served
+
+
+def count_open_offers_in(*, slot_ids: list[int]) -> int:
+    """How many open offers hold a seat in these slots (a day-cancel preview)."""
+    return (
+        Offer.objects.filter(status=Offer.Status.OPEN)
+        .filter(Q(first_slot_id__in=slot_ids) | Q(second_slot_id__in=slot_ids))
+        .count()
+    )
 
 
 def start_deadline(*, message_id: int, sent_at: datetime) -> Offer | None:

@@ -14,6 +14,17 @@ def withdraw_offers_in_closed_slots(sender, slot_ids, **kwargs) -> None:
     offers.withdraw_offers_for_cancelled_slots(slot_ids=slot_ids)
 
 
+def serve_again_after_withdrawal(sender, slot_ids, **kwargs) -> None:
+    """``centers.signals.slots_closed``: offer the people whose offers were withdrawn
+    the seats that remain, ahead of others."""
+    offers.serve_again_after_withdrawal(slot_ids=slot_ids)
+
+
+def count_open_offers(sender, slot_ids, **kwargs) -> int:
+    """``centers.signals.seats_held_in``: open offers holding a seat in these slots."""
+    return offers.count_open_offers_in(slot_ids=slot_ids)
+
+
 def start_offer_deadline(sender, message_id, sent_at, **kwargs) -> None:
     """``sms.signals.message_sent``: an offer's time to answer starts now."""
     offers.start_deadline(message_id=message_id, sent_at=sent_at)

@@ -4,12 +4,15 @@ from datetime import timedelta
 
 import pytest
 from django.db.models import Q
+from django.urls import reverse
 
 from booking.services import cancel_series
 from booking.staff import cancel_day, day_bounds
 from centers.models import Slot
+from sms.models import Message
 from tests import factories
-from tests.staff.conftest import make_staff
+from tests.journeys import german
+from tests.staff.conftest import logged_in, make_staff
 from tests.waitlist.helpers import (
     book,
     make_entry,
@@ -145,3 +148,78 @@ def test_an_offer_whose_second_dose_falls_on_the_cancelled_day_frees_no_unbookab
     assert (first.capacity, first.booked, first.withdrawn) == (0, 0, 1)
     assert not Slot.objects.bookable().exists()
     assert_day_closed(center, second_day)
+
+
+def held_day(center, vaccine):
+    """A day with one appointment whose cancellation put an open offer to Ilse."""
+    day = factories.days_ahead(3)
+    first, _second = factories.make_bookable_pair(
+        center, vaccine, day=day, capacity=1, second_capacity=1
+    )
+    gerd = book(factories.make_person(first_name="Gerd"), first)
+    ilse = make_entry(factories.make_person(first_name="Ilse"), center=center)
+    offer = offer_to(ilse, freeing=gerd)
+    return day, ilse, offer
+
+
+def test_the_preview_counts_the_offers_it_withdraws(staff, center, vaccine, open_for_80):
+    day, _ilse, offer = held_day(center, vaccine)
+
+    response = logged_in(staff).post(
+        reverse("admin:booking_appointment_cancel_day"),
+        {"center": center.pk, "day": day.isoformat()},
+    )
+
+    assert response.context["stage"] == "preview"
+    summary = german(
+        "%(count)d waiting-list offer holds a seat this day. It will be withdrawn; "
+        "the person is told by SMS and is offered a remaining free appointment first.",
+        "%(count)d waiting-list offers hold seats this day. They will be withdrawn; "
+        "each person is told by SMS and is offered a remaining free appointment first.",
+        count=1,
+    )
+    assert summary in response.content.decode()
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.OPEN
+
+
+def test_the_person_whose_offer_is_withdrawn_gets_an_sms_in_german(
+    staff, center, vaccine, open_for_80
+):
+    day, ilse, offer = held_day(center, vaccine)
+    phone = ilse.person.household.phone
+
+    cancel_day(center=center, day=day, by=staff)
+
+    withdrawn = Message.objects.get(idempotency_key=f"offer-withdrawn:{offer.pk}")
+    assert withdrawn.recipient == phone
+    assert "Das Angebot gilt nicht mehr" in withdrawn.body
+    assert "Ilse" in withdrawn.body
+
+
+def test_the_withdrawn_person_is_offered_a_remaining_seat_ahead_of_others(
+    staff, center, vaccine, open_for_80
+):
+    day, ilse, offer = held_day(center, vaccine)
+    # Otto is first in line (higher priority, joined earlier), but was never
+    # promised a seat; the free pair on another day was not offered to anyone yet.
+    otto = make_entry(
+        factories.make_person(first_name="Otto"),
+        center=center,
+        rank=0,
+        joined_at=ilse.joined_at - timedelta(days=1),
+    )
+    other_first, _ = factories.make_bookable_pair(
+        center, vaccine, day=day + timedelta(days=1), capacity=1, second_capacity=1
+    )
+
+    cancel_day(center=center, day=day, by=staff)
+
+    again = open_offer_of(ilse)
+    assert again is not None
+    assert again.first_slot == other_first
+    assert open_offer_of(otto) is None
+    withdrawn = Message.objects.get(idempotency_key=f"offer-withdrawn:{offer.pk}")
+    # The withdrawal goes out before the new offer.
+    assert withdrawn.pk < again.message_id
+    assert_day_closed(center, day)
