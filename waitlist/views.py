@@ -221,7 +221,13 @@ def answered(request, offer_id: int):
     if offer_id not in request.session.get(ANSWERED_OFFERS, []):
         raise Http404
     answered_offer = get_object_or_404(
-        Offer.objects.select_related("entry__person", "first_slot__center", "series"),
+        Offer.objects.select_related(
+            "entry__person",
+            "first_slot__center",
+            "series__person",
+            "series__center",
+            "series__vaccine",
+        ),
         pk=offer_id,
     )
     series = answered_offer.series

@@ -203,3 +203,18 @@ def test_after_booking_directly_an_accept_passes_the_seats_on(
     assert open_offer_of(second_in_line) is not None
     assert Series.objects.filter(person=offer.entry.person).count() == 1
     assert seat_problems() == []
+
+
+def test_the_page_after_accepting_is_the_normal_booking_confirmation(client, offer):
+    """Reached from the SMS link without a verified session, it still shows the
+    vaccine, what to bring and how to cancel, as the booking confirmation does."""
+    answer(client, offer, "accept")
+    series = Series.objects.get(person=offer.entry.person)
+
+    page = client.get(reverse("waitlist:answered", args=[offer.pk])).content.decode()
+
+    assert german("Your appointments are booked") in page
+    assert series.booking_code in page
+    assert series.vaccine.name in page
+    assert german("Please bring") in page
+    assert reverse("booking:cancel", args=[series.booking_code]) in page
