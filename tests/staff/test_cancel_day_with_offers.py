@@ -221,5 +221,6 @@ def test_the_withdrawn_person_is_offered_a_remaining_seat_ahead_of_others(
     assert open_offer_of(otto) is None
     withdrawn = Message.objects.get(idempotency_key=f"offer-withdrawn:{offer.pk}")
     # The withdrawal goes out before the new offer.
+    assert again.message_id is not None
     assert withdrawn.pk < again.message_id
     assert_day_closed(center, day)
