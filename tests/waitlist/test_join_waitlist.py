@@ -263,3 +263,19 @@ def test_a_paused_place_can_be_reactivated_at_its_old_position(verified_client, 
 def test_reactivate_is_post_only(verified_client, person, center):
     entry = make_entry(person, center=center)
     assert verified_client.get(reverse("waitlist:reactivate", args=[entry.pk])).status_code == 405
+
+
+def test_the_district_list_is_worded_plainly_without_doubled_parentheses(
+    verified_client, person, center
+):
+    district = center.district
+    district.name = "Landkreis Rotenburg (Wümme)"
+    district.save(update_fields=["name"])
+
+    page = verified_client.get(reverse("waitlist:choose_scope", args=[person.pk])).content.decode()
+    join = verified_client.get(reverse("waitlist:join_district", args=[person.pk]))
+
+    for text in (page, join.content.decode()):
+        assert "(Wümme))" not in text
+    assert "Der erste Termin, der in einem dieser Impfzentren frei wird:" not in page
+    assert f"in diesem Impfzentrum frei wird: {center.name}." in page
