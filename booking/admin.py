@@ -194,8 +194,9 @@ class AppointmentAdmin(BookingCodeSearch, ViewOnlyAdmin):
         return f"{person.last_name}, {person.first_name}"
 
     @admin.display(description=_("date of birth"))
-    def date_of_birth(self, a: Appointment):
-        return a.series.person.date_of_birth
+    def date_of_birth(self, a: Appointment) -> str:
+        # A read-only field shows a method's value as text, unlocalised: format it here.
+        return formats.date_format(a.series.person.date_of_birth)
 
     @admin.display(description=_("phone number"))
     def phone(self, a: Appointment) -> str:

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from centers.models import Center, Slot, Vaccine
 
@@ -31,8 +32,15 @@ class VaccineOpening(models.Model):
         BOOKING = "booking", _("booking")
         WAITLIST = "waitlist", _("waiting list only")
 
-    group = models.ForeignKey(PriorityGroup, on_delete=models.CASCADE, related_name="openings")
-    vaccine = models.ForeignKey(Vaccine, on_delete=models.CASCADE, related_name="openings")
+    group = models.ForeignKey(
+        PriorityGroup,
+        on_delete=models.CASCADE,
+        related_name="openings",
+        verbose_name=_("priority group"),
+    )
+    vaccine = models.ForeignKey(
+        Vaccine, on_delete=models.CASCADE, related_name="openings", verbose_name=_("vaccine")
+    )
     scope = models.CharField(_("opened for"), max_length=10, choices=Scope)
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
 
@@ -53,23 +61,25 @@ class Household(models.Model):
     """The people booked under one verified phone number (e.g. a couple)."""
 
     phone = models.CharField(_("phone number"), max_length=20, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
 
     def __str__(self) -> str:
-        return f"household {self.pk}"
+        return _("household %(id)d") % {"id": self.pk}
 
 
 class Person(models.Model):
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="people")
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="people", verbose_name=_("household")
+    )
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     date_of_birth = models.DateField(_("date of birth"))
     postal_code = models.CharField(_("postal code"), max_length=5)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("person")
@@ -107,16 +117,25 @@ class Series(models.Model):
         NO_SHOW = "no_show", _("Did not come to the first dose")
         NONE = "", _("No reason given")
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="series")
-    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="series")
-    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="series")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="series", verbose_name=_("person")
+    )
+    center = models.ForeignKey(
+        Center,
+        on_delete=models.PROTECT,
+        related_name="series",
+        verbose_name=_("vaccination center"),
+    )
+    vaccine = models.ForeignKey(
+        Vaccine, on_delete=models.PROTECT, related_name="series", verbose_name=_("vaccine")
+    )
     booking_code = models.CharField(_("booking code"), max_length=9, unique=True)
-    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ACTIVE)
     # The token of the form that booked it: a resubmitted form finds this series
     # instead of booking again.
     request_token = models.UUIDField(unique=True, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(
         _("reason"), max_length=10, choices=CancelReason, blank=True, default=""
     )
@@ -128,7 +147,8 @@ class Series(models.Model):
 
     class Meta:
         verbose_name = _("appointment series")
-        verbose_name_plural = _("appointment series")
+        # English says "series" for one and for many; German does not.
+        verbose_name_plural = pgettext_lazy("plural", "appointment series")
         constraints = [
             models.UniqueConstraint(
                 fields=["person"],
@@ -159,10 +179,17 @@ class Appointment(models.Model):
         ATTENDED = "attended", _("vaccinated")
         NO_SHOW = "no_show", _("did not come")
 
-    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="appointments")
+    series = models.ForeignKey(
+        Series,
+        on_delete=models.CASCADE,
+        related_name="appointments",
+        verbose_name=_("appointment series"),
+    )
     dose = models.PositiveSmallIntegerField(_("dose"), choices=[(1, _("first")), (2, _("second"))])
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
-    status = models.CharField(max_length=10, choices=Status, default=Status.BOOKED)
+    slot = models.ForeignKey(
+        Slot, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("slot")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.BOOKED)
 
     class Meta:
         verbose_name = _("appointment")
@@ -178,4 +205,4 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.series} dose {self.dose}"
+        return _("%(code)s dose %(dose)d") % {"code": self.series, "dose": self.dose}

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -209,20 +209,52 @@ class ReadOnlyAdmin(CenterScopedAdmin):
 @admin.register(SlotRelease)
 class SlotReleaseAdmin(ReadOnlyAdmin):
     list_display = [
-        "released_at",
+        "released",
         "center",
         "vaccine",
-        "first_day",
-        "last_day",
-        "opens_at",
-        "closes_at",
+        "days",
+        "hours",
         "lanes",
-        "appointments",
-        "doses",
+        "first_doses",
+        "bound_doses",
         "released_by",
     ]
-    list_filter = ["vaccine", "released_at", CENTER_FILTER]
+    # No filter column beside the list: with it, the list is wider than a 1280 px
+    # screen and its last column is cut off. Days, hours and the dates are short
+    # for the same reason.
+    date_hierarchy = "released_at"
     list_select_related = ["center", "vaccine", "released_by"]
+
+    def get_list_display(self, request):
+        centers = staff_center_ids(request)
+        if centers is not None and len(centers) == 1:  # the center goes without saying
+            return [column for column in self.list_display if column != "center"]
+        return self.list_display
+
+    @admin.display(description=gettext_lazy("released at"), ordering="released_at")
+    def released(self, release: SlotRelease) -> str:
+        local = timezone.localtime(release.released_at)
+        return formats.date_format(local, "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=gettext_lazy("appointments"), ordering="appointments")
+    def first_doses(self, release: SlotRelease) -> int:
+        return release.appointments
+
+    @admin.display(description=gettext_lazy("doses"), ordering="doses")
+    def bound_doses(self, release: SlotRelease) -> int:
+        return release.doses
+
+    @admin.display(description=gettext_lazy("days"), ordering="first_day")
+    def days(self, release: SlotRelease) -> str:
+        first = formats.date_format(release.first_day, "SHORT_DATE_FORMAT")
+        last = formats.date_format(release.last_day, "SHORT_DATE_FORMAT")
+        return first if first == last else f"{first} \N{EN DASH} {last}"
+
+    @admin.display(description=gettext_lazy("hours"), ordering="opens_at")
+    def hours(self, release: SlotRelease) -> str:
+        opens = formats.time_format(release.opens_at, "TIME_FORMAT")
+        closes = formats.time_format(release.closes_at, "TIME_FORMAT")
+        return f"{opens} \N{EN DASH} {closes}"
 
 
 @admin.register(AuditEntry)

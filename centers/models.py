@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Least
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,7 +28,12 @@ class PostalCode(models.Model):
 
     code = models.CharField(_("postal code"), max_length=5, primary_key=True)
     town = models.CharField(_("town"), max_length=100)
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="postal_codes")
+    district = models.ForeignKey(
+        District,
+        on_delete=models.CASCADE,
+        related_name="postal_codes",
+        verbose_name=_("district"),
+    )
 
     class Meta:
         verbose_name = _("postal code")
@@ -60,7 +65,9 @@ class Center(models.Model):
         WAITLIST_ONLY = "waitlist", _("Waiting list only")
         NO_VACCINE = "no_vaccine", _("No vaccine yet")
 
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="centers")
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="centers", verbose_name=_("district")
+    )
     name = models.CharField(_("name"), max_length=150)
     slug = models.SlugField(unique=True)
     street = models.CharField(_("street"), max_length=150)
@@ -114,8 +121,15 @@ class Vaccine(models.Model):
 
 
 class Delivery(models.Model):
-    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="deliveries")
-    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="deliveries")
+    center = models.ForeignKey(
+        Center,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        verbose_name=_("vaccination center"),
+    )
+    vaccine = models.ForeignKey(
+        Vaccine, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("vaccine")
+    )
     doses = models.PositiveIntegerField(_("doses"))
     delivered_on = models.DateField(_("delivered on"))
 
@@ -126,7 +140,11 @@ class Delivery(models.Model):
         constraints = [models.CheckConstraint(condition=Q(doses__gt=0), name="delivery_has_doses")]
 
     def __str__(self) -> str:
-        return f"{self.doses} x {self.vaccine} ({self.delivered_on})"
+        return _("%(doses)d x %(vaccine)s (%(day)s)") % {
+            "doses": self.doses,
+            "vaccine": self.vaccine,
+            "day": formats.date_format(self.delivered_on, "SHORT_DATE_FORMAT"),
+        }
 
 
 class SlotQuerySet(models.QuerySet):
@@ -192,8 +210,15 @@ class Slot(models.Model):
         FIRST = 1, _("first dose")
         SECOND = 2, _("second dose")
 
-    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="slots")
-    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="slots")
+    center = models.ForeignKey(
+        Center,
+        on_delete=models.PROTECT,
+        related_name="slots",
+        verbose_name=_("vaccination center"),
+    )
+    vaccine = models.ForeignKey(
+        Vaccine, on_delete=models.PROTECT, related_name="slots", verbose_name=_("vaccine")
+    )
     starts_at = models.DateTimeField(_("starts at"))
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
@@ -260,8 +285,15 @@ class SlotRelease(models.Model):
     a first-dose time of the next).
     """
 
-    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="releases")
-    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="releases")
+    center = models.ForeignKey(
+        Center,
+        on_delete=models.PROTECT,
+        related_name="releases",
+        verbose_name=_("vaccination center"),
+    )
+    vaccine = models.ForeignKey(
+        Vaccine, on_delete=models.PROTECT, related_name="releases", verbose_name=_("vaccine")
+    )
     first_day = models.DateField(_("first day"))
     last_day = models.DateField(_("last day"))
     # ISO weekdays as digits, Monday = "1" ... Sunday = "7", e.g. "123456".
@@ -324,7 +356,10 @@ class AuditEntry(models.Model):
         DAY_CANCELLED = "day_cancelled", _("cancelled with the day")
 
     center = models.ForeignKey(
-        Center, on_delete=models.PROTECT, related_name="audit_entries", verbose_name=_("center")
+        Center,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+        verbose_name=_("vaccination center"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

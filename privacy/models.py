@@ -1,5 +1,5 @@
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,7 +20,8 @@ class PurgeRecord(models.Model):
         ordering = ["-ran_at"]
 
     def __str__(self) -> str:
-        return f"purge {self.ran_at:%Y-%m-%d %H:%M}"
+        ran_at = formats.date_format(timezone.localtime(self.ran_at), "SHORT_DATETIME_FORMAT")
+        return _("deletion of %(time)s") % {"time": ran_at}
 
     @property
     def total(self) -> int:

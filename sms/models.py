@@ -61,29 +61,33 @@ class Message(models.Model):
         DELIVERED = "delivered", _("delivered")
         FAILED = "failed", _("not delivered")
 
-    recipient = models.CharField(max_length=20)
-    channel = models.CharField(max_length=8, choices=Channel, default=Channel.SMS)
-    body = models.TextField()
-    priority = models.PositiveSmallIntegerField(choices=Priority)
-    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    recipient = models.CharField(_("recipient"), max_length=20)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel, default=Channel.SMS)
+    body = models.TextField(_("text"))
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
     idempotency_key = models.CharField(max_length=100, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # A verification code that cannot reach the provider before it expires is
     # dropped instead of arriving uselessly late.
-    send_before = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    send_before = models.DateTimeField(_("send before"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    provider_id = models.CharField(max_length=64, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    provider_id = models.CharField(_("provider ID"), max_length=64, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
     # Filled by the provider's signed status callback (sms.delivery).
     delivery_status = models.CharField(
-        max_length=10, choices=DeliveryStatus, default=DeliveryStatus.UNKNOWN, blank=True
+        _("delivery status"),
+        max_length=10,
+        choices=DeliveryStatus,
+        default=DeliveryStatus.UNKNOWN,
+        blank=True,
     )
-    provider_status = models.CharField(max_length=20, blank=True)
-    delivery_error_code = models.CharField(max_length=10, blank=True)
-    delivery_reported_at = models.DateTimeField(null=True, blank=True)
+    provider_status = models.CharField(_("provider status"), max_length=20, blank=True)
+    delivery_error_code = models.CharField(_("error code"), max_length=10, blank=True)
+    delivery_reported_at = models.DateTimeField(_("delivery reported at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -105,7 +109,10 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"message {self.pk} ({self.get_status_display()})"
+        return _("message %(id)d (%(status)s)") % {
+            "id": self.pk,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_code(self) -> bool:

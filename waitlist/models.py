@@ -40,11 +40,20 @@ class Entry(models.Model):
 
     ACTIVE = (Status.WAITING, Status.OFFERED, Status.PAUSED)
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="waitlist_entries")
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="waitlist_entries", verbose_name=_("person")
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
     # Empty: any center of the district.
     center = models.ForeignKey(
-        Center, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Center,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("vaccination center"),
     )
     vaccines = models.ManyToManyField(Vaccine, related_name="+", verbose_name=_("vaccines"))
     # Copied from the person's priority group when joining, so that the queue
@@ -54,12 +63,12 @@ class Entry(models.Model):
     time_of_day = models.CharField(
         _("time of day"), max_length=10, choices=TimeOfDay, default=TimeOfDay.ANY
     )
-    status = models.CharField(max_length=10, choices=Status, default=Status.WAITING)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.WAITING)
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
     missed_offers = models.PositiveSmallIntegerField(_("offers left unanswered"), default=0)
-    paused_at = models.DateTimeField(null=True, blank=True)
-    served_at = models.DateTimeField(null=True, blank=True)
-    left_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    served_at = models.DateTimeField(_("served at"), null=True, blank=True)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("waiting place")
@@ -85,7 +94,7 @@ class Entry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"waiting place {self.pk}"
+        return _("waiting place %(id)d") % {"id": self.pk}
 
     @property
     def is_active(self) -> bool:
@@ -130,7 +139,9 @@ class Offer(models.Model):
         WITHDRAWN = "withdrawn", _("withdrawn")
         UNDELIVERED = "undelivered", _("text message could not be delivered")
 
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="offers")
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, related_name="offers", verbose_name=_("waiting place")
+    )
     first_slot = models.ForeignKey(
         Slot, on_delete=models.PROTECT, related_name="+", verbose_name=_("first dose")
     )
@@ -139,17 +150,27 @@ class Offer(models.Model):
     )
     # SHA-256 of the link's token; the token itself exists only in the SMS.
     token_hash = models.CharField(max_length=64, unique=True)
-    status = models.CharField(max_length=12, choices=Status, default=Status.OPEN)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.OPEN)
     hold = models.DurationField(_("time to answer"))
     message = models.ForeignKey(
-        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Message,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("message"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     deadline = models.DateTimeField(_("answer by"), null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     series = models.ForeignKey(
-        Series, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Series,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("appointment series"),
     )
 
     class Meta:
@@ -172,7 +193,7 @@ class Offer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"offer {self.pk}"
+        return _("offer %(id)d") % {"id": self.pk}
 
     @property
     def is_open(self) -> bool:

@@ -36,3 +36,12 @@ def kern_input(field):
     if field.errors:
         css.append("kern-form-input__input--error")
     return field.as_widget(attrs={"class": " ".join(css)})
+
+
+@register.simple_tag
+def kern_select(field):
+    """The field's select in KERN's style (put it in ``kern-form-input__select-wrapper``)."""
+    css = "kern-form-input__select"
+    if field.errors:
+        css += " kern-form-input__select--error"
+    return field.as_widget(attrs={"class": css})
