@@ -177,10 +177,22 @@ class SlotChoiceForm(forms.Form):
         return self.slots[self.cleaned_data["slot"]]
 
 
+# The reasons a resident may give. "Cancelled by the vaccination center" and
+# "did not come" are recorded by staff and the system, never chosen by residents.
+RESIDENT_CANCEL_REASONS = [
+    Series.CancelReason.VACCINATED_ELSEWHERE,
+    Series.CancelReason.DATE_UNSUITABLE,
+    Series.CancelReason.ILLNESS,
+    Series.CancelReason.OTHER,
+    Series.CancelReason.NONE,
+]
+
+
 class CancelForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Why are you cancelling? (optional)"),
-        choices=Series.CancelReason.choices,
+        choices=[(reason.value, reason.label) for reason in RESIDENT_CANCEL_REASONS],
         required=False,
         widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Please choose one of the reasons shown.")},
     )
