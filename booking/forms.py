@@ -2,7 +2,7 @@ import re
 from datetime import date
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -149,7 +149,7 @@ class SlotChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.slots = {slot.pk: slot for slot in slots}
         self.times = {
-            pk: timezone.localtime(slot.starts_at).strftime("%H:%M")
+            pk: formats.time_format(timezone.localtime(slot.starts_at), "TIME_OF_DAY_FORMAT")
             for pk, slot in self.slots.items()
         }
         slot_field: forms.TypedChoiceField = self.fields["slot"]  # type: ignore[assignment]
