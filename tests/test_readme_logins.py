@@ -34,3 +34,10 @@ def test_each_named_staff_login_exists_with_the_state_the_readme_gives():
         center = centers[login.removeprefix("staff-")]
         assert login in {user.username for user in center.staff.all()}
         assert center.state == STATES[state], login
+
+
+def test_the_demo_summary_names_the_same_staff_logins():
+    out = StringIO()
+    call_command("load_demo_data", stdout=out)
+    for login, _state in LOGIN.findall(README):
+        assert f"    {login}: " in out.getvalue()
