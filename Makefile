@@ -4,7 +4,9 @@ PYTHON ?= $(shell command -v python3.13 2>/dev/null || echo /root/.pyenv/version
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend
+# The demo's port: `make run PORT=8001`. Links in the printed SMS follow it.
+PORT ?= 8000
+DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend PORTAL_URL=http://127.0.0.1:$(PORT)
 
 .PHONY: run test lint format messages services browser assets lock clean bench bench-exchange bench-sms
 
@@ -22,7 +24,7 @@ lock: $(STAMP)
 run: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py load_demo_data
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho -f Procfile.dev start --port $(PORT)
 
 services:
 	bash scripts/ensure-services.sh

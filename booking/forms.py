@@ -2,7 +2,7 @@ import re
 from datetime import date
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -149,7 +149,7 @@ class SlotChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.slots = {slot.pk: slot for slot in slots}
         self.times = {
-            pk: timezone.localtime(slot.starts_at).strftime("%H:%M")
+            pk: formats.time_format(timezone.localtime(slot.starts_at), "TIME_OF_DAY_FORMAT")
             for pk, slot in self.slots.items()
         }
         slot_field: forms.TypedChoiceField = self.fields["slot"]  # type: ignore[assignment]
@@ -177,10 +177,22 @@ class SlotChoiceForm(forms.Form):
         return self.slots[self.cleaned_data["slot"]]
 
 
+# The reasons a resident may give. "Cancelled by the vaccination center" and
+# "did not come" are recorded by staff and the system, never chosen by residents.
+RESIDENT_CANCEL_REASONS = [
+    Series.CancelReason.VACCINATED_ELSEWHERE,
+    Series.CancelReason.DATE_UNSUITABLE,
+    Series.CancelReason.ILLNESS,
+    Series.CancelReason.OTHER,
+    Series.CancelReason.NONE,
+]
+
+
 class CancelForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Why are you cancelling? (optional)"),
-        choices=Series.CancelReason.choices,
+        choices=[(reason.value, reason.label) for reason in RESIDENT_CANCEL_REASONS],
         required=False,
         widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Please choose one of the reasons shown.")},
     )

@@ -1,6 +1,8 @@
 """Read-only questions about centers, for the public pages."""
 
-from itertools import groupby
+import re
+import unicodedata
+from itertools import groupby, product
 
 from django.db.models import Q
 
@@ -12,28 +14,80 @@ def responsible_district(postal_code: str) -> District | None:
     return area.district if area else None
 
 
-def search_centers(query: str = "", *, vaccines=None):
+# How German writes an umlaut without the key for it, both ways round: a
+# search for "goettingen" finds Göttingen and "Muenster" finds "Münster".
+_SPELLINGS = [("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")]
+_SPELLING = re.compile("|".join(form for pair in _SPELLINGS for form in pair), re.I)
+_OTHER_SPELLING = {a: b for pair in _SPELLINGS for a, b in (pair, pair[::-1])}
+# Each spot can be written either way; past this many spots only the two
+# uniform spellings are tried, to keep the query small.
+_MAX_SPOTS = 4
+
+
+def spellings(query: str) -> set[str]:
+    """The query as typed and with umlauts and their two-letter forms swapped.
+
+    "oe" is not always "ö" (Itzehoe, Soest), so every combination is tried
+    rather than all of one kind.
+    """
+    spots = list(_SPELLING.finditer(query))
+    if not spots:
+        return {query}
+
+    def spelled(choices) -> str:
+        parts, last = [], 0
+        for spot, swap in zip(spots, choices, strict=True):
+            text = spot.group(0)
+            parts += [query[last : spot.start()], _OTHER_SPELLING[text.lower()] if swap else text]
+            last = spot.end()
+        return "".join([*parts, query[last:]])
+
+    if len(spots) > _MAX_SPOTS:
+        return {query, spelled([True] * len(spots))}
+    return {spelled(choices) for choices in product([False, True], repeat=len(spots))}
+
+
+def german_sort_key(text: str) -> str:
+    """Order as a German reader expects (DIN 5007-1): "ä" with "a", "ß" as "ss".
+
+    The database's collation may be "C" (PostgreSQL's default here) and SQLite
+    has none for German, so sorting happens in Python; there are few centers.
+    """
+    folded = text.casefold().replace("ß", "ss")
+    return unicodedata.normalize("NFD", folded).encode("ascii", "ignore").decode()
+
+
+def search_centers(query: str = "", *, vaccines=None) -> list[Center]:
     """All centers with their state, narrowed by a town, district or postal code.
 
     A full postal code matches the centers of the district responsible for it,
     so "31134" finds the Hildesheim center even though the center's own postal
-    code differs.
+    code differs. Towns and districts match with umlauts written either way.
+    Sorted by district and name in German order.
     """
     centers = Center.objects.select_related("district").with_availability(vaccines)
     if query:
-        match = (
-            Q(town__icontains=query) | Q(name__icontains=query) | Q(district__name__icontains=query)
-        )
+        match = Q()
+        for text in spellings(query):
+            match |= Q(town__icontains=text) | Q(name__icontains=text)
+            match |= Q(district__name__icontains=text)
+            if not query.isdigit():
+                match |= Q(district__postal_codes__town__icontains=text)
         if query.isdigit():
             match |= Q(postal_code__startswith=query)
             if len(query) == 5:
                 match |= Q(district__postal_codes__code=query)
             else:
                 match |= Q(district__postal_codes__code__startswith=query)
-        else:
-            match |= Q(district__postal_codes__town__icontains=query)
         centers = centers.filter(match).distinct()
-    return centers.order_by("district__name", "name")
+    return sorted(
+        centers,
+        key=lambda center: (
+            german_sort_key(center.district.name),
+            center.district_id,
+            german_sort_key(center.name),
+        ),
+    )
 
 
 def group_by_district(centers) -> list[tuple[District, list[Center]]]:

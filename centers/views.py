@@ -22,13 +22,17 @@ def start(request):
     form = CenterSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     if query:
-        centers = list(search_centers(query))
+        centers = search_centers(query)
         districts: Any = group_by_district(centers)
-        district = responsible_district(query) if len(query) == 5 and query.isdigit() else None
+        is_postal_code = len(query) == 5 and query.isdigit()
+        district = responsible_district(query) if is_postal_code else None
+        # A full postal code without a row is not one of the state's.
+        outside_state = is_postal_code and district is None
     else:
         centers = []
         districts = SimpleLazyObject(lambda: group_by_district(search_centers()))
         district = None
+        outside_state = False
     return render(
         request,
         "centers/start.html",
@@ -38,6 +42,8 @@ def start(request):
             "districts": districts,
             "center_count": len(centers),
             "responsible_district": district,
+            "district_center_count": sum(1 for c in centers if c.district == district),
+            "outside_state": outside_state,
             # Only a page without any search text is the same for everyone (a
             # text that cleans to nothing would still be shown in the box).
             "cache_seconds": 0 if request.GET.get("q") else settings.START_PAGE_CACHE_SECONDS,

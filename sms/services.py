@@ -6,6 +6,7 @@ the old one. A number may ask for a new code only every few seconds and a few
 times an hour (counted in ``sms.limits``).
 """
 
+import math
 import secrets
 from datetime import timedelta
 
@@ -49,14 +50,11 @@ def request_code(phone: PhoneNumber, *, by_voice: bool = False) -> PhoneVerifica
         phone=phone.e164, created_at__gt=now - timedelta(hours=1)
     )
     latest = recent.order_by("-created_at").first()
-    if (
-        latest
-        and latest.created_at > now - timedelta(seconds=settings.VERIFICATION_RESEND_SECONDS)
-        and not last_code_failed(phone.e164)
-    ):
-        raise VerificationError(
-            _("A code was just sent. Please wait a moment before asking for a new one.")
-        )
+    resend_at = latest and latest.created_at + timedelta(
+        seconds=settings.VERIFICATION_RESEND_SECONDS
+    )
+    if resend_at and resend_at > now and not last_code_failed(phone.e164):
+        raise _too_soon(math.ceil((resend_at - now).total_seconds()))
     # How many codes a number gets per hour and day is counted per number and
     # client address (sms.limits), so that strangers cannot use them up.
 
@@ -90,10 +88,23 @@ def request_code(phone: PhoneNumber, *, by_voice: bool = False) -> PhoneVerifica
             )
     except IntegrityError:
         # Another request for the same number created its code at the same moment.
-        raise VerificationError(
-            _("A code was just sent. Please wait a moment before asking for a new one.")
-        ) from None
+        raise _too_soon(settings.VERIFICATION_RESEND_SECONDS) from None
     return verification
+
+
+def _too_soon(seconds: int) -> VerificationError:
+    """The error for a new code asked for too early; it says how long to wait."""
+    seconds = max(seconds, 1)
+    return VerificationError(
+        ngettext(
+            "A code was just sent. Please wait %(seconds)d more second before asking for a "
+            "new one.",
+            "A code was just sent. Please wait %(seconds)d more seconds before asking for a "
+            "new one.",
+            seconds,
+        )
+        % {"seconds": seconds}
+    )
 
 
 def clean_code(raw: str) -> str:
@@ -111,15 +122,11 @@ def check_code(phone: str, raw_code: str) -> None:
     no code requested). A code can succeed only once.
     """
     code = clean_code(raw_code)
-    now = timezone.now()
     verification = _open_codes(phone).order_by("-created_at").first()
-    if verification is None:
-        raise VerificationError(_("There is no valid code for this number. Please request one."))
-    if verification.expires_at <= now:
-        raise VerificationError(_("This code has expired. Please request a new one."))
+    unusable = _why_unusable(verification)
+    if unusable or verification is None:
+        raise VerificationError(unusable)
     max_tries = settings.VERIFICATION_MAX_WRONG_TRIES
-    if verification.wrong_tries >= max_tries:
-        raise VerificationError(_("Too many wrong entries. Please request a new code."))
 
     if not constant_time_compare(verification.code_hash, _hash_code(phone, code)):
         # Counted in the database, so parallel guesses cannot exceed the limit.
@@ -143,6 +150,25 @@ def check_code(phone: str, raw_code: str) -> None:
         used_at__isnull=True,
         superseded_at__isnull=True,
         wrong_tries__lt=max_tries,
-    ).update(used_at=now)
+    ).update(used_at=timezone.now())
     if not used:
         raise VerificationError(_("This code has already been used. Please request a new one."))
+
+
+def _why_unusable(verification: PhoneVerification | None) -> str:
+    """Why no code can verify the number any more ("" while the open code can)."""
+    if verification is None:
+        return _("There is no valid code for this number. Please request one.")
+    if verification.expires_at <= timezone.now():
+        return _("This code has expired. Please request a new one.")
+    if verification.wrong_tries >= settings.VERIFICATION_MAX_WRONG_TRIES:
+        return _("Too many wrong entries. Please request a new code.")
+    return ""
+
+
+def why_a_new_code_is_needed(phone: str) -> str:
+    """Why the number needs a new code before it can be verified; "" if it does not.
+
+    The code page then makes "Send a new code" its main action.
+    """
+    return _why_unusable(_open_codes(phone).order_by("-created_at").first())

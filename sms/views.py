@@ -65,6 +65,7 @@ def code(request):
             mark_verified(request, pending)
             next_step = request.session.pop(NEXT_STEP, None)
             return redirect(next_step if next_step in NEXT_STEPS else "booking:people")
+    new_code_needed = services.why_a_new_code_is_needed(pending)
     delivery = code_delivery(pending)
     is_mobile = parse_phone_number(pending).is_mobile
     return render(
@@ -72,6 +73,8 @@ def code(request):
         "sms/code.html",
         {
             "form": form,
+            # Used up, expired or never sent: only a new code helps now.
+            "new_code_needed": [new_code_needed] if new_code_needed else [],
             "masked_phone": mask(pending),
             "is_mobile": is_mobile,
             "by_voice": not is_mobile or (delivery is not None and delivery.channel == "voice"),

@@ -39,6 +39,8 @@ from waitlist.services import join_waitlist
 
 SAFE_SMS_BACKENDS = {"sms.backends.console.ConsoleBackend", "sms.backends.memory.MemoryBackend"}
 DEMO_PASSWORD = "impfen-demo-2021"  # noqa: S105 -- printed for everyone, on purpose
+# Staff logins the summary and the README name: one per state of a center.
+STAFF_EXAMPLES = ("westerstede", "hildesheim", "nordhorn", "hannover-messe")
 FIRST_DOSE_WEEKS = 6  # first doses; their second doses follow 21 to 84 days later
 LONGEST_INTERVAL_DAYS = 84  # AstraZeneca
 SLOT_TIMES = [time(8 + minutes // 60, minutes % 60) for minutes in range(0, 600, 30)]  # 8-17:30
@@ -254,8 +256,10 @@ class Command(BaseCommand):
             f"{Message.objects.count()} messages in the outbox"
         )
         self.stdout.write(f"  Admin: admin / {DEMO_PASSWORD}")
-        example = f"staff-{centers[0].slug}"
-        self.stdout.write(
-            f"  Staff: staff-<slug> / {DEMO_PASSWORD} (one per center, e.g. {example})"
-        )
+        self.stdout.write(f"  Staff: staff-<slug> / {DEMO_PASSWORD} (one per center), e.g.")
+        by_slug = {center.slug: center for center in Center.objects.with_availability()}
+        for slug in STAFF_EXAMPLES:
+            if slug in by_slug:
+                center = by_slug[slug]
+                self.stdout.write(f"    staff-{slug}: {center.name}, {center.state.label}")
         self.stdout.write(f"  Ministry: ministerium / {DEMO_PASSWORD}")

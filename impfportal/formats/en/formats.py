@@ -1,0 +1,14 @@
+"""English date and time formats (British order), on top of Django's own.
+
+The same names as in ``impfportal/formats/de/formats.py``.
+"""
+
+DATE_FORMAT = "j F Y"
+# "Saturday, 5 December 2026"
+WEEKDAY_DATE_FORMAT = "l, j F Y"
+# "Saturday, 5 December 2026, 09:00"
+WEEKDAY_DATETIME_FORMAT = "l, j F Y, H:i"
+# "09:00"
+TIME_OF_DAY_FORMAT = "H:i"
+# Short, for a text message: "Sat 5 Dec 2026 09:00"
+SMS_DATETIME_FORMAT = "D j M Y H:i"
