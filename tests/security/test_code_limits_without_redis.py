@@ -59,25 +59,36 @@ def test_with_redis_stopped_residents_still_verify_and_the_limits_hold(client, s
     assert [r for r in caplog.records if "counting in the database" in r.getMessage()]
 
 
-def test_with_redis_hanging_residents_still_verify_quickly(client, settings):
+def _count_trips(monkeypatch) -> list[Exception]:
+    """Record each time Redis failed and the breaker sent counting to PostgreSQL."""
+    tripped: list[Exception] = []
+    trip = store._trip
+
+    def counting_trip(error: Exception) -> None:
+        tripped.append(error)
+        trip(error)
+
+    monkeypatch.setattr(store, "_trip", counting_trip)
+    return tripped
+
+
+def test_with_redis_hanging_residents_still_verify_quickly(client, settings, monkeypatch):
+    tripped = _count_trips(monkeypatch)
     with hanging_redis() as location:
         point_cache_at(settings, location)
-        started = time.monotonic()
         _a_resident_verifies_and_the_limits_hold(client, settings)
-        elapsed = time.monotonic() - started
-    # One timeout trips the breaker; the other hits go straight to PostgreSQL.
-    # (Sessions wait for their own cache reads: a few more 0.1 s timeouts.)
-    assert elapsed < 10
+    # One timeout trips the breaker; the other hits go straight to PostgreSQL
+    # instead of waiting for Redis again (counted, not timed: CI machines are busy).
+    assert len(tripped) == 1
 
 
-def test_a_hanging_redis_costs_one_timeout_per_interval_not_one_per_hit(settings):
+def test_a_hanging_redis_costs_one_timeout_per_interval_not_one_per_hit(settings, monkeypatch):
+    tripped = _count_trips(monkeypatch)
     with hanging_redis() as location:
         point_cache_at(settings, location, timeout=0.3)
-        started = time.monotonic()
         counts = [store.hit("a-limit", seconds=3600) for _ in range(20)]
-        elapsed = time.monotonic() - started
     assert counts == list(range(1, 21))
-    assert elapsed < 2  # twenty timeouts would take 6 s
+    assert len(tripped) == 1  # one timeout, then PostgreSQL for the other nineteen
 
 
 def test_the_database_counts_parallel_hits_exactly(settings):
