@@ -5,7 +5,6 @@ the counters in Redis cannot be reached (impfportal/ratelimits.py)."""
 import copy
 import logging
 import socket
-import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -176,7 +175,7 @@ def hung_redis():
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(128)
-        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0", server
 
 
 @pytest.fixture
@@ -197,7 +196,6 @@ def _journey_while_redis_is_out(take_out, location, slots, caplog):
     client = waiting_for_code(phone)
     code = latest_code(phone)
     take_out(location)
-    started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="impfportal.ratelimits"):
         response = client.post(reverse("sms:code"), {"code": code})
         assert response.status_code == 302
@@ -213,7 +211,6 @@ def _journey_while_redis_is_out(take_out, location, slots, caplog):
     assert series.status == Series.Status.CANCELLED
     outages = [r for r in caplog.records if "store unavailable" in r.getMessage()]
     assert len(outages) == 4  # code check, person, booking, cancel
-    return time.monotonic() - started
 
 
 def test_with_redis_stopped_the_pages_keep_serving(redis_out, slots, caplog):
@@ -221,10 +218,23 @@ def test_with_redis_stopped_the_pages_keep_serving(redis_out, slots, caplog):
 
 
 def test_with_redis_hanging_the_pages_keep_serving_after_a_short_wait(
-    redis_out, hung_redis, slots, caplog
+    redis_out, hung_redis, slots, caplog, settings
 ):
-    elapsed = _journey_while_redis_is_out(redis_out, hung_redis, slots, caplog)
-    assert elapsed < 15
+    location, server = hung_redis
+    _journey_while_redis_is_out(redis_out, location, slots, caplog)
+    # The pages really asked the stuck Redis (and so waited at most the socket
+    # timeout each time) rather than never trying it: counted, not timed.
+    assert settings.CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"] == 0.1
+    server.setblocking(False)
+    tried = 0
+    while True:
+        try:
+            connection, _address = server.accept()
+        except BlockingIOError:
+            break
+        connection.close()
+        tried += 1
+    assert tried >= 1
 
 
 def test_sending_codes_can_choose_to_refuse_while_redis_is_out(redis_out):
