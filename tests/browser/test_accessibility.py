@@ -71,6 +71,12 @@ def household():
             (reverse("booking:my_appointments"), "main .kern-card"),
             (reverse("booking:cancel", args=[series.booking_code]), "main table"),
             (reverse("waitlist:my_places"), "main h1"),
+            (reverse("waitlist:choose_scope", args=[erna.pk]), "main .kern-card"),
+            (
+                reverse("waitlist:join_center", args=[erna.pk, hannover.slug]),
+                "main .kern-form-check__checkbox",
+            ),
+            (reverse("stats:center_availability", args=[hannover.slug]), "main .kern-badge"),
         ],
     }
 
