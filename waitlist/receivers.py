@@ -1,6 +1,6 @@
 """What the waiting list does when a lower app tells it something (see apps.py)."""
 
-from waitlist import exchange, households, offers
+from waitlist import exchange, households, offers, staff_figures
 
 
 def pass_on_freed_seats(sender, slot_ids, **kwargs) -> None:
@@ -49,3 +49,13 @@ def give_up_places_of_removed_person(sender, person, **kwargs) -> None:
 def follow_corrected_person(sender, person, **kwargs) -> None:
     """``booking.signals.person_corrected``: re-rank the person's waiting places."""
     households.follow_correction(person)
+
+
+def waiting_list_figures(sender, center_ids, **kwargs):
+    """``centers.waiting_list.waiting_list_asked``: who waits for these centers."""
+    return staff_figures.figures_for_centers(center_ids)
+
+
+def offers_from_release(sender, slots, since, **kwargs):
+    """``centers.waiting_list.release_offers_asked``: offers made from a release."""
+    return staff_figures.offers_from(slots=slots, since=since)
