@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import formats, timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -322,7 +323,31 @@ class SlotReleaseAdmin(WaitingListPanel, ReadOnlyAdmin):
     date_hierarchy = "released_at"
     list_select_related = ["center", "vaccine", "released_by"]
 
+    # The release's own page (staff land on it after releasing): the weekdays by name.
+    fields = [
+        "center",
+        "vaccine",
+        "first_day",
+        "last_day",
+        "weekday_names",
+        "opens_at",
+        "closes_at",
+        "interval_minutes",
+        "lanes",
+        "second_dose_days",
+        "appointments",
+        "doses",
+        "released_by",
+        "released_at",
+    ]
     waiting_list_fields = ("offers_from_release", "waiting_list", "waiting_list_offers")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "weekday_names"]
+
+    @admin.display(description=gettext_lazy("weekdays"))
+    def weekday_names(self, release: SlotRelease) -> str:
+        return ", ".join(str(WEEKDAYS_ABBR[int(day) - 1]) for day in release.weekdays)
 
     def waiting_list_center_id(self, obj) -> int:
         return obj.center_id

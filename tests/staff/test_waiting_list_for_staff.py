@@ -158,6 +158,8 @@ def test_after_a_release_staff_are_told_how_many_offers_went_out(
         assert describe_release_offers(ReleaseOffers(made=3, open=3)) in text
     assert waiting(0, 0, paused=1) in text  # everyone else who waited has an offer now
     assert offers_out(3) in text
+    # The release's own page names its weekdays (release_data: every day).
+    assert "Mo, Di, Mi, Do, Fr, Sa, So" in text
 
 
 def test_offers_made_before_a_release_are_not_counted_as_its_own(center_a, staff_a, vaccine, lists):
