@@ -296,8 +296,11 @@ class DayCancellation:
     second_doses: list[Appointment]
     moved: list[Appointment] = field(default_factory=list)
     awaiting: list[Appointment] = field(default_factory=list)
-    # Open waiting-list offers holding a seat in the day (counted by the preview).
+    # Open waiting-list offers holding a seat in the day: counted by the preview,
+    # withdrawn by the cancellation.
     offers: int = 0
+    # Of the withdrawn offers' people, how many were offered a remaining seat at once.
+    offers_renewed: int = 0
 
     @property
     def people(self) -> int:
@@ -402,7 +405,7 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
             [a.slot for a in appointments + moving] + [a.slot for a in second_doses],
             offer_to_waitlist=False,
         )
-        withdraw_free_seats(day_slots)
+        closed = withdraw_free_seats(day_slots)
         # After the day is closed, so that no second dose moves into it.
         moved = {a.pk: move_second_dose(a) for a in moving}
         _announce_cancelled(appointments, second_doses, now)
@@ -437,6 +440,8 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
         second_doses=second_doses,
         moved=[a for a in moving if moved[a.pk] is not None],
         awaiting=[a for a in moving if moved[a.pk] is None],
+        offers=closed.holders_given_back,
+        offers_renewed=closed.holders_served_again,
     )
 
 

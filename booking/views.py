@@ -19,6 +19,7 @@ from booking.forms import CancelForm, PersonForm, SlotChoiceForm
 from booking.models import Series
 from centers.models import Center
 from centers.selectors import responsible_district
+from impfportal.durations import describe_seconds
 from impfportal.metrics import count_booking_error
 from impfportal.ratelimits import limit_posts
 from sms.session import verification_required, verified_phone
@@ -27,8 +28,16 @@ FRESH_CODE = settings.CANCEL_VERIFICATION_MAX_AGE_SECONDS
 
 
 def start(request):
-    """What booking involves, before we ask for anything."""
-    return render(request, "booking/start.html")
+    """What booking involves, before we ask for anything, and what runs out when
+    (from the settings that decide it)."""
+    return render(
+        request,
+        "booking/start.html",
+        {
+            "code_valid": describe_seconds(settings.VERIFICATION_CODE_TTL_SECONDS),
+            "idle_logout": describe_seconds(settings.RESIDENT_SESSION_IDLE_SECONDS),
+        },
+    )
 
 
 @verification_required("booking:people")
