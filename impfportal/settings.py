@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "centers",
     "booking",
     "waitlist",
+    "reminders",
     "stats",
     "privacy",
 ]

@@ -278,6 +278,9 @@ REGISTRY: tuple[Retention, ...] = (
     ),
     Retention("waitlist.Offer", (), Action.WITH_PARENT, "deleted with its waiting place"),
     Retention(
+        "reminders.Reminder", (), Action.WITH_PARENT, "deleted with its appointment's series"
+    ),
+    Retention(
         "booking.Person",
         ("first_name", "last_name", "date_of_birth", "postal_code"),
         Action.DELETE,
