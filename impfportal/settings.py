@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "booking",
     "waitlist",
     "reminders",
+    "standby",
     "stats",
     "privacy",
 ]
