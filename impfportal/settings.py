@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "waitlist",
     "reminders",
     "standby",
+    "door",
     "stats",
     "privacy",
 ]
