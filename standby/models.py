@@ -144,6 +144,8 @@ class Offer(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # When the person pressed "I am coming" (won or too late): the claims figure.
+    pressed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("standby offer")

@@ -211,7 +211,10 @@ def _open_round(*, center: Center, seats, reason: str, by, now: datetime) -> Rou
         _make_offer(round_, entry)
     if entries:
         signals.offers_sent.send(
-            sender=Round, center_id=center.pk, on=round_.day, amount=len(entries)
+            sender=Round,
+            center_id=center.pk,
+            on=timezone.localdate(now),
+            amount=len(entries),
         )
     else:
         # Nobody who may have this vaccine is waiting: the seats go back at once.
@@ -245,7 +248,9 @@ def offer_link(offer: Offer, token: str) -> str:
 
 def _make_offer(round_: Round, entry: Entry) -> Offer:
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    offer = Offer.objects.create(round=round_, entry=entry, token_hash=hash_token(token))
+    offer = Offer.objects.create(
+        round=round_, entry=entry, token_hash=hash_token(token), created_at=round_.created_at
+    )
     with translation.override(settings.LANGUAGE_CODE):
         body = render_message(
             "standby_offer.txt",
@@ -337,7 +342,9 @@ def claim(*, offer_id: int, token: str, now: datetime | None = None) -> Claim:
             Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.EXPIRED, answered_at=now)
             offer.status = Offer.Status.EXPIRED
             raise StandbyError(status_message(offer))
-        signals.claim_made.send(sender=Offer, center_id=round_.center_id, on=round_.day)
+        Offer.objects.filter(pk=offer.pk).update(pressed_at=now)
+        today = timezone.localdate(now)
+        signals.claim_made.send(sender=Offer, center_id=round_.center_id, on=today)
         seat = _take_seat(round_, now)
         if seat is None:
             _mark(offer, Offer.Status.TAKEN, now)
@@ -357,7 +364,7 @@ def claim(*, offer_id: int, token: str, now: datetime | None = None) -> Claim:
         Seat.objects.filter(pk=seat.pk).update(series=series)
         _mark(offer, Offer.Status.CLAIMED, now)
         Entry.objects.filter(pk=offer.entry_id).update(status=Entry.Status.SERVED, ended_at=now)
-        signals.dose_saved.send(sender=Offer, center_id=round_.center_id, on=round_.day)
+        signals.dose_saved.send(sender=Offer, center_id=round_.center_id, on=today)
         if not _seat_candidates(round_):
             _tell_taken(round_, now)
     return Claim(offer=offer, series=series)
