@@ -25,8 +25,11 @@ QUIET_UNTIL = time(8, 0)
 EVENING_SEND = time(20, 30)
 # A reminder later than this before the appointment helps nobody to cancel or come.
 MIN_LEAD = timedelta(hours=1)
-# How far ahead the scheduler queues reminders (the outbox holds them until due).
-LOOKAHEAD = timedelta(hours=24)
+# How far ahead the scheduler queues reminders (the outbox holds them until due):
+# far enough to catch a 3-hour reminder moved to the evening before (up to 9.5
+# hours earlier), short enough that one pass does not queue a day's 3-hour
+# reminders along with the 48-hour ones.
+LOOKAHEAD = timedelta(hours=12)
 
 
 def is_quiet(moment: datetime) -> bool:

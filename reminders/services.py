@@ -11,7 +11,7 @@ and its message has an idempotency key.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -67,7 +67,7 @@ class _Due:
     phone: str
 
 
-def _due(kind: str, now: datetime, *, after: int, batch: int) -> list[_Due]:
+def _due(kind: str, now: datetime, *, after: int, batch: int, lookahead: timedelta) -> list[_Due]:
     """The next booked appointments (by id, after ``after``) whose reminder of this
     kind is due within the lookahead and has not been written yet."""
     offset = schedule.OFFSETS[kind]
@@ -77,7 +77,7 @@ def _due(kind: str, now: datetime, *, after: int, batch: int) -> list[_Due]:
             status=Appointment.Status.BOOKED,
             series__status=Series.Status.ACTIVE,
             slot__starts_at__gt=now,
-            slot__starts_at__lte=now + offset + schedule.LOOKAHEAD,
+            slot__starts_at__lte=now + offset + lookahead,
         )
         .exclude(Exists(Reminder.objects.filter(appointment=OuterRef("pk"), kind=kind)))
         .order_by("pk")
@@ -128,14 +128,19 @@ class _Texts:
         return text.replace(_CODE, due.booking_code).replace(_TOKEN, token)
 
 
-def enqueue_due_reminders(*, now: datetime | None = None, batch: int = BATCH) -> dict[str, int]:
-    """Queue every reminder due within the lookahead; return how many per outcome."""
+def enqueue_due_reminders(
+    *,
+    now: datetime | None = None,
+    batch: int = BATCH,
+    lookahead: timedelta = schedule.LOOKAHEAD,
+) -> dict[str, int]:
+    """Queue every reminder due within ``lookahead``; return how many per outcome."""
     now = now or timezone.now()
     done = {"queued": 0, "skipped": 0}
     texts = _Texts()
     for kind in schedule.OFFSETS:
         last = 0  # keyset pagination: each batch starts after the last one's ids
-        while due := _due(kind, now, after=last, batch=batch):
+        while due := _due(kind, now, after=last, batch=batch, lookahead=lookahead):
             last = due[-1].pk
             queued, skipped = _enqueue_batch(due, kind=kind, now=now, texts=texts)
             done["queued"] += queued

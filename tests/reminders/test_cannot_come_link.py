@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def reminded(book_for):
     series = book_for(14)
-    with time_machine.travel(at(DAY, 15) - timedelta(days=3), tick=False):
+    with time_machine.travel(at(DAY, 3) - timedelta(days=2), tick=False):
         enqueue_due_reminders()
     [message] = reminder_messages()
     return series, token_in(message)

@@ -19,8 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 def run_scheduler(moment):
+    """A pass that looks 24 hours ahead (the tests below were written for it);
+    ``test_the_default_lookahead_catches_the_evening_before`` checks the default."""
     with time_machine.travel(moment, tick=False):
-        return enqueue_due_reminders()
+        return enqueue_due_reminders(lookahead=timedelta(hours=24))
 
 
 def dispatch_at(moment) -> int:
@@ -175,3 +177,16 @@ def test_a_landline_household_gets_a_call_without_a_link(book_for):
     assert message.channel == Message.Channel.VOICE
     assert "/cannot-come/" not in message.body
     assert "14:00" in message.body
+
+
+def test_the_default_lookahead_catches_the_evening_before(book_for):
+    book_for(8, 30)  # its 3-hour reminder goes at 20:30 the evening before
+    with time_machine.travel(at(DAY, 8) - timedelta(days=1), tick=False):
+        # The 48-hour one only (overdue); the 3-hour one is more than 12 hours away.
+        assert enqueue_due_reminders() == {"queued": 1, "skipped": 0}
+    with time_machine.travel(at(DAY, 18) - timedelta(days=1), tick=False):
+        assert enqueue_due_reminders() == {"queued": 1, "skipped": 0}
+    message = Message.objects.get(idempotency_key__startswith="reminder:3h:")
+    assert message.next_attempt_at == at(DAY, 20, 30) - timedelta(days=1)
+    assert dispatch_at(at(DAY, 20, 29) - timedelta(days=1)) == 1  # the 48-hour one
+    assert dispatch_at(at(DAY, 20, 30) - timedelta(days=1)) == 1  # the 3-hour one
