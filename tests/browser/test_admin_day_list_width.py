@@ -1,7 +1,7 @@
 """The admin's day list (/admin/booking/appointment/) at a laptop's 1280 and 1366 px:
 the whole table fits its box, status, booking code and the buttons included."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,6 +17,18 @@ from tests.browser.test_accessibility import log_in
 from tests.staff.helpers import book, earlier_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def midday():
+    """A Wednesday at noon (the clock runs on): the day has a morning that has passed
+    and an afternoon to come, whenever the suite runs."""
+    import time_machine
+
+    moment = timezone.make_aware(datetime(2027, 3, 10, 12, 0))
+    with time_machine.travel(moment, tick=True):
+        yield
+
 
 FIT_SCRIPT = """
 () => {
@@ -41,7 +53,7 @@ FIT_SCRIPT = """
 
 
 @pytest.mark.parametrize("width", [1280, 1366])
-def test_the_day_list_fits_a_laptop(server, open_page, width):
+def test_the_day_list_fits_a_laptop(midday, server, open_page, width):
     vaccine = factories.make_vaccine()
     factories.open_group(vaccines=[vaccine])
     center = factories.make_center()
