@@ -343,11 +343,12 @@ def claim(*, offer_id: int, token: str, now: datetime | None = None) -> Claim:
             offer.status = Offer.Status.EXPIRED
             raise StandbyError(status_message(offer))
         Offer.objects.filter(pk=offer.pk).update(pressed_at=now)
+        # The figures are counted last: a counter's row stays locked until the commit.
         today = timezone.localdate(now)
-        signals.claim_made.send(sender=Offer, center_id=round_.center_id, on=today)
         seat = _take_seat(round_, now)
         if seat is None:
             _mark(offer, Offer.Status.TAKEN, now)
+            signals.claim_made.send(sender=Offer, center_id=round_.center_id, on=today)
             return Claim(offer=offer, series=None)
         person = offer.entry.person
         if round_.vaccine not in eligibility_for(person, on=round_.day).bookable:
@@ -364,9 +365,10 @@ def claim(*, offer_id: int, token: str, now: datetime | None = None) -> Claim:
         Seat.objects.filter(pk=seat.pk).update(series=series)
         _mark(offer, Offer.Status.CLAIMED, now)
         Entry.objects.filter(pk=offer.entry_id).update(status=Entry.Status.SERVED, ended_at=now)
-        signals.dose_saved.send(sender=Offer, center_id=round_.center_id, on=today)
         if not _seat_candidates(round_):
             _tell_taken(round_, now)
+        signals.claim_made.send(sender=Offer, center_id=round_.center_id, on=today)
+        signals.dose_saved.send(sender=Offer, center_id=round_.center_id, on=today)
     return Claim(offer=offer, series=series)
 
 
