@@ -90,3 +90,33 @@ def test_the_standby_offer_page_claims_a_dose(server, open_page):
         page.get_by_role("button", name="Ich komme").click()
     browsing.step("claimed")
     assert Series.objects.filter(person=entry.person, status=Series.Status.ACTIVE).count() == 1
+
+
+def test_the_standby_join_page_fits_a_phone(server, open_page):
+    from django.urls import reverse
+
+    from booking.services import household_for
+    from standby.models import Entry
+    from tests.browser.test_accessibility import verify_in_browser
+
+    vaccine = factories.make_vaccine()
+    factories.open_group(vaccines=[vaccine])
+    factories.make_center()
+    phone = factories.unique_mobile()
+    factories.make_person(household_for(phone), first_name="Grete", born=date(1938, 1, 1))
+    mode = Mode("standby-join-320", width=320, height=640, axe=True)
+    page = open_page(mode)
+    verify_in_browser(page, server, phone)
+    browsing = Browsing(page, mode)
+    page.goto(server.url + reverse("standby:join"))
+    browsing.step("join")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Auf die Restdosen-Liste setzen").click()
+    assert page.locator(".error-summary").count() == 1  # nobody chosen, nothing confirmed
+    browsing.step("join with errors")
+    page.get_by_label("Grete Meyer").check()
+    page.get_by_label("Ich kann nach einer SMS").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Auf die Restdosen-Liste setzen").click()
+    browsing.step("on the list")
+    assert Entry.objects.filter(person__first_name="Grete").count() == 1
