@@ -111,9 +111,10 @@ def screen_claimed(rows: list[Message]) -> list[Message]:
     wanted; drop or put back the ones they name, return the rest in order.
 
     The check at send time: a reminder queued a day ahead must not go out for
-    an appointment cancelled since, nor during quiet hours. A dropped row is
-    not a failure of the provider and tells nobody; a row put back keeps its
-    attempts.
+    an appointment cancelled since, nor during quiet hours. A row no longer
+    wanted is withdrawn (deleted): it was never the provider's, so it is not a
+    failed or dropped text in the figures, and tells nobody. A row put back
+    keeps its attempts.
     """
     if not rows or not messages_claimed.has_listeners(Message):
         return rows
@@ -125,9 +126,7 @@ def screen_claimed(rows: list[Message]) -> list[Message]:
         return rows
     dropped = [pk for pk, later in verdicts.items() if later is None]
     if dropped:
-        Message.objects.filter(pk__in=dropped, status=Message.Status.SENDING).update(
-            status=Message.Status.DROPPED, lease_expires_at=None, last_error="no longer wanted"
-        )
+        Message.objects.filter(pk__in=dropped, status=Message.Status.SENDING).delete()
     for pk, later in verdicts.items():
         if later is not None:
             Message.objects.filter(pk=pk, status=Message.Status.SENDING).update(

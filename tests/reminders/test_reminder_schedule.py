@@ -84,8 +84,7 @@ def test_a_cancelled_appointment_gets_no_reminder(book_for):
 
     assert dispatch_at(at(DAY, 14) - timedelta(days=2)) == 0
     assert [m.idempotency_key for m in memory.outbox] == [f"cancelled:{series.pk}"]
-    [message] = reminder_messages()
-    assert message.status == Message.Status.DROPPED
+    assert reminder_messages() == []  # withdrawn from the outbox, unsent
     assert Reminder.objects.get().status == Reminder.Status.DROPPED
     # Nor is one queued afterwards.
     assert run_scheduler(at(DAY, 12) - timedelta(days=1)) == {"queued": 0, "skipped": 0}
@@ -100,7 +99,8 @@ def test_a_moved_appointment_gets_no_reminder_for_its_old_time(book_for, center,
     Appointment.objects.filter(pk=first_dose(series).pk).update(slot=other)
 
     assert dispatch_at(at(DAY, 14) - timedelta(days=2)) == 0
-    assert reminder_messages()[0].status == Message.Status.DROPPED
+    assert reminder_messages() == []
+    assert Reminder.objects.get(kind=Reminder.Kind.DAYS_BEFORE).status == Reminder.Status.DROPPED
 
 
 def test_no_reminder_goes_out_after_the_appointment_began(book_for):
@@ -110,7 +110,8 @@ def test_no_reminder_goes_out_after_the_appointment_began(book_for):
     # The dispatcher was down until the appointment began.
     assert dispatch_at(at(DAY, 14, 1)) == 0
     assert memory.outbox == []
-    assert {m.status for m in reminder_messages()} == {Message.Status.DROPPED}
+    assert reminder_messages() == []
+    assert set(Reminder.objects.values_list("status", flat=True)) == {Reminder.Status.DROPPED}
 
 
 def test_a_reminder_due_in_quiet_hours_goes_out_at_eight(book_for):
@@ -190,3 +191,18 @@ def test_the_default_lookahead_catches_the_evening_before(book_for):
     assert message.next_attempt_at == at(DAY, 20, 30) - timedelta(days=1)
     assert dispatch_at(at(DAY, 20, 29) - timedelta(days=1)) == 1  # the 48-hour one
     assert dispatch_at(at(DAY, 20, 30) - timedelta(days=1)) == 1  # the 3-hour one
+
+
+def test_a_withdrawn_reminder_is_no_failed_text_in_the_figures(book_for):
+    """The statistics count dropped and failed texts from the outbox (``sms_failed``):
+    a reminder nobody needs any more leaves no row there to be counted."""
+    from django.core.management import call_command
+
+    series = book_for(14)
+    run_scheduler(at(DAY, 15) - timedelta(days=3))
+    cancel_series(household=series.person.household, booking_code=series.booking_code)
+    dispatch_at(at(DAY, 14) - timedelta(days=2))
+    assert not Message.objects.filter(
+        status__in=[Message.Status.FAILED, Message.Status.DROPPED]
+    ).exists()
+    call_command("rebuild_stats", "--check", "--metric=sms_failed", "--metric=reminder_sent")
