@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "waitlist",
     "stats",
     "privacy",
+    "hotline",
 ]
 
 MIDDLEWARE = [
@@ -238,7 +239,17 @@ RATE_LIMITS = {
     "code_check": {"number": "10/10m", "address": "200/10m", "global": "12000/m"},
     "booking": {"number": "30/h", "address": "300/10m", "global": "12000/m"},
     "cancel": {"number": "10/h", "address": "100/10m", "global": "3000/m"},
+    # The hotline's console, counted per agent ("number" is the agent's account).
+    "hotline_search": {"number": "60/10m", "global": "20000/m"},
+    "hotline_identity": {"number": "30/10m"},
+    "hotline_action": {"number": "120/10m"},
 }
+
+# --- Hotline ---------------------------------------------------------------------
+# After the caller's identity check an agent may act for the household this long.
+HOTLINE_GRANT_MINUTES = env_int("HOTLINE_GRANT_MINUTES", 15)
+# Failed booking-code checks per agent and household before only a code helps.
+HOTLINE_IDENTITY_TRIES = env_int("HOTLINE_IDENTITY_TRIES", 3)
 
 # One JSON object per line; phone numbers and codes masked (impfportal/logs.py).
 LOGGING: dict[str, Any] = {
