@@ -20,3 +20,18 @@ class HotlineConfig(AppConfig):
         # a second factor, as center staff do.
         if is_agent not in ROLES_NEEDING_A_SECOND_FACTOR:
             ROLES_NEEDING_A_SECOND_FACTOR.append(is_agent)
+
+        from sms.interactive import register
+
+        # Offer calls ask "1 to accept, 2 to decline" (hotline.voice) when the
+        # voice line is configured; otherwise they read the offer's text.
+        register("offer:", _offer_call_url)
+
+
+def _offer_call_url(message) -> str | None:
+    from django.conf import settings
+    from django.urls import reverse
+
+    if not settings.HOTLINE_VOICE_BASE_URL:
+        return None
+    return settings.HOTLINE_VOICE_BASE_URL + reverse("hotline:voice_offer", args=[message.pk])

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from hotline import views
+from hotline.voice import views as voice
 
 app_name = "hotline"
 H = "hotline/households/<int:household_id>/"
@@ -22,4 +23,8 @@ urlpatterns = [
     path(H + "series/<int:series_id>/cancel/", views.cancel, name="cancel"),
     path(H + "places/<int:entry_id>/leave/", views.leave_waitlist, name="leave_waitlist"),
     path(H + "offers/<int:offer_id>/answer/", views.answer_offer, name="answer_offer"),
+    # Twilio's webhooks (signed, POST only).
+    path("voice/incoming/", voice.incoming, name="voice_incoming"),
+    path("voice/step/<slug:name>/", voice.step, name="voice_step"),
+    path("voice/offer/<int:message_id>/", voice.offer_call, name="voice_offer"),
 ]

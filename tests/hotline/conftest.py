@@ -10,6 +10,7 @@ from django.test import Client
 from booking.models import Household
 from hotline.group import HOTLINE_GROUP
 from tests import factories
+from tests.sms.conftest import fake_twilio, twilio  # noqa: F401 (the voice tests' fixtures)
 
 
 def make_agent(username: str):
