@@ -6,6 +6,7 @@ found by a search in this session; acting needs a running grant.
 """
 
 import functools
+import math
 import uuid
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.eligibility import eligibility_for
 from booking.forms import CancelForm, PersonForm
-from booking.models import Household
+from booking.models import Household, Series
 from centers.models import Slot
 from centers.selectors import responsible_district
 from hotline import acting, audit, identity, search
@@ -161,8 +162,9 @@ def _household_page(request, household: Household, **extra):
         "view": view,
         "household": household,
         "grant": grant,
+        # Started minutes count: "1 more minute" until the very end.
         "minutes_left": (
-            max(0, int((grant.expires_at - timezone.now()).total_seconds() // 60))
+            max(1, math.ceil((grant.expires_at - timezone.now()).total_seconds() / 60))
             if grant
             else None
         ),
@@ -206,15 +208,8 @@ def check_booking_code(request, household_id: int):
         except HotlineError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _identity_confirmed())
             return redirect("hotline:household", household_id=household.pk)
     return _household_page(request, household, code_form=form)
-
-
-def _identity_confirmed() -> str:
-    return _("Identity confirmed. You can act for this household for %(minutes)d minutes.") % {
-        "minutes": settings.HOTLINE_GRANT_MINUTES
-    }
 
 
 @agent_required
@@ -255,7 +250,6 @@ def read_back(request, household_id: int):
         except HotlineError as error:
             form.add_error("code", str(error))
         else:
-            messages.success(request, _identity_confirmed())
             return redirect("hotline:household", household_id=household.pk)
     return _household_page(request, household, read_back_form=form)
 
@@ -299,7 +293,6 @@ def new_caller(request):
             else:
                 request.session.pop(NEW_CALLER, None)
                 _remember(request, [grant.household])
-                messages.success(request, _identity_confirmed())
                 return redirect("hotline:household", household_id=grant.household_id)
     return render(
         request,
@@ -464,11 +457,26 @@ def book(request, household_id: int, person_id: int):
 
 
 @agent_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request, household_id: int, series_id: int):
+    """Asks first (with the resident's reasons), cancels on the POST."""
     household = _found_household(request, household_id)
-    form = CancelForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    series = get_object_or_404(
+        Series.objects.select_related("person", "center"), pk=series_id, person__household=household
+    )
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET" or not form.is_valid():
+        return render(
+            request,
+            "hotline/cancel.html",
+            {
+                "household": household,
+                "series": series,
+                "form": form,
+                "appointments": series.appointments.select_related("slot"),
+            },
+        )
+    reason = form.cleaned_data["reason"]
     return _acted(
         request,
         household,

@@ -77,7 +77,12 @@ def test_nothing_can_be_done_before_the_identity_check(desk_a, erna, bookable):
         follow=True,
     )
     assert not Series.objects.exists()
-    assert "Identität" in response.content.decode() or response.context["grant"] is None
+    refusal = german(
+        "Please check the caller's identity first. You can act for a household for "
+        "%(minutes)d minutes after the check.",
+        minutes=15,
+    )
+    assert refusal in response.content.decode()
     assert AuditEntry.objects.filter(action=Action.BOOKED).count() == 0
 
 
@@ -104,10 +109,10 @@ def test_booking_code_and_date_of_birth_pass_the_check_for_this_agent_only(
     )
     assert outcomes == [(Action.IDENTITY_FAILED, agent_a.pk), (Action.IDENTITY_PASSED, agent_a.pk)]
     # Agent B has not checked: cancelling is refused for B, done for A.
-    desk_b.post(reverse("hotline:cancel", args=[erna.household.pk, series.pk]))
+    desk_b.post(reverse("hotline:cancel", args=[erna.household.pk, series.pk]), {"reason": ""})
     series.refresh_from_db()
     assert series.is_active
-    desk_a.post(reverse("hotline:cancel", args=[erna.household.pk, series.pk]))
+    desk_a.post(reverse("hotline:cancel", args=[erna.household.pk, series.pk]), {"reason": ""})
     series.refresh_from_db()
     assert not series.is_active
     assert Message.objects.filter(idempotency_key=f"cancelled:{series.pk}").count() == 1
@@ -261,11 +266,38 @@ def test_a_refusal_of_the_service_is_shown_and_audited(desk_a, erna, bookable):
     assert AuditEntry.objects.filter(action=Action.JOINED, outcome="refused").count() == 1
 
 
+def test_the_household_page_hides_date_of_birth_and_code_until_the_check(desk_a, erna, bookable):
+    series = booked(erna, bookable)
+    search_phone(desk_a, erna.household.phone)
+    before = desk_a.get(household_url(erna.household)).content.decode()
+    assert series.booking_code not in before
+    assert "17.05.1938" not in before
+    check_code(desk_a, erna.household, series.booking_code, erna.date_of_birth)
+    after = desk_a.get(household_url(erna.household)).content.decode()
+    assert series.booking_code in after
+    assert "17.05.1938" in after
+
+
+def test_cancelling_asks_first(desk_a, erna, bookable):
+    series = booked(erna, bookable)
+    search_phone(desk_a, erna.household.phone)
+    check_code(desk_a, erna.household, series.booking_code, erna.date_of_birth)
+    page = desk_a.get(reverse("hotline:cancel", args=[erna.household.pk, series.pk]))
+    assert page.status_code == 200
+    series.refresh_from_db()
+    assert series.is_active
+    desk_a.post(
+        reverse("hotline:cancel", args=[erna.household.pk, series.pk]), {"reason": "illness"}
+    )
+    series.refresh_from_db()
+    assert series.cancel_reason == Series.CancelReason.ILLNESS
+
+
 def test_the_audit_holds_no_names_numbers_dates_or_codes(desk_a, erna, bookable):
     series = booked(erna, bookable)
     search_name(desk_a, last_name="Meyer", first_name="Erna", born=erna.date_of_birth)
     check_code(desk_a, erna.household, series.booking_code, erna.date_of_birth)
-    desk_a.post(reverse("hotline:cancel", args=[erna.household.pk, series.pk]))
+    desk_a.post(reverse("hotline:cancel", args=[erna.household.pk, series.pk]), {"reason": ""})
     entries = list(AuditEntry.objects.order_by("pk").values())
     assert [e["action"] for e in entries] == [
         Action.SEARCHED,
