@@ -29,7 +29,7 @@ from booking import households
 from booking import services as booking_services
 from booking.errors import BookingError
 from booking.forms import OLDEST_AGE
-from booking.models import Series
+from booking.models import Household, Series
 from centers.models import Center
 from centers.selectors import responsible_district
 from hotline.codes import keypad_translation
@@ -40,7 +40,7 @@ from waitlist import offers as waitlist_offers
 from waitlist import services as waitlist_services
 from waitlist.errors import WaitlistError
 from waitlist.exchange import describe_duration
-from waitlist.models import Offer
+from waitlist.models import Entry, Offer
 
 STATE_SECONDS = 30 * 60
 # A person put on the list by telephone has no name the keypad could give;
@@ -63,13 +63,18 @@ class Call:
     caller: str  # the calling number as Twilio gives it ("anonymous" when withheld)
     called: str
     state: dict = field(default_factory=dict)
+    loaded: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, *, sid: str, caller: str, called: str) -> "Call":
-        return cls(sid=sid, caller=caller, called=called, state=cache.get(_key(sid)) or {})
+        state = cache.get(_key(sid)) or {}
+        return cls(sid=sid, caller=caller, called=called, state=state, loaded=dict(state))
 
     def save(self) -> None:
-        cache.set(_key(self.sid), self.state, STATE_SECONDS)
+        """Write the answers back when this webhook changed them (one round trip less
+        for the questions that only lead on)."""
+        if self.state != self.loaded:
+            cache.set(_key(self.sid), self.state, STATE_SECONDS)
 
 
 def _key(sid: str) -> str:
@@ -277,16 +282,15 @@ def join_dob_ok(call: Call, digits: str) -> str:
 
 @step("join_plz", digits=5, prompt=lambda call: _("Please enter the 5 digits of your postal code."))
 def join_plz(call: Call, digits: str) -> str:
-    _district_of(digits)
+    call.state["district"] = _district_of(digits).name
     call.state["plz"] = digits
     return ask("join_plz_ok", call)
 
 
 def _plz_prompt(call: Call) -> str:
-    found = responsible_district(call.state["plz"])
     return _confirm(
         _("You entered %(code)s, %(district)s.")
-        % {"code": spoken_digits(call.state["plz"]), "district": found.name if found else ""}
+        % {"code": spoken_digits(call.state["plz"]), "district": call.state.get("district", "")}
     )
 
 
@@ -316,8 +320,8 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
     goodbye = _("We will call you on this number when an appointment is free. Goodbye.")
     try:
         with transaction.atomic():
-            household = booking_services.household_for(number.e164)
-            person = household.people.filter(date_of_birth=date_of_birth).first()
+            household, new = Household.objects.get_or_create(phone=number.e164)
+            person = None if new else household.people.filter(date_of_birth=date_of_birth).first()
             if person is None:
                 person = households.add_person(
                     household=household,
@@ -326,7 +330,7 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
                     date_of_birth=date_of_birth,
                     postal_code=postal_code,
                 )
-            if person.waitlist_entries.filter(status__in=("waiting", "offered", "paused")).exists():
+            if not new and person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
                 already = _("You are on the waiting list already.")
                 return f"{already} {goodbye}"
             entry = waitlist_services.join_waitlist(person=person)
