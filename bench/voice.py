@@ -43,7 +43,7 @@ if sys.path[0] == str(Path(__file__).resolve().parent):
 
 import contextlib
 
-from bench.harness import BASELINE, DEFAULT_WORKERS, Bench, print_table
+from bench.harness import BASELINE, DEFAULT_WORKERS, Bench, cpu_seconds, cpu_used, print_table
 
 BASE = "https://impfportal.bench.example"
 TOKEN = "bench-voice-auth-token"  # noqa: S105 (a throw-away test token)
@@ -244,12 +244,24 @@ def main() -> int:
             flush=True,
         )
         asyncio.run(floor(server.port, connections=args.callers, seconds=1))  # warm up
+
+        def cpu_now() -> tuple[dict, dict]:
+            return cpu_seconds(server.worker_pids()), cpu_seconds(bench.backend_pids())
+
+        def cpu_since(before: tuple[dict, dict]) -> tuple[float, float]:
+            after = cpu_now()
+            return cpu_used(before[0], after[0]), cpu_used(before[1], after[1])
+
+        before = cpu_now()
         floor_done, floor_s = asyncio.run(
             floor(server.port, connections=args.callers, seconds=args.floor_seconds)
         )
+        floor_cpu = cpu_since(before)
+        before = cpu_now()
         cap, cap_s = asyncio.run(
             capacity(server.port, callers=args.callers, calls=args.capacity_calls, first=0)
         )
+        cap_cpu = cpu_since(before)
         bench.analyze()
         mob, mob_s = asyncio.run(
             crowd(
@@ -294,6 +306,15 @@ def main() -> int:
                     f"{mob.p(1):.0f}",
                 ],
             ],
+        )
+        floor_ms = [1000 * seconds / max(floor_done, 1) for seconds in floor_cpu]
+        hook_ms = [1000 * seconds / max(len(cap.latencies), 1) for seconds in cap_cpu]
+        print(
+            f"CPU per request (gunicorn workers + PostgreSQL backends, steadier than req/s on "
+            f"a shared machine): one-query {floor_ms[0]:.2f} + {floor_ms[1]:.2f} ms, webhook "
+            f"{hook_ms[0]:.2f} + {hook_ms[1]:.2f} ms (share by CPU "
+            f"{sum(floor_ms) / sum(hook_ms) if sum(hook_ms) else 0:.2f})",
+            flush=True,
         )
         print(
             f"waiting places: {entries} for {calls_done} completed calls "

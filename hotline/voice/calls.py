@@ -321,6 +321,10 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
     try:
         with transaction.atomic():
             household, new = Household.objects.get_or_create(phone=number.e164)
+            if not new:
+                # The same answer posted twice at once (a retried webhook): the
+                # second waits here and then finds the first one's person.
+                Household.objects.select_for_update().filter(pk=household.pk).first()
             person = None if new else household.people.filter(date_of_birth=date_of_birth).first()
             if person is None:
                 person = households.add_person(
