@@ -54,8 +54,24 @@ _ACTION = re.compile(r'<Gather[^>]* action="([^"]+)"')
 @dataclass
 class Figures:
     latencies: list[float] = field(default_factory=list)  # seconds per webhook
+    sent_at: list[float] = field(default_factory=list)  # monotonic time each was sent
     errors: int = 0
     calls: int = 0
+
+    def by_window(self, seconds: float) -> list[tuple[int, int, float]]:
+        """(window start s, webhooks sent in it, their p99 ms) over the run."""
+        if not self.sent_at:
+            return []
+        start = min(self.sent_at)
+        windows: dict[int, list[float]] = {}
+        for sent, latency in zip(self.sent_at, self.latencies, strict=True):
+            windows.setdefault(int((sent - start) // seconds), []).append(latency)
+        rows = []
+        for number, latencies in sorted(windows.items()):
+            ordered = sorted(latencies)
+            p99 = 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+            rows.append((int(number * seconds), len(latencies), p99))
+        return rows
 
     def p(self, q: float) -> float:
         if not self.latencies:
@@ -107,6 +123,7 @@ class Client:
         except OSError:
             status, body = 0, ""
         self.figures.latencies.append(time.monotonic() - started)
+        self.figures.sent_at.append(started)
         if status != 200:
             self.figures.errors += 1
             raise RuntimeError(f"{path}: {status}")
@@ -306,6 +323,11 @@ def main() -> int:
                     f"{mob.p(1):.0f}",
                 ],
             ],
+        )
+        print("the crowd by 15-second windows (when sent): webhooks, p99 ms")
+        print(
+            "  "
+            + ", ".join(f"{start}s: {count} / {p99:.0f}" for start, count, p99 in mob.by_window(15))
         )
         floor_ms = [1000 * seconds / max(floor_done, 1) for seconds in floor_cpu]
         hook_ms = [1000 * seconds / max(len(cap.latencies), 1) for seconds in cap_cpu]
