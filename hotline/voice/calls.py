@@ -136,9 +136,10 @@ def give_up() -> str:
         )
     return twiml.say_and_hang_up(
         _(
-            "Please call our hotline on 0800 9988665, Monday to Saturday from 8 a.m. to "
+            "Please call our hotline on %(hotline)s, Monday to Saturday from 8 a.m. to "
             "8 p.m. Goodbye."
         )
+        % {"hotline": " ".join(settings.HOTLINE_PHONE)}  # read out digit by digit
     )
 
 

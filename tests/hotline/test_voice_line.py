@@ -180,6 +180,7 @@ def test_wrong_keys_three_times_end_with_a_goodbye_without_an_agent_number(db, s
     call.press("9")
     assert call.hung_up
     assert call.dialled is None
+    assert " ".join(settings.HOTLINE_PHONE) in call.said  # the number, digit by digit
 
 
 def test_an_impossible_date_counts_as_a_wrong_entry(center, open_for_80):
