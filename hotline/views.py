@@ -390,10 +390,15 @@ def correct_person(request, household_id: int, person_id: int):
 
 
 @agent_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remove_person(request, household_id: int, person_id: int):
+    """Asks first; removes on the POST."""
     household = _found_household(request, household_id)
     person = get_object_or_404(household.people, pk=person_id)
+    if request.method == "GET":
+        return render(
+            request, "hotline/remove_person.html", {"household": household, "person": person}
+        )
     return _acted(
         request,
         household,

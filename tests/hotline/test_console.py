@@ -242,6 +242,18 @@ def test_waiting_list_and_offer_through_the_console(desk_a, erna, center, vaccin
     assert Message.objects.filter(idempotency_key=f"booked:{offer.series_id}").exists()
 
 
+def test_removing_a_person_asks_first_and_is_audited_by_id(desk_a, agent_a, erna):
+    search_phone(desk_a, erna.household.phone)
+    check_by_sms(desk_a, erna.household)
+    url = reverse("hotline:remove_person", args=[erna.household.pk, erna.pk])
+    assert desk_a.get(url).status_code == 200
+    assert erna.household.people.count() == 1
+    desk_a.post(url)
+    assert erna.household.people.count() == 0
+    entry = AuditEntry.objects.get(action=Action.PERSON_REMOVED)
+    assert (entry.agent, entry.object_ref) == (agent_a, f"person:{erna.pk}")
+
+
 def test_leaving_the_waiting_list_through_the_console(desk_a, erna, open_for_80, center):
     search_phone(desk_a, erna.household.phone)
     check_by_sms(desk_a, erna.household)
