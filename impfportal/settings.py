@@ -358,6 +358,10 @@ WAITLIST_SWEEP_SECONDS = env_int("WAITLIST_SWEEP_SECONDS", 5)
 # freed them; more (e.g. a bulk release by staff) go to a background task.
 WAITLIST_INLINE_SLOTS = env_int("WAITLIST_INLINE_SLOTS", 20)
 
+# A background task RUNNING longer than this is handed back to the queue (its
+# worker died); tasks are safe to run twice (impfportal/task_leases.py).
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 300)
+
 # --- SMS dispatch, Twilio and limits on sending codes (see README) ----------
 # SMS_BACKEND above selects the provider: sms.backends.twilio.TwilioBackend in production.
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
