@@ -35,6 +35,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -570,6 +571,11 @@ class Cluster:
         wait_for(name, answers)
         return node
 
+    def stop_node(self, name: str) -> None:
+        node = next(n for n in self.web if n.name == name)
+        stop_group(node.process)
+        self.web.remove(node)
+
     def kill_node(self, name: str) -> Node:
         """kill -9 a node's master and its workers: the machine is gone."""
         node = next(n for n in self.web if n.name == name)
@@ -586,6 +592,8 @@ class Cluster:
             "global\n"
             "    maxconn 4000\n"
             f"    pidfile {self.run_dir / 'haproxy.pid'}\n"
+            # The runtime API: take a node out or in, change its maxconn (bench/cluster.py).
+            f"    stats socket {self.run_dir / 'haproxy.sock'} mode 600 level admin\n"
             "defaults\n"
             "    mode http\n"
             "    option httplog\n"
@@ -647,6 +655,16 @@ class Cluster:
                 ):
                     states[record["svname"]] = record["status"].split()[0]
             return states
+
+    def haproxy_command(self, command: str) -> str:
+        """One command on HAProxy's runtime API, e.g. ``set server web/web2 state maint``."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(str(self.run_dir / "haproxy.sock"))
+            sock.sendall(command.encode() + b"\n")
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+        return answer.decode().strip()
 
     def nodes_up(self) -> list[str]:
         return [name for name, state in self.server_states().items() if state == "UP"]
