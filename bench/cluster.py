@@ -107,9 +107,9 @@ def run_load(bench: Bench, cluster: Cluster, *, nodes: int, args, skip_days: int
         first_number=100_000 * (skip_days + 1),
     )
     bench.analyze()
-    path = bench.tmp / f"residents-{nodes}.txt"
+    path = bench.tmp / f"residents-{skip_days}.txt"
     write_data_file(path, data, args.clients)
-    done_dir = bench.tmp / f"done-{nodes}"
+    done_dir = bench.tmp / f"done-{skip_days}"
     done_dir.mkdir()
     before_groups = process_groups(bench, cluster)
     before = {role: cpu_seconds(pids) for role, pids in before_groups.items()}
@@ -154,6 +154,69 @@ def rate(times: list[float]) -> float:
     return (len(times) - 1) / (times[-1] - times[0])
 
 
+def one_node(cluster: Cluster, *, workers: int, env: dict[str, str]) -> None:
+    """Only web1, with ``workers`` workers and ``env`` on top of the cluster's."""
+    for node in list(cluster.web):
+        cluster.stop_node(node.name)
+    for name in ("web2", "web3"):
+        for backend in ("web", "web_alive"):
+            cluster.haproxy_command(f"set server {backend}/{name} state maint")
+    cluster.extra_env.update(env)
+    cluster.workers_per_node = workers
+    cluster.start_node(0)
+    for backend in ("web", "web_alive"):
+        cluster.haproxy_command(f"set maxconn server {backend}/web1 {workers}")
+        cluster.haproxy_command(f"set server {backend}/web1 state ready")
+    time.sleep(3)  # HAProxy's health checks see the node up
+
+
+def server_connections(bench: Bench) -> int:
+    """Connections of this database's clients that the primary holds now."""
+    return int(
+        bench.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+    )
+
+
+POOLING = {
+    "PgBouncer, transaction mode": {},
+    "direct, CONN_MAX_AGE=600": {"DB_TRANSACTION_POOLING": "false"},
+    "direct, Django's pool (2 per process)": {
+        "DB_TRANSACTION_POOLING": "false",
+        "DB_POOL_MAX_SIZE": "2",
+    },
+}
+
+
+def compare_pooling(bench: Bench, cluster: Cluster, *, args, workers: int) -> list[list]:
+    """One node, the same load, three ways to the primary: PgBouncer, Django's
+    persistent connections, Django's own pool (psycopg_pool)."""
+    rows = []
+    direct = cluster.database_url(via="primary")
+    for number, (name, env) in enumerate(POOLING.items()):
+        url = {"DATABASE_URL": direct} if env else {"DATABASE_URL": cluster.database_url()}
+        one_node(cluster, workers=workers, env={"DB_POOL_MAX_SIZE": "0", **url, **env})
+        print(f"\n--- pooling: {name}", flush=True)
+        run = run_load(
+            bench, cluster, nodes=1, args=args, skip_days=(2 + number) * args.center_days
+        )
+        held = server_connections(bench)
+        rows.append(
+            [
+                name,
+                run.bookings,
+                f"{run.per_s:.1f}",
+                f"{web_ms(run):.1f}",
+                f"{run.cpu_ms['primary']:.1f}",
+                f"{run.cpu_ms['pgbouncer']:.1f}",
+                held,
+            ]
+        )
+    return rows
+
+
 def web_ms(run: Run) -> float:
     return sum(ms for role, ms in run.cpu_ms.items() if role.startswith("web"))
 
@@ -171,7 +234,17 @@ def main() -> int:
     parser.add_argument(
         "--port-base", type=int, default=int(os.environ.get("CLUSTER_PORT_BASE", "18400")) + 200
     )
+    parser.add_argument(
+        "--compare-pooling",
+        action="store_true",
+        help="then 1 node through PgBouncer, direct, and with Django's pool (needs psycopg_pool)",
+    )
     args = parser.parse_args()
+    if args.compare_pooling:
+        try:
+            import psycopg_pool  # noqa: F401
+        except ImportError:
+            parser.error("--compare-pooling needs psycopg_pool importable (see docs/scaling.md)")
     per_node = max(1, args.workers // 3)
 
     with Bench("cluster") as bench:
@@ -193,15 +266,7 @@ def main() -> int:
         with cluster:
             print(cluster.summary(), flush=True)
             # 1 node with every worker: the others stopped and out of HAProxy.
-            for name in ("web2", "web3"):
-                cluster.haproxy_command(f"set server web/{name} state maint")
-                cluster.haproxy_command(f"set server web_alive/{name} state maint")
-                cluster.stop_node(name)
-            cluster.stop_node("web1")
-            cluster.workers_per_node = per_node * 3
-            cluster.start_node(0)
-            for backend in ("web", "web_alive"):
-                cluster.haproxy_command(f"set maxconn server {backend}/web1 {per_node * 3}")
+            one_node(cluster, workers=per_node * 3, env={})
             print(f"\n--- 1 node, {per_node * 3} workers", flush=True)
             one = run_load(bench, cluster, nodes=1, args=args, skip_days=0)
 
@@ -216,6 +281,11 @@ def main() -> int:
             time.sleep(3)  # HAProxy's health checks see the nodes up
             print(f"\n--- 3 nodes, {per_node} workers each", flush=True)
             three = run_load(bench, cluster, nodes=3, args=args, skip_days=args.center_days)
+            pooling = (
+                compare_pooling(bench, cluster, args=args, workers=per_node * 3)
+                if args.compare_pooling
+                else []
+            )
 
         from bench.booking import check_invariants
 
@@ -248,6 +318,12 @@ def main() -> int:
             for run in (one, three)
         ],
     )
+    if pooling:
+        print("\n1 node, the same load, three ways to the primary:")
+        print_table(
+            ["connections", "bookings", "per s", "web ms", "primary ms", "pgbouncer ms", "held"],
+            pooling,
+        )
     ratio = web_ms(three) / web_ms(one) if web_ms(one) else 0.0
     print(
         f"\nCPU per booking (web nodes): 1 node {web_ms(one):.1f} ms, "
