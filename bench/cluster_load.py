@@ -49,9 +49,13 @@ def seed(
 
     from bench.booking import choose_center_days, make_residents, release_seats
 
-    chosen, _ids = choose_center_days(skip_days + center_days, lanes)
-    chosen = chosen[skip_days:]
-    first_ids = [pk for center, day in chosen for pk in release_seats(center, day, lanes)]
+    # Center-days without first-dose slots (e.g. whose second dose would fall
+    # on a public holiday) are passed over, so that every run gets as many seats.
+    candidates, _ids = choose_center_days(skip_days + center_days + 8, lanes)
+    seats = {(center, day): release_seats(center, day, lanes) for center, day in candidates}
+    chosen = [center_day for center_day in candidates if seats[center_day]]
+    chosen = chosen[skip_days : skip_days + center_days]
+    first_ids = [pk for center_day in chosen for pk in seats[center_day]]
     residents = make_residents(
         households, postal_code=chosen[0][0].postal_code, first_number=first_number
     )

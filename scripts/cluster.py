@@ -135,21 +135,22 @@ def psql(sql: str, *, database: str = "postgres", port: int = PRIMARY_PORT) -> s
 
 
 def allow_replication() -> None:
-    """Let the replica stream from the primary over 127.0.0.1.
+    """Let the replica stream from the primary over 127.0.0.1 without a password.
 
-    ``host all all …`` does not cover replication connections; a Debian cluster
-    allows them only locally over the socket, and only for ``postgres`` by
-    peer. One line in the primary's pg_hba.conf and a reload (no restart).
+    ``host all all …`` does not cover replication connections, and Debian's
+    default asks for a password there. One line at the top of the primary's
+    pg_hba.conf (the first matching line wins) and a reload (no restart).
     """
-    allowed = psql(
-        "SELECT count(*) FROM pg_hba_file_rules WHERE 'replication' = ANY(database) "
-        "AND type = 'host' AND (address = '127.0.0.1' OR address = 'all')"
+    first = psql(
+        "SELECT auth_method FROM pg_hba_file_rules WHERE type IN ('host', 'hostnossl') "
+        "AND 'replication' = ANY(database) AND (address = '127.0.0.1' OR address = 'all') "
+        "ORDER BY line_number LIMIT 1"
     )
-    if int(allowed):
+    if first == "trust":
         return
     hba = Path(psql("SHOW hba_file"))
-    with hba.open("a") as file:
-        file.write(f"\n{HBA_MARK}\nhost replication {PG_USER} 127.0.0.1/32 trust\n")
+    line = f"host replication {PG_USER} 127.0.0.1/32 trust"
+    hba.write_text(f"{HBA_MARK}\n{line}\n{hba.read_text()}")
     psql("SELECT pg_reload_conf()")
 
 
@@ -356,9 +357,22 @@ class Cluster:
             self.stop_replica(mode="fast")
             if self.drop_database:
                 psql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+                self._delete_cache_keys()
             shutil.rmtree(self.run_dir, ignore_errors=True)
         finally:
             signal.signal(signal.SIGINT, previous)
+
+    def _delete_cache_keys(self) -> None:
+        """The cluster's keys in Redis (its own prefix), when it leaves nothing behind."""
+        import redis
+
+        prefix = self.env["CACHE_KEY_PREFIX"]
+        try:
+            client = redis.Redis.from_url(self.redis_url)
+            for key in client.scan_iter(f"{prefix}:*", count=1000):
+                client.delete(key)
+        except redis.RedisError as error:
+            self.log(f"(could not clean Redis: {error})")
 
     # --- the primary's database ---------------------------------------------
     def manage(self, *args: str, via: str = "primary", check: bool = True, **kwargs):
