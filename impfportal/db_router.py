@@ -32,7 +32,15 @@ logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 # Apps whose rows decide who someone is or what they may do: always the primary.
-PRIMARY_ONLY_APPS = {"sessions", "auth", "contenttypes", "otp_totp", "otp_static", "limits"}
+PRIMARY_ONLY_APPS = {
+    "sessions",
+    "auth",
+    "contenttypes",
+    "otp_totp",
+    "otp_static",
+    "staff_auth",
+    "limits",
+}
 
 _replica_wanted: ContextVar[bool] = ContextVar("replica_wanted", default=False)
 # (monotonic time of the last check, whether the replica was usable then)

@@ -154,19 +154,6 @@ def allow_replication() -> None:
     psql("SELECT pg_reload_conf()")
 
 
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """CPU time (user + system) that each process has used so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    return used
-
-
 def children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
     return [int(child) for child in out.stdout.split()]
