@@ -55,7 +55,7 @@ test: $(STAMP) services browser cluster-tools
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/python scripts/check_messages.py
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 # Each benchmark makes and drops its own database; wrk is installed from Debian if missing.
 bench: $(STAMP) services

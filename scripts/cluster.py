@@ -173,6 +173,14 @@ def stop_group(proc: subprocess.Popen, *, sig: int = signal.SIGTERM, grace: floa
         pass
 
 
+def run(command: list[str]) -> None:
+    """Run a set-up command; on failure say what it printed."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        output = (done.stdout + done.stderr)[-2000:]
+        raise ClusterError(f"{' '.join(command)} failed ({done.returncode}):\n{output}")
+
+
 def wait_for(what: str, ready: Callable[[], bool], *, timeout: float = 60) -> None:
     """Poll ``ready`` until it is true; a bounded wait with a clear error."""
     deadline = time.monotonic() + timeout
@@ -408,16 +416,25 @@ class Cluster:
         if os.geteuid() == 0:
             shutil.chown(self.run_dir, PG_USER)
         self.log(f"Replica: pg_basebackup into {self.replica_dir}, port {self.replica_port}")
-        subprocess.run(
-            self._as_postgres(
-                [
-                    str(bindir / "pg_basebackup"),
-                    *("-h", PRIMARY_HOST, "-p", str(PRIMARY_PORT), "-U", PG_USER),
-                    *("-D", str(self.replica_dir), "-X", "stream", "-c", "fast", "-R"),
-                ]
-            ),
-            check=True,
+        backup = self._as_postgres(
+            [
+                str(bindir / "pg_basebackup"),
+                *("-h", PRIMARY_HOST, "-p", str(PRIMARY_PORT), "-U", PG_USER),
+                *("-D", str(self.replica_dir), "-X", "stream", "-c", "fast", "-R"),
+            ]
         )
+        # PostgreSQL 15 may end the backup's temporary replication slot at a
+        # checkpoint that another session's CREATE DATABASE forces ("terminating
+        # process … to release replication slot"); a second try gets through.
+        for attempt in range(1, 4):
+            try:
+                run(backup)
+                break
+            except ClusterError:
+                shutil.rmtree(self.replica_dir, ignore_errors=True)
+                if attempt == 3:
+                    raise
+                time.sleep(2 * attempt)
         # Debian keeps the configuration outside the data directory: the copy has none.
         (self.replica_dir / "postgresql.conf").write_text(
             f"port = {self.replica_port}\n"
@@ -444,16 +461,14 @@ class Cluster:
 
     def start_replica_server(self) -> None:
         bindir = self._bindir()
-        subprocess.run(
+        run(
             self._as_postgres(
                 [
                     str(bindir / "pg_ctl"),
                     *("-D", str(self.replica_dir), "-l", str(self.run_dir / "replica.log")),
                     *("-w", "-t", "60", "start"),
                 ]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
+            )
         )
         self._replica_up = True
         wait_for("the replica", lambda: self.replica_lag_bytes() is not None)

@@ -3,12 +3,12 @@
 The tests here are marked ``cluster``. They run when HAProxy, PgBouncer and
 PostgreSQL's server binaries are on the machine (``make test`` installs them
 first, through ``make cluster-tools``) and are skipped, with the reason in
-pytest's summary, where they are not. The cluster is started once per session
-(and per xdist worker, on ports of its own: ``CLUSTER_TEST_PORT_BASE``, default
-18500, plus 50 per worker), with its own database next to the test database,
+pytest's summary, where they are not. The cluster is started once per test
+process (see the fixture), with its own database next to the test database,
 and stopped and removed at the end.
 """
 
+import fcntl
 import json
 import os
 import subprocess
@@ -23,54 +23,58 @@ from django.conf import settings
 from scripts.cluster import Cluster, missing_tools
 
 REPO = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
+    """Skip the tests marked ``cluster`` (each module's ``pytestmark``) where the
+    tools are missing, saying which."""
     missing = missing_tools()
+    if not missing:
+        return
+    reason = f"cluster tools missing: {', '.join(missing)} (make cluster-tools installs them)"
     for item in items:
-        if HERE not in Path(str(item.fspath)).parents:
-            continue
-        item.add_marker(pytest.mark.cluster)
-        if config.pluginmanager.hasplugin("xdist"):
-            # With --dist loadgroup (make test) one xdist worker runs them all: one cluster.
-            item.add_marker(pytest.mark.xdist_group("cluster"))
-        if missing:
-            item.add_marker(
-                pytest.mark.skip(
-                    reason="cluster tools missing: "
-                    + ", ".join(missing)
-                    + " (make cluster-tools installs them)"
-                )
-            )
+        if item.get_closest_marker("cluster"):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+# Every module here starts with ``pytestmark = CLUSTER_MARKS``.
+CLUSTER_MARKS = [pytest.mark.cluster]
 
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    index = int(worker) if worker.isdigit() else 0
-    base = int(os.environ.get("CLUSTER_TEST_PORT_BASE", "18500")) + 50 * index
+    """The cluster, started once per test process.
+
+    Its ports are fixed (``CLUSTER_TEST_PORT_BASE``, default 18500), so a lock
+    file lets one process at a time run it: with xdist (``make test``) a second
+    worker that gets cluster tests waits until the first one's session ended,
+    as does a second checkout on the same machine.
+    """
+    base = int(os.environ.get("CLUSTER_TEST_PORT_BASE", "18500"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     test_database = settings.DATABASES["default"]["NAME"].removeprefix("test_")
-    with Cluster(
-        database=f"{test_database}_cluster{index}",
-        port_base=base,
-        settings_module="bench.settings",
-        redis_url=settings.REDIS_URL,
-        drop_database=True,
-        log=lambda message: None,
-        extra_env={
-            # Short leases and sweeps, so that a killed process's rows come back soon.
-            "SMS_LEASE_SECONDS": "3",
-            "TASK_LEASE_SECONDS": "3",
-            "WAITLIST_SWEEP_SECONDS": "1",
-            "SMS_RATE_PER_SECOND": "50",
-            # Every availability request reads the database (the replica or the primary).
-            "STATS_AVAILABILITY_CACHE_SECONDS": "0",
-            "REPLICA_MAX_LAG_SECONDS": "10",
-            "REPLICA_CHECK_SECONDS": "1",
-        },
-    ) as running:
-        yield running
+    with open(f"/tmp/impfportal-cluster-{base}.lock", "w") as lock:  # noqa: S108
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with Cluster(
+            database=f"{test_database}_cluster_{worker}",
+            port_base=base,
+            settings_module="bench.settings",
+            redis_url=settings.REDIS_URL,
+            drop_database=True,
+            log=lambda message: None,
+            extra_env={
+                # Short leases and sweeps, so that a killed process's rows come back soon.
+                "SMS_LEASE_SECONDS": "3",
+                "TASK_LEASE_SECONDS": "3",
+                "WAITLIST_SWEEP_SECONDS": "1",
+                "SMS_RATE_PER_SECOND": "50",
+                # Every availability request reads the database (the replica or the primary).
+                "STATS_AVAILABILITY_CACHE_SECONDS": "0",
+                "REPLICA_MAX_LAG_SECONDS": "10",
+                "REPLICA_CHECK_SECONDS": "1",
+            },
+        ) as running:
+            yield running
 
 
 def run_module(cluster: Cluster, *args: str):

@@ -2,7 +2,9 @@
 
 import psycopg
 
-from tests.cluster.conftest import poll, primary_url, run_module
+from tests.cluster.conftest import CLUSTER_MARKS, poll, primary_url, run_module
+
+pytestmark = CLUSTER_MARKS
 
 
 def count(cluster, sql: str, params=()) -> int:

@@ -6,7 +6,9 @@ import urllib.request
 
 import psycopg
 
-from tests.cluster.conftest import poll, primary_url
+from tests.cluster.conftest import CLUSTER_MARKS, poll, primary_url
+
+pytestmark = CLUSTER_MARKS
 
 CENTER = "westerstede"
 

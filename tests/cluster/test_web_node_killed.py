@@ -3,7 +3,9 @@
 import time
 
 from bench.cluster_load import BookingLoad, invariants
-from tests.cluster.conftest import people_of, poll, primary_url
+from tests.cluster.conftest import CLUSTER_MARKS, people_of, poll, primary_url
+
+pytestmark = CLUSTER_MARKS
 
 
 def test_bookings_survive_a_killed_web_node(cluster, seed):
