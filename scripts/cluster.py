@@ -738,6 +738,9 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
+    # A shell starts background jobs with SIGINT ignored: take it back, so that
+    # Ctrl+C (or kill -INT) stops the cluster wherever it was started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     cluster = Cluster(
         database=args.database,
         port_base=args.port_base,

@@ -24,5 +24,5 @@ if ! ls /usr/lib/postgresql/*/bin/pg_basebackup >/dev/null 2>&1; then
     echo "Installing PostgreSQL's server binaries…"
     apt_install postgresql
 fi
-/usr/sbin/haproxy -v | head -n1
-/usr/sbin/pgbouncer --version | head -n1
+/usr/sbin/haproxy -v | sed -n 1p
+/usr/sbin/pgbouncer --version | sed -n 1p
