@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend PORTAL_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint format messages services browser assets lock clean bench bench-exchange bench-sms bench-voice
+.PHONY: run test lint format messages services browser cluster-tools cluster assets lock clean bench bench-exchange bench-sms bench-cluster bench-voice
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,12 +33,23 @@ services:
 browser:
 	bash scripts/ensure-browser.sh
 
+# HAProxy and PgBouncer from Debian (PostgreSQL's own binaries make the replica),
+# for `make cluster` and the fault tests in tests/cluster/.
+cluster-tools:
+	bash scripts/ensure-cluster-tools.sh
+
+# The production roles for real on this machine (README, "Scaling out"): 3 web
+# nodes behind HAProxy, PgBouncer, a streaming replica, Redis, 2 dispatchers,
+# 2 task workers. Ctrl+C stops them all. CLUSTER_ARGS="--port-base 18500 --workers 3"
+cluster: $(STAMP) services cluster-tools
+	$(BIN)/python scripts/cluster.py $(CLUSTER_ARGS)
+
 # Rebuild static/vendor/kern/ (committed) from @kern-ux/native after changing its version.
 assets: $(STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python scripts/build_assets.py
 
-test: $(STAMP) services browser
+test: $(STAMP) services browser cluster-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -72,6 +83,9 @@ bench-sms: $(STAMP) services
 # The voice line: 1,000 simulated calls walk the waiting-list menu through signed webhooks.
 bench-voice: $(STAMP) services
 	$(BIN)/python bench/voice.py $(BENCH_ARGS)
+# Bookings through HAProxy against 1 and then 3 web nodes (PgBouncer, replica).
+bench-cluster: $(STAMP) services cluster-tools
+	$(BIN)/python bench/cluster.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 node_modules test-artifacts

@@ -104,6 +104,39 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Scaling out (issue 22; docs/scaling.md, scripts/cluster.py) -------------
+# Behind PgBouncer in transaction mode a server connection belongs to a client
+# for one transaction only: no server-side cursors (they would outlive it), no
+# session state (the SMS dispatcher's SET is left out). Django's psycopg
+# backend prepares no statements by default, which PgBouncer < 1.21 needs.
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING", default=False)
+if DB_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Django's own pool (psycopg_pool, one per process) instead of CONN_MAX_AGE; 0: off.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+if DB_POOL_MAX_SIZE:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+    }
+# A streaming replica for the pages that tolerate seconds of lag (statistics,
+# public availability); impfportal/db_router.py. Unset: everything reads the primary.
+REPLICA_DATABASE_URL = env_str("REPLICA_DATABASE_URL", "")
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 10)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 2)
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    # A replica that hangs must not hold a page: the router falls back instead.
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 2
+    # Tests read the one test database through both names.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["impfportal.db_router.ReplicaRouter"]
+
 # Redis is the shared cache (sessions, rate limits) whenever more than one
 # process serves requests. The quick start runs a single web process and uses
 # the local-memory cache instead, so that it needs nothing but Python.
@@ -349,6 +382,10 @@ WAITLIST_SWEEP_SECONDS = env_int("WAITLIST_SWEEP_SECONDS", 5)
 # Freed seats of up to this many slots are offered inside the transaction that
 # freed them; more (e.g. a bulk release by staff) go to a background task.
 WAITLIST_INLINE_SLOTS = env_int("WAITLIST_INLINE_SLOTS", 20)
+
+# A background task RUNNING longer than this is handed back to the queue (its
+# worker died); tasks are safe to run twice (impfportal/task_leases.py).
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 300)
 
 # --- SMS dispatch, Twilio and limits on sending codes (see README) ----------
 # SMS_BACKEND above selects the provider: sms.backends.twilio.TwilioBackend in production.

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from impfportal.db_router import read_from_replica
 from staff_auth.forms import MinistryLoginForm
 from stats import availability
 from stats.access import ministry_required
@@ -48,6 +49,7 @@ def _breakdown_form(request):
 
 @require_GET
 @ministry_required
+@read_from_replica
 def overview(request):
     """Figures per day for the state, a district or a center: chart, tables, CSV link."""
     centers = all_centers()
@@ -70,6 +72,7 @@ def overview(request):
 
 @require_GET
 @ministry_required
+@read_from_replica
 def overview_csv(request):
     centers = all_centers()
     form, _shown = _overview_form(request, centers)
@@ -90,6 +93,7 @@ def overview_csv(request):
 
 @require_GET
 @ministry_required
+@read_from_replica
 def breakdown(request):
     """Totals of the period per district or per center, with the state-wide total."""
     form, shown = _breakdown_form(request)
@@ -110,6 +114,7 @@ def breakdown(request):
 
 @require_GET
 @ministry_required
+@read_from_replica
 def breakdown_csv(request):
     form, _shown = _breakdown_form(request)
     if not form.is_valid():
@@ -150,6 +155,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @require_GET
+@read_from_replica
 def center_availability(request, slug: str):
     """Public: a center's state, next free day and waiting list, from the cache."""
     summary = availability.summary_for(slug)
@@ -159,6 +165,7 @@ def center_availability(request, slug: str):
 
 
 @require_GET
+@read_from_replica
 def center_availability_json(request, slug: str):
     summary = availability.summary_for(slug)
     if summary is None:
@@ -169,6 +176,7 @@ def center_availability_json(request, slug: str):
 
 
 @require_GET
+@read_from_replica
 def availability_json(request):
     """Public: every center's summary, for the press and other portals."""
     summaries = availability.all_summaries()

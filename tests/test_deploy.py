@@ -62,20 +62,24 @@ def test_compose_runs_every_role_from_the_one_image(compose):
     assert services["redis"]["image"].startswith("redis:")
 
 
-def test_the_proxy_balances_both_web_containers_and_is_the_only_trusted_one(compose):
+def test_the_proxy_balances_the_web_containers_and_is_the_only_trusted_one(compose):
     services = compose["services"]
     proxy = services["proxy"]
     assert proxy["image"].startswith("caddy:")
     assert "443:443" in proxy["ports"]
     caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
-    assert re.search(r"reverse_proxy\s+web1:8000\s+web2:8000", caddyfile)
+    assert re.search(r"reverse_proxy\s+web1:8000\s+web2:8000\s+web3:8000", caddyfile)
     assert re.search(r"encode \{[^}]*gzip \d", caddyfile)  # HTML leaves compressed
     address = proxy["networks"]["backend"]["ipv4_address"]
     environment = services["web1"]["environment"]
     assert environment["TRUSTED_PROXIES"] == address
     assert environment["BEHIND_TLS_PROXY"] == "true"
     assert environment["REDIS_URL"].startswith("redis://redis:")
-    assert "@db:5432/" in environment["DATABASE_URL"]
+    # The app through PgBouncer, its migrations directly on the primary.
+    assert "@pgbouncer:5432/" in environment["DATABASE_URL"]
+    assert environment["DB_TRANSACTION_POOLING"] == "true"
+    assert "@db-replica:5432/" in environment["REPLICA_DATABASE_URL"]
+    assert "@db:5432/" in services["migrate"]["environment"]["DATABASE_URL"]
 
 
 def test_the_dockerfile_builds_in_stages_and_runs_as_a_user():

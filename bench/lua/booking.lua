@@ -171,7 +171,8 @@ end
 
 function response(status, headers, body)
    if finished then return end
-   local set_cookie = headers["Set-Cookie"]
+   -- Header names are case-insensitive; HAProxy (bench/cluster.py) sends them in lower case.
+   local set_cookie = headers["Set-Cookie"] or headers["set-cookie"]
    if set_cookie then
       -- Anchored: "csrftoken=" must not match inside "__Host-csrftoken=".
       csrf_cookie = ("; " .. set_cookie):match("[;,]%s*" .. csrf_pattern .. "=([^;]+)")
@@ -181,7 +182,7 @@ function response(status, headers, body)
    last = nil
 
    if status == 302 then
-      local location = headers["Location"] or ""
+      local location = headers["Location"] or headers["location"] or ""
       if was == "post" and location:find("/booking/", 1, true) then
          stats.booked = stats.booked + 1
       else

@@ -1,5 +1,6 @@
 import signal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.db.backends.signals import connection_created
@@ -13,7 +14,9 @@ def commit_without_waiting_for_disk(sender=None, connection=connection, **kwargs
     crashes, the last moment's claims and outcomes may be lost: those rows are
     sent again (the same text), never lost. The messages themselves are queued
     by the web processes with normal, durable commits."""
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not settings.DB_TRANSACTION_POOLING:
+        # Behind PgBouncer's transaction mode a SET would stay on a server
+        # connection that other clients get next: durable commits there.
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO off")
 

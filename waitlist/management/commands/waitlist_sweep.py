@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from impfportal.task_leases import requeue_stalled_tasks
 from waitlist.offers import sweep
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, once: bool, interval: float, **options):
         while True:
             close_old_connections()
-            counts = sweep()
+            counts = {**sweep(), "tasks_requeued": requeue_stalled_tasks()}
             if any(counts.values()):
                 logger.info("waitlist sweep: %s", counts)
             if once:
