@@ -11,7 +11,8 @@
   (the statistics and the public availability read from it,
   ``impfportal/db_router.py``);
 - Redis (the machine's, started if it is not running);
-- 2 SMS dispatchers, 2 task workers and the waiting list's sweep.
+- 2 SMS dispatchers, 2 task workers, the waiting list's sweep, the reminder scheduler and the
+  standby list's sweep.
 
 HAProxy and PgBouncer come from Debian's packages, installed when missing
 (``apt-get update`` once first), as ``scripts/ensure-browser.sh`` does for
@@ -66,6 +67,8 @@ ROLES = {
     "sms": 2,
     "tasks": 2,
     "waitlist": 1,
+    "reminders": 1,
+    "standby": 1,
 }
 # Debian packages of the tools that are not part of PostgreSQL.
 PACKAGES = {"haproxy": "haproxy", "pgbouncer": "pgbouncer"}
@@ -334,6 +337,8 @@ class Cluster:
             )
         if self.sweep:
             self.start_background("waitlist", "waitlist_sweep")
+            self.start_background("reminders", "send_reminders", "--interval", "60")
+            self.start_background("standby", "standby_sweep", "--interval", "30")
         wait_for("HAProxy with every web node", lambda: len(self.nodes_up()) == self.nodes)
 
     def stop(self) -> None:

@@ -10,7 +10,13 @@ from scripts.cluster import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
 # What each compose service is, by its image or its manage.py command.
-COMMAND_ROLES = {"sms_dispatch": "sms", "db_worker": "tasks", "waitlist_sweep": "waitlist"}
+COMMAND_ROLES = {
+    "sms_dispatch": "sms",
+    "db_worker": "tasks",
+    "waitlist_sweep": "waitlist",
+    "send_reminders": "reminders",
+    "standby_sweep": "standby",
+}
 # The migration runs once; the daily purge is left out of `make cluster` (a demo
 # cluster lives for minutes, not days).
 NOT_IN_CLUSTER = {"migrate", "purge_personal_data"}
