@@ -23,6 +23,8 @@ from centers.models import Slot
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# THREADS connections at once: see tests/conftest.py.
+many_connections = pytest.mark.many_connections
 
 THREADS = 50
 SEATS = 3
@@ -82,6 +84,7 @@ def half_series() -> int:
     return Series.objects.annotate(n=Count("appointments")).exclude(n=2).count()
 
 
+@many_connections
 def test_without_the_guard_the_race_oversells(monkeypatch):
     monkeypatch.setattr(centers_services, "take_seat", naive_take_seat)
     oversold_rounds = 0
@@ -92,6 +95,7 @@ def test_without_the_guard_the_race_oversells(monkeypatch):
     assert oversold_rounds > 0, "the negative control must detect an oversell"
 
 
+@many_connections
 def test_the_conditional_update_books_exactly_the_capacity_every_round():
     for round_number in range(ROUNDS):
         slot, outcomes = fight_for_last_seats(round_number)
