@@ -16,11 +16,10 @@ from booking import households, selectors, services
 from booking.eligibility import eligibility_for
 from booking.errors import BookingError
 from booking.forms import CancelForm, PersonForm, SlotChoiceForm
-from booking.models import Series
 from centers.models import Center
 from centers.selectors import responsible_district
 from impfportal.metrics import count_booking_error
-from impfportal.ratelimits import limit_posts
+from limits.ratelimits import limit_posts
 from sms.session import verification_required, verified_phone
 
 FRESH_CODE = settings.CANCEL_VERIFICATION_MAX_AGE_SECONDS
@@ -62,7 +61,7 @@ def people(request):
         (
             person,
             eligibility_for(person),
-            person.series.filter(status=Series.Status.ACTIVE).first(),
+            person.series.active().first(),
             households.why_unchangeable(person),
         )
         for person in household.people.all()
@@ -92,7 +91,7 @@ def choose_center(request, person_id: int):
     person, vaccines = _bookable_person(request, person_id)
     if not vaccines:
         return redirect("booking:people")
-    if person.series.filter(status=Series.Status.ACTIVE).exists():
+    if person.series.active().exists():
         messages.info(request, _("%(name)s already has an appointment.") % {"name": person})
         return redirect("booking:people")
     centers = list(

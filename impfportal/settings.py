@@ -193,9 +193,9 @@ SECURE_CSP = {
 }
 
 # Reverse proxies whose X-Forwarded-For we believe (exact addresses). Empty:
-# the client address is REMOTE_ADDR. See impfportal/client_address.py.
+# the client address is REMOTE_ADDR. See limits/client_address.py.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
-RATELIMIT_IP_META_KEY = "impfportal.client_address.client_address"
+RATELIMIT_IP_META_KEY = "limits.client_address.client_address"
 RATELIMIT_USE_CACHE = "default"
 
 # --- Sessions, rate limits, Redis outages (issue 8; docs/security.md) ------
@@ -222,7 +222,7 @@ if REDIS_URL:
     CACHES["default"]["OPTIONS"] = {
         # Redis down or hung must not take the pages down: sessions fall back
         # to the database (cached_db) and rate limits decide per action
-        # (impfportal/ratelimits.py) instead of every request raising.
+        # (limits/ratelimits.py) instead of every request raising.
         "IGNORE_EXCEPTIONS": True,
         "SOCKET_CONNECT_TIMEOUT": 0.5,
         "SOCKET_TIMEOUT": 0.5,
