@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from booking import households, selectors, services
+from booking import households, selectors, services, time_page
 from booking.eligibility import eligibility_for
 from booking.errors import BookingError
 from booking.forms import CancelForm, PersonForm, SlotChoiceForm
@@ -140,10 +140,14 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         # Nothing can be booked that far ahead, and a made-up day (the year
         # 9999) would overflow the day's end: back to the days that can be.
         return redirect("booking:choose_day", person_id=person.pk, center_slug=center_slug)
-    posted_slot = request.POST.get("slot", "") if request.method == "POST" else None
-    center, slots = selectors.center_with_free_slots(
-        center_slug, vaccines, chosen_day, only=posted_slot
-    )
+    options_html = None
+    if request.method == "POST":
+        # The posted time alone, read fresh: the booking never trusts the page.
+        center, slots = selectors.center_with_free_slots(
+            center_slug, vaccines, chosen_day, only=request.POST.get("slot", "")
+        )
+    else:
+        center, slots, options_html = time_page.free_times(center_slug, vaccines, chosen_day)
     errors: list[str] = []
     if request.method == "POST":
         posted = SlotChoiceForm(request.POST, slots=slots)
@@ -163,7 +167,8 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         else:
             errors.extend(str(message) for field in posted.errors.values() for message in field)
         slots = selectors.free_slots_on(center, vaccines, chosen_day)
-    form = SlotChoiceForm(slots=slots, initial={"token": uuid.uuid4()})
+    # With the list already rendered, the form only carries the new token.
+    form = SlotChoiceForm(slots=() if options_html else slots, initial={"token": uuid.uuid4()})
     alternatives = []
     if not slots:
         alternatives = services.next_free_slots(
@@ -179,6 +184,7 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
             "form": form,
             "errors": errors,
             "slots": slots,
+            "options_html": options_html,
             "alternatives": alternatives,
         },
     )

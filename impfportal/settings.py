@@ -287,6 +287,9 @@ PUBLIC_HOLIDAYS_SUBDIVISION = env_str("PUBLIC_HOLIDAYS_SUBDIVISION", "NI")
 # Each process keeps the priority groups and vaccine openings this long (0: read
 # them on every request); a change made elsewhere shows this much late.
 ELIGIBILITY_CACHE_SECONDS = env_int("ELIGIBILITY_CACHE_SECONDS", 5)
+# Each process shows a center-day's free times (and their rendered list) from a
+# copy this young (0: read them on every request); the booking reads fresh.
+TIME_PAGE_CACHE_SECONDS = env_int("TIME_PAGE_CACHE_SECONDS", 1)
 # How long a booking transaction may wait for a row lock before it answers
 # "busy, please try again" instead of piling up behind a hot slot.
 BOOKING_LOCK_TIMEOUT_MS = env_int("BOOKING_LOCK_TIMEOUT_MS", 3000)
