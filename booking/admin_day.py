@@ -93,6 +93,37 @@ def close_day_page(model_admin, request):
     )
 
 
+def _withdrawn_offers(count: int, renewed: int) -> str:
+    """The result's sentence on the waiting-list offers the cancellation withdrew."""
+    text = ngettext(
+        "%(count)d waiting-list offer for this day has been withdrawn; the person has been "
+        "told by SMS.",
+        "%(count)d waiting-list offers for this day have been withdrawn; each person has been "
+        "told by SMS.",
+        count,
+    ) % {"count": count}
+    renewal = ngettext(
+        "%(renewed)d of them was offered another free appointment straight away; the others "
+        "wait first in line.",
+        "%(renewed)d of them were offered another free appointment straight away; the others "
+        "wait first in line.",
+        renewed,
+    ) % {"renewed": renewed}
+    if renewed == count:
+        renewal = ngettext(
+            "The person was offered another free appointment straight away.",
+            "Each was offered another free appointment straight away.",
+            count,
+        )
+    elif renewed == 0:
+        renewal = ngettext(
+            "No other suitable appointment is free; the person waits first in line.",
+            "No other suitable appointments are free; they wait first in line.",
+            count,
+        )
+    return f"{text} {renewal}"
+
+
 def cancel_day_page(model_admin, request):
     form = _form(CancelDayForm, request)
     preview = None
@@ -111,6 +142,8 @@ def cancel_day_page(model_admin, request):
                     )
                     % {"count": done.people},
                 )
+                if done.offers:
+                    messages.info(request, _withdrawn_offers(done.offers, done.offers_renewed))
                 if done.awaiting:
                     messages.warning(
                         request,

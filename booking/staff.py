@@ -297,8 +297,11 @@ class DayCancellation:
     second_doses: list[Appointment]
     moved: list[Appointment] = field(default_factory=list)
     awaiting: list[Appointment] = field(default_factory=list)
-    # Open waiting-list offers holding a seat in the day (counted by the preview).
+    # Open waiting-list offers holding a seat in the day: counted by the preview,
+    # withdrawn by the cancellation.
     offers: int = 0
+    # Of the withdrawn offers' people, how many were offered a remaining seat at once.
+    offers_renewed: int = 0
 
     @property
     def people(self) -> int:
@@ -399,7 +402,7 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
             offer_to_waitlist=False,
             also_release=[a.slot for a in moving],
         )
-        withdraw_free_seats(day_slots)
+        closed = withdraw_free_seats(day_slots)
         # After the day is closed, so that no second dose moves into it.
         moved = {a.pk: move_second_dose(a) for a in moving}
         for a in appointments:
@@ -433,6 +436,8 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
         second_doses=second_doses,
         moved=[a for a in moving if moved[a.pk] is not None],
         awaiting=[a for a in moving if moved[a.pk] is None],
+        offers=closed.holders_given_back,
+        offers_renewed=closed.holders_served_again,
     )
 
 

@@ -18,6 +18,7 @@ from booking.errors import BookingError
 from booking.forms import CancelForm, PersonForm, SlotChoiceForm
 from centers.models import Center
 from centers.selectors import responsible_district
+from impfportal.durations import describe_seconds
 from impfportal.metrics import count_booking_error
 from limits.ratelimits import limit_posts
 from sms.session import verification_required, verified_phone
@@ -26,8 +27,16 @@ FRESH_CODE = settings.CANCEL_VERIFICATION_MAX_AGE_SECONDS
 
 
 def start(request):
-    """What booking involves, before we ask for anything."""
-    return render(request, "booking/start.html")
+    """What booking involves, before we ask for anything, and what runs out when
+    (from the settings that decide it)."""
+    return render(
+        request,
+        "booking/start.html",
+        {
+            "code_valid": describe_seconds(settings.VERIFICATION_CODE_TTL_SECONDS),
+            "idle_logout": describe_seconds(settings.RESIDENT_SESSION_IDLE_SECONDS),
+        },
+    )
 
 
 @verification_required("booking:people")

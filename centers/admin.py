@@ -7,9 +7,10 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import formats, timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from centers import audit
@@ -28,6 +29,12 @@ from centers.models import (
 )
 from centers.release import check_release, release_slots
 from centers.stock import stock_table
+from centers.waiting_list import (
+    ReleaseOffers,
+    WaitingListFigures,
+    offers_for_release,
+    waiting_list_figures,
+)
 
 CENTER_FILTER = ("center", admin.RelatedOnlyFieldListFilter)
 
@@ -46,8 +53,84 @@ class PostalCodeAdmin(admin.ModelAdmin):
     search_fields = ["code", "town"]
 
 
+def describe_waiting(figures: WaitingListFigures) -> str:
+    """ "12 people wait (8 on the center's own list, 4 on the district's list); 1 paused." """
+    text = ngettext(
+        "%(count)d person waits (%(own)d on the center's own list, %(district)d on the "
+        "list of the whole district).",
+        "%(count)d people wait (%(own)d on the center's own list, %(district)d on the "
+        "list of the whole district).",
+        figures.waiting,
+    ) % {"count": figures.waiting, "own": figures.own_list, "district": figures.district_list}
+    if figures.paused:
+        text += " " + ngettext(
+            "%(count)d waiting place is paused.",
+            "%(count)d waiting places are paused.",
+            figures.paused,
+        ) % {"count": figures.paused}
+    return text
+
+
+def describe_release_offers(offers: ReleaseOffers) -> str:
+    return ngettext(
+        "%(made)d offer so far, %(open)d of them not answered yet.",
+        "%(made)d offers so far, %(open)d of them not answered yet.",
+        offers.made,
+    ) % {"made": offers.made, "open": offers.open}
+
+
+class WaitingListPanel(admin.ModelAdmin):
+    """A read-only "waiting list" section on a change page: who waits for the
+    object's center and the offers out (see ``centers.waiting_list``)."""
+
+    waiting_list_fields: tuple[str, ...] = ("waiting_list", "waiting_list_offers")
+
+    def waiting_list_center_id(self, obj) -> int:
+        raise NotImplementedError
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, *self.waiting_list_fields] if obj is not None else fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        panel = self.waiting_list_fields
+        rest = [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in panel]})
+            for name, options in fieldsets
+        ]
+        description = _(
+            "As of now. Places on the list of the whole district wait for every center of "
+            "the district. Many new appointments at once are offered in the background: "
+            "reload the page to see the latest figures."
+        )
+        return [*rest, (_("Waiting list"), {"fields": list(panel), "description": description})]
+
+    def _figures(self, obj) -> WaitingListFigures | None:
+        center_id = self.waiting_list_center_id(obj)
+        return waiting_list_figures([center_id]).get(center_id)
+
+    @admin.display(description=gettext_lazy("waiting for this center"))
+    def waiting_list(self, obj) -> str:
+        figures = self._figures(obj)
+        return describe_waiting(figures) if figures is not None else "-"
+
+    @admin.display(description=gettext_lazy("open offers of this center"))
+    def waiting_list_offers(self, obj) -> str:
+        figures = self._figures(obj)
+        if figures is None:
+            return "-"
+        return ngettext(
+            "%(count)d offer holds appointments of this center until the person answers.",
+            "%(count)d offers hold appointments of this center until the people answer.",
+            figures.offers_open,
+        ) % {"count": figures.offers_open}
+
+
 @admin.register(Center)
-class CenterAdmin(CenterScopedAdmin):
+class CenterAdmin(WaitingListPanel, CenterScopedAdmin):
     center_lookup = "pk"
     list_display = ["name", "town", "district"]
     list_filter = ["district"]
@@ -58,6 +141,9 @@ class CenterAdmin(CenterScopedAdmin):
 
     def audit_center_ids(self, obj) -> list[int]:
         return [obj.pk]
+
+    def waiting_list_center_id(self, obj) -> int:
+        return obj.pk
 
 
 @admin.register(Vaccine)
@@ -98,6 +184,14 @@ class DeliveryAdmin(CenterScopedAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "stocks": _stocks_for(request)}
         return super().changelist_view(request, extra_context)
+
+
+def _offers_sent(offers: ReleaseOffers) -> str:
+    return ngettext(
+        "%(count)d waiting-list offer has gone out for these appointments so far.",
+        "%(count)d waiting-list offers have gone out for these appointments so far.",
+        offers.made,
+    ) % {"count": offers.made}
 
 
 def _stocks_for(request):
@@ -162,7 +256,11 @@ class SlotAdmin(CenterScopedAdmin):
                         _("%(appointments)d appointments released; %(doses)d doses are bound.")
                         % {"appointments": created.appointments, "doses": created.doses},
                     )
-                    return redirect("admin:centers_slotrelease_changelist")
+                    offers = offers_for_release(created)
+                    if offers is not None:
+                        messages.info(request, _offers_sent(offers))
+                    # The release's own page: what was released and the waiting list.
+                    return redirect("admin:centers_slotrelease_change", created.pk)
                 if form.plan is None:  # clean() plans whenever the form is valid
                     raise RuntimeError("A valid release form has no plan.")
                 stock = check_release(form.plan)
@@ -207,7 +305,7 @@ class ReadOnlyAdmin(CenterScopedAdmin):
 
 
 @admin.register(SlotRelease)
-class SlotReleaseAdmin(ReadOnlyAdmin):
+class SlotReleaseAdmin(WaitingListPanel, ReadOnlyAdmin):
     list_display = [
         "released",
         "center",
@@ -224,6 +322,40 @@ class SlotReleaseAdmin(ReadOnlyAdmin):
     # for the same reason.
     date_hierarchy = "released_at"
     list_select_related = ["center", "vaccine", "released_by"]
+
+    # The release's own page (staff land on it after releasing): the weekdays by name.
+    fields = [
+        "center",
+        "vaccine",
+        "first_day",
+        "last_day",
+        "weekday_names",
+        "opens_at",
+        "closes_at",
+        "interval_minutes",
+        "lanes",
+        "second_dose_days",
+        "appointments",
+        "doses",
+        "released_by",
+        "released_at",
+    ]
+    waiting_list_fields = ("offers_from_release", "waiting_list", "waiting_list_offers")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "weekday_names"]
+
+    @admin.display(description=gettext_lazy("weekdays"))
+    def weekday_names(self, release: SlotRelease) -> str:
+        return ", ".join(str(WEEKDAYS_ABBR[int(day) - 1]) for day in release.weekdays)
+
+    def waiting_list_center_id(self, obj) -> int:
+        return obj.center_id
+
+    @admin.display(description=gettext_lazy("waiting-list offers from this release"))
+    def offers_from_release(self, release: SlotRelease) -> str:
+        offers = offers_for_release(release)
+        return describe_release_offers(offers) if offers is not None else "-"
 
     def get_list_display(self, request):
         centers = staff_center_ids(request)

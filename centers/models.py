@@ -263,8 +263,8 @@ class Slot(models.Model):
         ]
 
     def __str__(self) -> str:
-        local = timezone.localtime(self.starts_at)
-        return f"{self.center} {local:%d.%m.%Y %H:%M} ({self.vaccine})"
+        local = formats.date_format(timezone.localtime(self.starts_at), "SHORT_DATETIME_FORMAT")
+        return f"{self.center} {local} ({self.vaccine})"
 
     @property
     def free_seats(self) -> int:
@@ -332,7 +332,11 @@ class SlotRelease(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.vaccine} {self.first_day:%d.%m.%Y} - {self.last_day:%d.%m.%Y}"
+        first = formats.date_format(self.first_day, "SHORT_DATE_FORMAT")
+        if self.last_day == self.first_day:
+            return f"{self.vaccine} {first}"
+        last = formats.date_format(self.last_day, "SHORT_DATE_FORMAT")
+        return f"{self.vaccine} {first} \N{EN DASH} {last}"
 
 
 class AuditEntry(models.Model):

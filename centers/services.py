@@ -9,13 +9,20 @@ two transactions never wait on each other's rows in opposite order.
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from centers.models import Slot
-from centers.signals import seats_freed, seats_withdrawn, slots_closed, slots_withdrawn
+from centers.signals import (
+    answers_added_up,
+    seats_freed,
+    seats_withdrawn,
+    slots_closed,
+    slots_withdrawn,
+)
 
 
 def take_seat(slot_id: int) -> bool:
@@ -95,7 +102,16 @@ def release_seats(slots: Sequence[Slot], *, offer_to_waitlist: bool = True) -> N
             seats_freed.send(sender=Slot, slot_ids=[slot.pk for slot in ordered])
 
 
-def withdraw_free_seats(slots: Sequence[Slot]) -> None:
+@dataclass(frozen=True)
+class ClosedSlots:
+    """What closing slots did to the seats others held in them (open waiting-list
+    offers), as the receivers of ``slots_withdrawn`` and ``slots_closed`` answer."""
+
+    holders_given_back: int = 0  # holders whose seats were taken back (offers withdrawn)
+    holders_served_again: int = 0  # of those, served again at once from the remaining seats
+
+
+def withdraw_free_seats(slots: Sequence[Slot]) -> ClosedSlots:
     """Close the slots for good: capacity shrinks to the seats still taken.
 
     For a day the center cancelled: nobody may book the seats its cancellations
@@ -110,10 +126,13 @@ def withdraw_free_seats(slots: Sequence[Slot]) -> None:
     capacity along. Last, ``slots_closed`` lets them serve those people again
     from the seats that remain. Each slot counts what it lost in ``withdrawn``; the
     statistics hear of it through ``slots_withdrawn_counted``.
+
+    Returns how many holders gave their seats back and how many of them were
+    served again, for the staff's result message.
     """
     ordered = sorted(slots, key=lambda slot: (slot.starts_at, slot.pk))
     if not ordered:
-        return
+        return ClosedSlots()
     ids = [slot.pk for slot in ordered]
     with transaction.atomic():
         before = dict(
@@ -125,13 +144,14 @@ def withdraw_free_seats(slots: Sequence[Slot]) -> None:
         Slot.objects.filter(pk__in=ids).update(
             capacity=F("booked"), withdrawn=F("withdrawn") + F("capacity") - F("booked")
         )
-        slots_withdrawn.send(sender=Slot, slot_ids=ids)
+        given_back = answers_added_up(slots_withdrawn.send(sender=Slot, slot_ids=ids))
         closed = list(Slot.objects.filter(pk__in=ids).order_by("starts_at", "pk"))
         seats = {slot.pk: before[slot.pk] - slot.capacity for slot in closed}
         orphaned = _withdraw_orphaned_seats(closed, seats)
         if any(seats.values()) or orphaned:
             seats_withdrawn.send(sender=Slot, slots=closed + orphaned, seats=seats)
-        slots_closed.send(sender=Slot, slot_ids=ids)
+        served_again = answers_added_up(slots_closed.send(sender=Slot, slot_ids=ids))
+    return ClosedSlots(holders_given_back=given_back, holders_served_again=served_again)
 
 
 def _withdraw_orphaned_seats(closed: list[Slot], seats: dict[int, int]) -> list[Slot]:

@@ -7,6 +7,9 @@ waiting-list app registers for it, so its offers commit or roll back with the
 change. Seats of a day the center cancelled are not announced.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.dispatch import Signal
 
 seats_freed = Signal()
@@ -17,13 +20,14 @@ seats_freed = Signal()
 # free. A receiver gives back whatever it still holds in them (e.g. open
 # waiting-list offers) through ``centers.services.give_back_withdrawn_seats``,
 # which takes the seat away with it, so the slots stay without a free seat.
+# It returns how many holders gave their seats back (the staff are told).
 slots_withdrawn = Signal()
 
 # ``slots_closed`` is sent at the end of ``withdraw_free_seats``, in the same
 # transaction, with the same ``slot_ids``, once the seats orphaned by the
 # closure went too: what is free elsewhere now is what remains. A receiver
 # may now serve again the people whose held seats it gave back (the waiting
-# list offers them the remaining seats first).
+# list offers them the remaining seats first), and returns how many it served.
 slots_closed = Signal()
 
 # ``seats_held_in`` is a question, not news: how many holders (open
@@ -34,7 +38,12 @@ seats_held_in = Signal()
 
 def count_holders(slot_ids: list[int]) -> int:
     """What the receivers of ``seats_held_in`` answer for these slots, added up."""
-    answers = seats_held_in.send(sender=None, slot_ids=slot_ids)
+    return answers_added_up(seats_held_in.send(sender=None, slot_ids=slot_ids))
+
+
+def answers_added_up(answers: Sequence[tuple[Any, Any]]) -> int:
+    """The numbers receivers returned (``Signal.send``'s answers), added up; a
+    receiver that returns nothing counts 0."""
     return sum(int(answer or 0) for _receiver, answer in answers)
 
 

@@ -18,6 +18,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
+from impfportal.durations import describe_seconds
 from sms.delivery import last_code_failed
 from sms.errors import VerificationError
 from sms.models import Message, PhoneVerification
@@ -69,7 +70,11 @@ def request_code(phone: PhoneNumber, *, by_voice: bool = False) -> PhoneVerifica
                 created_at=now,
                 expires_at=expires_at,
             )
-            context = {"code": code, "spoken_code": " ".join(code)}
+            context = {
+                "code": code,
+                "spoken_code": " ".join(code),
+                "valid": describe_seconds(settings.VERIFICATION_CODE_TTL_SECONDS),
+            }
             if phone.is_mobile and not by_voice:
                 channel = Message.Channel.SMS
                 body = render_message("verification_code.txt", context)

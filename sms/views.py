@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from impfportal.durations import describe_seconds
 from limits.ratelimits import limit_posts
 from sms import services
 from sms.delivery import code_delivery, is_signed_by_twilio, record_delivery_report
@@ -79,6 +80,7 @@ def code(request):
             "is_mobile": is_mobile,
             "by_voice": not is_mobile or (delivery is not None and delivery.channel == "voice"),
             "delivery": delivery,
+            "code_valid": describe_seconds(settings.VERIFICATION_CODE_TTL_SECONDS),
         },
     )
 

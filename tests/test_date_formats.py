@@ -31,6 +31,10 @@ SATURDAY = factories.local_datetime(date(2026, 12, 5), 9)
         ("en", "TIME_OF_DAY_FORMAT", "09:00"),
         ("de", "SMS_DATETIME_FORMAT", "Sa 05.12.2026 09:00"),
         ("en", "SMS_DATETIME_FORMAT", "Sat 5 Dec 2026 09:00"),
+        ("de", "SHORT_WEEKDAY_DATE_FORMAT", "Sa 05.12.2026"),
+        ("en", "SHORT_WEEKDAY_DATE_FORMAT", "Sat 05/12/2026"),
+        ("de", "SHORT_DATE_FORMAT", "05.12.2026"),
+        ("en", "SHORT_DATE_FORMAT", "05/12/2026"),
     ],
 )
 def test_each_named_format_reads_naturally(language, name, expected):
@@ -100,3 +104,34 @@ def test_the_english_text_message_uses_english_dates(verified_client, booked_in_
     bodies = [m.body for m in sent_messages(verified_client.phone)]
     [confirmation] = [body for body in bodies if "booked" in body]
     assert re.search(r"1st dose: [A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2} \d{4} 10:00", confirmation)
+
+
+MACHINE_PATTERNS = {"Y-m-d", "c"}
+
+
+def spelled_out_patterns(template_text):
+    """The ``|date:`` arguments that are a pattern, not a format's name."""
+    return [
+        pattern
+        for pattern in re.findall(r"""\|date:["']([^"']*)["']""", template_text)
+        if pattern not in MACHINE_PATTERNS and not re.fullmatch(r"[A-Z_]+", pattern)
+    ]
+
+
+def test_no_template_spells_out_a_languages_date_pattern():
+    """Templates name a format (``|date:"DATE_FORMAT"``); a pattern such as
+    ``"d.m.Y"`` would show German dates on the English pages."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    spelled_out = {
+        str(path.relative_to(templates)): patterns
+        for path in templates.rglob("*.html")
+        if (patterns := spelled_out_patterns(path.read_text()))
+    }
+    assert spelled_out == {}
+
+
+def test_the_template_check_finds_a_spelled_out_pattern():
+    text = """{{ a|date:"d.m.Y" }} {{ b|date:'Y-m-d' }} {{ c|date:"DATE_FORMAT" }}"""
+    assert spelled_out_patterns(text) == ["d.m.Y"]

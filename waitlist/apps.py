@@ -9,6 +9,7 @@ class WaitlistConfig(AppConfig):
     def ready(self) -> None:
         from booking.signals import person_corrected, person_is_busy, person_removing
         from centers.signals import seats_freed, seats_held_in, slots_closed, slots_withdrawn
+        from centers.waiting_list import release_offers_asked, waiting_list_asked
         from sms.signals import message_failed, message_sent
         from waitlist import receivers
 
@@ -20,6 +21,12 @@ class WaitlistConfig(AppConfig):
             receivers.serve_again_after_withdrawal, dispatch_uid="waitlist.slots_closed"
         )
         seats_held_in.connect(receivers.count_open_offers, dispatch_uid="waitlist.seats_held_in")
+        waiting_list_asked.connect(
+            receivers.waiting_list_figures, dispatch_uid="waitlist.waiting_list_asked"
+        )
+        release_offers_asked.connect(
+            receivers.offers_from_release, dispatch_uid="waitlist.release_offers_asked"
+        )
         message_sent.connect(receivers.start_offer_deadline, dispatch_uid="waitlist.message_sent")
         message_failed.connect(
             receivers.end_undelivered_offer, dispatch_uid="waitlist.message_failed"

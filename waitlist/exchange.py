@@ -27,11 +27,11 @@ from django.db import DatabaseError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import ngettext
 
 from booking.models import Series
 from centers.models import Slot
 from centers.services import take_series_seats
+from impfportal.durations import describe_duration
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 from waitlist import signals
@@ -54,20 +54,6 @@ def hold_for(lead: timedelta) -> timedelta:
         if lead >= ahead:
             return max(hold, settings.WAITLIST_MIN_HOLD)
     return settings.WAITLIST_MIN_HOLD
-
-
-def describe_duration(duration: timedelta) -> str:
-    """ "12 hours", "1 hour 30 minutes", "30 minutes", in the active language."""
-    minutes = int(duration.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours})
-    if minutes or not hours:
-        parts.append(
-            ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
-        )
-    return " ".join(parts)
 
 
 def offer_link(offer: Offer, token: str) -> str:

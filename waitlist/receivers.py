@@ -1,6 +1,6 @@
 """What the waiting list does when a lower app tells it something (see apps.py)."""
 
-from waitlist import exchange, households, offers
+from waitlist import exchange, households, offers, staff_figures
 
 
 def pass_on_freed_seats(sender, slot_ids, **kwargs) -> None:
@@ -8,16 +8,17 @@ def pass_on_freed_seats(sender, slot_ids, **kwargs) -> None:
     exchange.pass_on_freed_seats(slot_ids=slot_ids)
 
 
-def withdraw_offers_in_closed_slots(sender, slot_ids, **kwargs) -> None:
+def withdraw_offers_in_closed_slots(sender, slot_ids, **kwargs) -> int:
     """``centers.signals.slots_withdrawn``: the center closed these slots (a cancelled
-    day); open offers holding a seat in them end, and their people wait again."""
-    offers.withdraw_offers_for_cancelled_slots(slot_ids=slot_ids)
+    day); open offers holding a seat in them end, and their people wait again.
+    Returns how many offers were withdrawn."""
+    return offers.withdraw_offers_for_cancelled_slots(slot_ids=slot_ids)
 
 
-def serve_again_after_withdrawal(sender, slot_ids, **kwargs) -> None:
+def serve_again_after_withdrawal(sender, slot_ids, **kwargs) -> int:
     """``centers.signals.slots_closed``: offer the people whose offers were withdrawn
-    the seats that remain, ahead of others."""
-    offers.serve_again_after_withdrawal(slot_ids=slot_ids)
+    the seats that remain, ahead of others. Returns how many new offers were made."""
+    return offers.serve_again_after_withdrawal(slot_ids=slot_ids)
 
 
 def count_open_offers(sender, slot_ids, **kwargs) -> int:
@@ -48,3 +49,13 @@ def give_up_places_of_removed_person(sender, person, **kwargs) -> None:
 def follow_corrected_person(sender, person, **kwargs) -> None:
     """``booking.signals.person_corrected``: re-rank the person's waiting places."""
     households.follow_correction(person)
+
+
+def waiting_list_figures(sender, center_ids, **kwargs):
+    """``centers.waiting_list.waiting_list_asked``: who waits for these centers."""
+    return staff_figures.figures_for_centers(center_ids)
+
+
+def offers_from_release(sender, slots, since, **kwargs):
+    """``centers.waiting_list.release_offers_asked``: offers made from a release."""
+    return staff_figures.offers_from(slots=slots, since=since)

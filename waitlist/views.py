@@ -17,10 +17,10 @@ from booking.eligibility import eligibility_for
 from booking.services import household_for
 from centers.models import Center
 from centers.selectors import responsible_district
+from impfportal.durations import describe_duration
 from sms.session import verification_required
 from waitlist import offers, selectors, services
 from waitlist.errors import WaitlistError
-from waitlist.exchange import describe_duration
 from waitlist.forms import PreferencesForm
 from waitlist.models import Entry, Offer
 

@@ -56,6 +56,8 @@ def household():
     free_day = reverse("booking:choose_time", args=[erna.pk, hannover.slug, first.starts_at.date()])
     return {
         "phone": phone,
+        "erna": erna,
+        "hannover": hannover,
         # Each page with something that shows it is in the state meant.
         "pages": [
             (reverse("centers:start"), ".center-available + .center-no_vaccine, .center-waitlist"),
@@ -71,8 +73,49 @@ def household():
             (reverse("booking:my_appointments"), "main .kern-card"),
             (reverse("booking:cancel", args=[series.booking_code]), "main table"),
             (reverse("waitlist:my_places"), "main h1"),
+            (reverse("waitlist:choose_scope", args=[erna.pk]), "main .kern-card"),
+            (
+                reverse("waitlist:join_center", args=[erna.pk, hannover.slug]),
+                "main .kern-form-check__checkbox",
+            ),
+            (reverse("stats:center_availability", args=[hannover.slug]), "main .kern-badge"),
         ],
     }
+
+
+def test_the_waiting_list_and_availability_pages_fit_a_320px_screen(server, open_page, household):
+    """The preferences page (also with an error), the choice of list, my waiting
+    places and the public availability: no sideways scrolling at 320 px, KERN's
+    checkboxes big enough to see, axe-core passes."""
+    page = open_page(Mode("waitlist-320px", width=320, height=640))
+    verify_in_browser(page, server, household["phone"])
+    erna, hannover = household["erna"], household["hannover"]
+    join = reverse("waitlist:join_center", args=[erna.pk, hannover.slug])
+    failures = []
+
+    def check(what: str) -> None:
+        problems = page.evaluate(OVERFLOW_SCRIPT)
+        report = axe_report(page)
+        if problems or report:
+            failures.append(f"{what}:\n" + "\n".join(problems) + report)
+
+    for path in [
+        reverse("waitlist:choose_scope", args=[erna.pk]),
+        join,
+        reverse("waitlist:my_places"),
+        reverse("stats:center_availability", args=[hannover.slug]),
+    ]:
+        assert page.goto(server.url + path).status == 200, path
+        check(path)
+    page.goto(server.url + join)
+    box = page.locator("input[name=weekdays]").first.bounding_box()
+    assert box is not None
+    assert box["width"] >= 24, box  # not the tiny native checkbox (13 px)
+    page.evaluate("document.querySelector('input[name=time_of_day]').value = 'sometimes'")
+    page.locator("main form button[type=submit]").click()
+    assert page.locator(".kern-fieldset--error").count() == 1
+    check(join + " with an error")
+    assert not failures, "\n".join(failures)
 
 
 def verify_in_browser(page, server, phone):
@@ -150,6 +193,7 @@ def test_staff_and_ministry_pages_pass_axe(server, open_page, mode):
         reverse("admin:centers_slot_release"),
         reverse("admin:centers_delivery_changelist"),
         reverse("admin:booking_appointment_cancel_day"),
+        reverse("admin:centers_center_change", args=[center.pk]),  # with its waiting list
     ]
     ministry_pages = [
         reverse("stats:overview"),

@@ -224,3 +224,115 @@ def test_the_withdrawn_person_is_offered_a_remaining_seat_ahead_of_others(
     assert again.message_id is not None
     assert withdrawn.pk < again.message_id
     assert_day_closed(center, day)
+
+
+def cancel_through_the_admin(staff, center, day):
+    """Confirm the cancellation on the staff page; returns the page it leads to."""
+    return logged_in(staff).post(
+        reverse("admin:booking_appointment_cancel_day"),
+        {"center": center.pk, "day": day.isoformat(), "confirm": "1"},
+        follow=True,
+    )
+
+
+def shown_messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def withdrawn_sentence(count: int, renewed: int) -> str:
+    """The result's sentence on withdrawn offers, as a German page shows it."""
+    withdrawn = german(
+        "%(count)d waiting-list offer for this day has been withdrawn; the person has been "
+        "told by SMS.",
+        "%(count)d waiting-list offers for this day have been withdrawn; each person has been "
+        "told by SMS.",
+        count=count,
+    )
+    if renewed == count:
+        renewal = german(
+            "The person was offered another free appointment straight away.",
+            "Each was offered another free appointment straight away.",
+            count=count,
+        )
+    elif renewed == 0:
+        renewal = german(
+            "No other suitable appointment is free; the person waits first in line.",
+            "No other suitable appointments are free; they wait first in line.",
+            count=count,
+        )
+    else:
+        renewal = german(
+            "%(renewed)d of them was offered another free appointment straight away; the others "
+            "wait first in line.",
+            "%(renewed)d of them were offered another free appointment straight away; the others "
+            "wait first in line.",
+            count=renewed,
+            renewed=renewed,
+        )
+    return f"{withdrawn} {renewal}"
+
+
+def test_the_result_says_how_many_offers_were_withdrawn(staff, center, vaccine, open_for_80):
+    day, ilse, offer = held_day(center, vaccine)
+
+    response = cancel_through_the_admin(staff, center, day)
+
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.WITHDRAWN
+    assert open_offer_of(ilse) is None  # no other seat is free
+    assert withdrawn_sentence(1, 0) in shown_messages(response)
+
+
+def test_the_result_says_who_was_offered_a_remaining_seat(staff, center, vaccine, open_for_80):
+    day, ilse, _offer = held_day(center, vaccine)
+    # Two withdrawn offers, one free pair left: one person is served again at once.
+    first, _ = factories.make_bookable_pair(
+        center, vaccine, day=day, hour=11, capacity=1, second_capacity=1
+    )
+    hans = book(factories.make_person(first_name="Hans"), first)
+    otto = make_entry(factories.make_person(first_name="Otto"), center=center)
+    offer_to(otto, freeing=hans)
+    factories.make_bookable_pair(
+        center, vaccine, day=day + timedelta(days=1), capacity=1, second_capacity=1
+    )
+
+    response = cancel_through_the_admin(staff, center, day)
+
+    assert [open_offer_of(ilse) is not None, open_offer_of(otto) is not None].count(True) == 1
+    assert withdrawn_sentence(2, 1) in shown_messages(response)
+    assert_day_closed(center, day)
+
+
+def test_the_service_reports_the_withdrawn_and_renewed_offers(staff, center, vaccine, open_for_80):
+    day, ilse, _offer = held_day(center, vaccine)
+    factories.make_bookable_pair(
+        center, vaccine, day=day + timedelta(days=1), capacity=1, second_capacity=1
+    )
+
+    done = cancel_day(center=center, day=day, by=staff)
+
+    assert (done.offers, done.offers_renewed) == (1, 1)
+    assert open_offer_of(ilse) is not None
+    assert withdrawn_sentence(1, 1).endswith(
+        german(
+            "The person was offered another free appointment straight away.",
+            "Each was offered another free appointment straight away.",
+            count=1,
+        )
+    )
+
+
+def test_a_day_without_offers_says_nothing_about_them(staff, center, vaccine, open_for_80):
+    day = factories.days_ahead(3)
+    first, _ = factories.make_bookable_pair(center, vaccine, day=day, capacity=1)
+    book(factories.make_person(first_name="Gerd"), first)
+
+    response = cancel_through_the_admin(staff, center, day)
+
+    assert shown_messages(response) == [
+        german(
+            "Day cancelled: %(count)d person has been told by SMS.",
+            "Day cancelled: %(count)d people have been told by SMS.",
+            count=1,
+        )
+    ]

@@ -13,6 +13,7 @@ from stats import availability
 from stats.counters import count
 from stats.models import Metric
 from tests import factories
+from tests.kern import kern_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +125,54 @@ def test_the_page_says_the_state_in_words(client, centers):
     response = client.get(reverse("stats:center_availability", args=[available.slug]))
     assert response.context["summary"].state_label == available.State.AVAILABLE.label
     assert available.name in response.content.decode()
+
+
+# The page is a resident page: the residents' menu (all centers, booking, cancelling),
+# never the ministry's, and the same KERN state badge as the start page.
+RESIDENTS_MENU = ("centers:start", "booking:start", "booking:cancel_start")
+MINISTRY_MENU = ("stats:overview", "stats:breakdown")
+
+
+def page_of(client, center) -> str:
+    response = client.get(reverse("stats:center_availability", args=[center.slug]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def header_of(html: str) -> str:
+    return html[html.index("<header") : html.index("</header>")]
+
+
+@pytest.mark.parametrize("who", ["anybody", "the ministry"])
+def test_the_page_shows_the_residents_menu_and_not_the_ministrys(
+    client, ministry_user, centers, who
+):
+    if who == "the ministry":
+        client.force_login(ministry_user)
+    header = header_of(page_of(client, centers[0]))
+    for name in RESIDENTS_MENU:
+        assert f'href="{reverse(name)}"' in header, name
+    for name in MINISTRY_MENU:
+        assert f'href="{reverse(name)}"' not in header, name
+    assert reverse("stats:logout") not in header
+
+
+def test_the_page_uses_kern_and_the_start_pages_state_badge(client, centers):
+    available, waiting, empty, _first = centers
+    start = client.get(reverse("centers:start")).content.decode()
+    for center, badge in [
+        (available, "kern-badge--success"),
+        (waiting, "kern-badge--warning"),
+        (empty, "kern-badge--info"),
+    ]:
+        html = page_of(client, center)
+        assert kern_problems(html) == [], center
+        assert f'class="kern-badge {badge}"' in html, center
+        assert f'class="kern-badge {badge}"' in start
+
+
+def test_the_check_would_see_the_ministrys_menu(ministry_client):
+    """Negative control: the ministry's own pages do have the links looked for."""
+    html = ministry_client.get(reverse("stats:overview")).content.decode()
+    assert f'href="{reverse("stats:overview")}"' in header_of(html)
+    assert f'href="{reverse("booking:start")}"' not in header_of(html)

@@ -12,3 +12,10 @@ WEEKDAY_DATETIME_FORMAT = "l, j F Y, H:i"
 TIME_OF_DAY_FORMAT = "H:i"
 # Short, for a text message: "Sat 5 Dec 2026 09:00"
 SMS_DATETIME_FORMAT = "D j M Y H:i"
+SHORT_WEEKDAY_DATE_FORMAT = "D d/m/Y"
+SHORT_DAY_MONTH_FORMAT = "d/m"
+SHORT_WEEKDAY_HOUR_FORMAT = "D d/m H:00"
+# Django's English short forms are American (12/05/2026, 9 a.m.); the portal's
+# English is British, as above: "05/12/2026", "05/12/2026 09:00".
+SHORT_DATE_FORMAT = "d/m/Y"
+SHORT_DATETIME_FORMAT = "d/m/Y H:i"
