@@ -358,3 +358,40 @@ def test_the_portable_claim_takes_the_most_urgent_rows_and_leases_them():
         row.lease_expires_at is not None and row.lease_expires_at > timezone.now()
         for row in claimed
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_with_a_database_error_leaves_the_batch_and_the_others_alone():
+    """The receivers run after the batch's rows are written, each on its own."""
+    queue_many(3)
+    seen: list[int] = []
+
+    def broken(sender, message_id, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    notices = set(Message.objects.values_list("pk", flat=True))
+
+    def writing(sender, message_id, **kwargs):
+        if message_id not in notices:
+            return
+        queue_message(
+            recipient="+4915100000000",
+            body="echo",
+            priority=Message.Priority.BULK,
+            idempotency_key=f"echo:{message_id}",
+        )
+        seen.append(message_id)
+
+    message_sent.connect(broken)
+    message_sent.connect(writing)
+    try:
+        sent = Dispatcher(backend=RecordingBackend(), throttles=UNLIMITED).run(until_idle=True)
+    finally:
+        message_sent.disconnect(broken)
+        message_sent.disconnect(writing)
+    assert sent == 6  # the three notices, then the three messages their receiver queued
+    originals = Message.objects.filter(idempotency_key__startswith="notice-")
+    assert originals.filter(status=Message.Status.SENT).count() == 3
+    assert sorted(seen) == sorted(notices)
+    assert Message.objects.filter(idempotency_key__startswith="echo:").count() == 3
