@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "centers",
     "booking",
     "waitlist",
+    "reminders",
+    "standby",
+    "door",
     "stats",
     "privacy",
 ]

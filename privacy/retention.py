@@ -26,12 +26,20 @@ from django.contrib.sessions.models import Session
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Concat
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from booking.models import Appointment, Household, Person, Series
 from centers.models import AuditEntry
 from sms.models import Message, PhoneVerification
+from standby.models import Entry as StandbyEntry
 from waitlist.models import Entry, Offer
+
+FINISHED_STANDBY = [
+    StandbyEntry.Status.SERVED,
+    StandbyEntry.Status.LEFT,
+    StandbyEntry.Status.LAPSED,
+]
 
 type Counts = dict[str, int]
 type Step = Callable[[datetime], Counts]
@@ -144,6 +152,13 @@ def purge_waiting_places(cutoff: datetime) -> Counts:
     return _deleted(Entry.objects.filter(pk__in=list(due.values_list("pk", flat=True))))
 
 
+def purge_standby_entries(cutoff: datetime) -> Counts:
+    """Standby entries whose day ended before ``cutoff`` (a person's day on the list)."""
+    return _deleted(
+        StandbyEntry.objects.filter(day__lt=timezone.localdate(cutoff), status__in=FINISHED_STANDBY)
+    )
+
+
 def _locked_then_rechecked(queryset: models.QuerySet, unused: Any) -> models.QuerySet:
     """Lock the candidates, then check again that nothing hangs on them.
 
@@ -158,8 +173,10 @@ def _locked_then_rechecked(queryset: models.QuerySet, unused: Any) -> models.Que
 
 def purge_people(cutoff: datetime) -> Counts:
     """A person added before ``cutoff`` with no series and no waiting place left."""
-    unused = ~Exists(Series.objects.filter(person=OuterRef("pk"))) & ~Exists(
-        Entry.objects.filter(person=OuterRef("pk"))
+    unused = (
+        ~Exists(Series.objects.filter(person=OuterRef("pk")))
+        & ~Exists(Entry.objects.filter(person=OuterRef("pk")))
+        & ~Exists(StandbyEntry.objects.filter(person=OuterRef("pk")))
     )
     return _deleted(_locked_then_rechecked(Person.objects.filter(created_at__lt=cutoff), unused))
 
@@ -277,6 +294,19 @@ REGISTRY: tuple[Retention, ...] = (
         purge_waiting_places,
     ),
     Retention("waitlist.Offer", (), Action.WITH_PARENT, "deleted with its waiting place"),
+    Retention(
+        "reminders.Reminder", (), Action.WITH_PARENT, "deleted with its appointment's series"
+    ),
+    Retention(
+        "standby.Entry",
+        (),
+        Action.DELETE,
+        "its day ended (served, left or lapsed): the rounds' offers go with it",
+        DAYS,
+        timedelta(days=28),
+        purge_standby_entries,
+    ),
+    Retention("standby.Offer", (), Action.WITH_PARENT, "deleted with its standby entry"),
     Retention(
         "booking.Person",
         ("first_name", "last_name", "date_of_birth", "postal_code"),

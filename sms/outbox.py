@@ -29,7 +29,7 @@ from django.utils import timezone
 from sms.backends import PermanentSendError, SmsBackend, TransientSendError, get_backend
 from sms.models import Message
 from sms.phone import is_mobile_number, mask, redact
-from sms.signals import message_failed, message_sent
+from sms.signals import message_failed, message_sent, messages_claimed
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,39 @@ def claim_due(*, limit: int, channel: str | None = None) -> list[Message]:
     else:
         rows = _claim_with_the_orm(limit=limit, channel=channel, now=now)
     rows.sort(key=lambda row: (row.priority, row.next_attempt_at, row.pk))
-    return rows
+    return screen_claimed(rows)
+
+
+def screen_claimed(rows: list[Message]) -> list[Message]:
+    """Ask the apps above (``messages_claimed``) whether the claimed rows are still
+    wanted; drop or put back the ones they name, return the rest in order.
+
+    The check at send time: a reminder queued a day ahead must not go out for
+    an appointment cancelled since, nor during quiet hours. A row no longer
+    wanted is withdrawn (deleted): it was never the provider's, so it is not a
+    failed or dropped text in the figures, and tells nobody. A row put back
+    keeps its attempts.
+    """
+    if not rows or not messages_claimed.has_listeners(Message):
+        return rows
+    verdicts: dict[int, datetime | None] = {}
+    for _receiver, answer in messages_claimed.send(sender=Message, messages=rows):
+        if isinstance(answer, dict):
+            verdicts.update(answer)
+    if not verdicts:
+        return rows
+    dropped = [pk for pk, later in verdicts.items() if later is None]
+    if dropped:
+        Message.objects.filter(pk__in=dropped, status=Message.Status.SENDING).delete()
+    for pk, later in verdicts.items():
+        if later is not None:
+            Message.objects.filter(pk=pk, status=Message.Status.SENDING).update(
+                status=Message.Status.QUEUED,
+                next_attempt_at=later,
+                lease_expires_at=None,
+                attempts=F("attempts") - 1,
+            )
+    return [row for row in rows if row.pk not in verdicts]
 
 
 def _claim_with_the_orm(*, limit: int, channel: str | None, now: datetime) -> list[Message]:

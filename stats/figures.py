@@ -37,6 +37,13 @@ class Figures:
         people = self[Metric.PEOPLE_BOOKED]
         return 100 * self[Metric.PEOPLE_BOOKED_80] / people if people else None
 
+    @property
+    def no_show_rate(self) -> float | None:
+        """Percentage of the appointments recorded (vaccinated or not come) that
+        were no-shows; None before any is recorded."""
+        recorded = self[Metric.ATTENDED] + self[Metric.NO_SHOW]
+        return 100 * self[Metric.NO_SHOW] / recorded if recorded else None
+
     def add(self, other: "Figures") -> None:
         for metric, value in other.values.items():
             self.values[metric] += value

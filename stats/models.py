@@ -35,6 +35,11 @@ class Metric(models.TextChoices):
     OFFER_ACCEPTED = "offer_accepted", _("Offers accepted")
     OFFER_DECLINED = "offer_declined", _("Offers declined")
     OFFER_EXPIRED = "offer_expired", _("Offers expired")
+    REMINDER_SENT = "reminder_sent", _("Reminders sent")
+    REMINDER_CANCEL = "reminder_cancel", _("Cancelled through a reminder's link")
+    STANDBY_OFFER = "standby_offer", _("Leftover doses: offers sent")
+    STANDBY_CLAIM = "standby_claim", _("Leftover doses: claims")
+    DOSE_SAVED = "dose_saved", _("Leftover doses saved")
     SMS_SENT = "sms_sent", _("Text messages sent")
     SMS_FAILED = "sms_failed", _("Text messages failed")
 

@@ -32,13 +32,49 @@ from django.utils import timezone
 
 from booking.models import Appointment, Series
 from centers.models import Delivery, Slot
+from reminders.models import Reminder
 from sms.models import Message
+from standby.models import Offer as StandbyOffer
+from standby.models import Seat
 from stats.counters import Key, add
 from stats.models import NOWHERE, DailyCounter, Metric
 from stats.receivers import is_old
 from waitlist.models import Entry, Offer
 
 type Source = Callable[[date, date], Iterable[tuple[date, int, int, int]]]
+
+
+def _counted_per_center(queryset, moment: str, center: str):
+    """Rows of ``queryset`` per local day of ``moment`` and ``center`` (paths)."""
+    return lambda start, end: _per_center(
+        queryset.filter(**_within(moment, start, end))
+        .annotate(day=TruncDate(moment))
+        .values_list("day", center)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+# The center's day (issue 20): reminders and the standby list.
+CENTER_DAY_SOURCES: dict[Metric, Source] = {
+    Metric.REMINDER_SENT: _counted_per_center(
+        Reminder.objects.filter(message__status=Message.Status.SENT),
+        "message__sent_at",
+        "appointment__slot__center_id",
+    ),
+    Metric.REMINDER_CANCEL: _counted_per_center(
+        Reminder.objects.all(), "link_used_at", "appointment__slot__center_id"
+    ),
+    Metric.STANDBY_OFFER: _counted_per_center(
+        StandbyOffer.objects.all(), "created_at", "round__center_id"
+    ),
+    Metric.STANDBY_CLAIM: _counted_per_center(
+        StandbyOffer.objects.all(), "pressed_at", "round__center_id"
+    ),
+    Metric.DOSE_SAVED: _counted_per_center(
+        Seat.objects.filter(series__isnull=False), "claimed_at", "round__center_id"
+    ),
+}
 
 
 def _within(field: str, start: date, end: date) -> dict[str, datetime]:
@@ -243,6 +279,7 @@ SOURCES: dict[Metric, Source] = {
     Metric.OFFER_ACCEPTED: _offers_ended(Offer.Status.ACCEPTED),
     Metric.OFFER_DECLINED: _offers_ended(Offer.Status.DECLINED),
     Metric.OFFER_EXPIRED: _offers_ended(Offer.Status.EXPIRED),
+    **CENTER_DAY_SOURCES,
 }
 
 

@@ -183,6 +183,11 @@ WIRING = [
     ("waitlist.signals", "offer_accepted", counting(Metric.OFFER_ACCEPTED)),
     ("waitlist.signals", "offer_declined", counting(Metric.OFFER_DECLINED)),
     ("waitlist.signals", "offer_expired", counting(Metric.OFFER_EXPIRED)),
+    ("reminders.signals", "reminder_sent", counting(Metric.REMINDER_SENT)),
+    ("reminders.signals", "cancelled_by_reminder", counting(Metric.REMINDER_CANCEL)),
+    ("standby.signals", "offers_sent", counting(Metric.STANDBY_OFFER)),
+    ("standby.signals", "claim_made", counting(Metric.STANDBY_CLAIM)),
+    ("standby.signals", "dose_saved", counting(Metric.DOSE_SAVED)),
 ]
 
 

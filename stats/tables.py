@@ -12,11 +12,14 @@ from stats.figures import Figures
 from stats.models import STATE_ONLY_METRICS, Metric
 
 SHARE_80 = "share_80"
+NO_SHOW_RATE = "no_show_rate"
 WAITLIST_LENGTH = "waitlist_length"
 DERIVED_LABELS = {
     SHARE_80: _("Share aged 80 or older (%)"),
+    NO_SHOW_RATE: _("No-show rate (%)"),
     WAITLIST_LENGTH: _("On the waiting list at the end of the day"),
 }
+SHARES = frozenset({SHARE_80, NO_SHOW_RATE})
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class Column:
 
     @property
     def is_share(self) -> bool:
-        return self.key == SHARE_80
+        return self.key in SHARES
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,18 @@ SECTIONS = (
         ),
     ),
     Section(
+        "center_day",
+        _("No-shows, reminders and leftover doses"),
+        _columns(
+            NO_SHOW_RATE,
+            Metric.REMINDER_SENT,
+            Metric.REMINDER_CANCEL,
+            Metric.STANDBY_OFFER,
+            Metric.STANDBY_CLAIM,
+            Metric.DOSE_SAVED,
+        ),
+    ),
+    Section(
         "sms",
         _("Text messages"),
         _columns(Metric.SMS_SENT, Metric.SMS_FAILED),
@@ -85,6 +100,8 @@ def cell_value(figures: Figures, key: str) -> int | float | None:
     """One figure; None where it is not counted (text messages of a center)."""
     if key == SHARE_80:
         return figures.share_80
+    if key == NO_SHOW_RATE:
+        return figures.no_show_rate
     if key == WAITLIST_LENGTH:
         return figures.waitlist_length
     if key in STATE_ONLY_METRICS and not figures.has_state_only:

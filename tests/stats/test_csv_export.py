@@ -10,7 +10,7 @@ from django.utils import translation
 
 from stats.counters import count
 from stats.models import Metric
-from stats.tables import DERIVED_LABELS, SHARE_80, WAITLIST_LENGTH
+from stats.tables import DERIVED_LABELS, NO_SHOW_RATE, SHARE_80, WAITLIST_LENGTH
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,12 @@ def test_the_breakdown_download_has_a_row_per_center(ministry_client, figures):
             Metric.OFFER_DECLINED,
             Metric.OFFER_EXPIRED,
             WAITLIST_LENGTH,
+            NO_SHOW_RATE,
+            Metric.REMINDER_SENT,
+            Metric.REMINDER_CANCEL,
+            Metric.STANDBY_OFFER,
+            Metric.STANDBY_CLAIM,
+            Metric.DOSE_SAVED,
         )
     ]
     by_name = {row[1]: row for row in rows}

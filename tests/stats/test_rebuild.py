@@ -16,6 +16,7 @@ from stats.models import DailyCounter, Metric
 from stats.rebuild import SOURCES
 from tests import factories
 from tests.staff.helpers import earlier_today, first_dose
+from tests.stats.center_day import center_day_events  # noqa: F401 -- a fixture
 from tests.stats.conftest import book_in_the_past, figure, make_user, offer_of, release
 from tests.waitlist.helpers import link_of
 from waitlist import offers
@@ -148,6 +149,7 @@ def staff_and_waitlist_events(events, other_center, vaccine):
     return center
 
 
+@pytest.mark.usefixtures("center_day_events")  # reminders and leftover doses (issue 20)
 def test_counters_and_source_tables_agree_after_real_events(events, staff_and_waitlist_events):
     assert figure(Metric.BOOKED, center_id=events.pk) == 6
     assert figure(Metric.PEOPLE_BOOKED_80, center_id=events.pk) == 2

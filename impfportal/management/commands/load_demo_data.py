@@ -70,6 +70,7 @@ class Command(BaseCommand):
             slot_centers = self._deliveries_and_slots(centers, vaccines, rng)
             self._bookings(slot_centers)
             self._waiting([c for c in centers[::3] if c not in slot_centers])
+            self._today(slot_centers)
             self._users(centers)
         self._summary(centers)
 
@@ -203,6 +204,15 @@ class Command(BaseCommand):
             except BookingError:
                 continue  # e.g. no second-dose seat: try the next time
         raise CommandError(f"Could not book {person} at {center}.")
+
+    def _today(self, slot_centers: list[Center]) -> None:
+        """Today's people at Westerstede (``staff-westerstede``), for the day screen."""
+        from door.demo import load_today
+
+        center = next((c for c in slot_centers if c.slug == "westerstede"), slot_centers[0])
+        slot = center.slots.select_related("vaccine").first()
+        if slot is not None:
+            load_today(center=center, vaccine=slot.vaccine)
 
     def _waiting(self, waitlist_only: list[Center]) -> None:
         """A few people on the waiting lists of centers that have vaccine but no slots."""
