@@ -35,6 +35,10 @@ TINY: dict[str, list[str]] = {
     ],
     "stats_counters.py": ["--threads", "2", "--events", "3", "--work", "0"],
     "stats_reading.py": ["--centers", "2", "--days", "20"],
+    "reminders.py": [
+        *("--appointments", "200", "--processes", "1", "--baseline-seconds", "1"),
+        *("--bookers", "50"),
+    ],
 }
 # Modules of the package that are not benchmarks.
 NOT_BENCHMARKS = {
