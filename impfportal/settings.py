@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "door",
     "stats",
     "privacy",
+    "hotline",
 ]
 
 MIDDLEWARE = [
@@ -241,7 +242,28 @@ RATE_LIMITS = {
     "code_check": {"number": "10/10m", "address": "200/10m", "global": "12000/m"},
     "booking": {"number": "30/h", "address": "300/10m", "global": "12000/m"},
     "cancel": {"number": "10/h", "address": "100/10m", "global": "3000/m"},
+    # The hotline's console, counted per agent ("number" is the agent's account).
+    "hotline_search": {"number": "60/10m", "global": "20000/m"},
+    "hotline_identity": {"number": "30/10m"},
+    "hotline_action": {"number": "120/10m"},
 }
+
+# --- Hotline ---------------------------------------------------------------------
+# After the caller's identity check an agent may act for the household this long.
+HOTLINE_GRANT_MINUTES = env_int("HOTLINE_GRANT_MINUTES", 15)
+# Failed booking-code checks per agent and household before only a code helps.
+HOTLINE_IDENTITY_TRIES = env_int("HOTLINE_IDENTITY_TRIES", 3)
+# The voice line (hotline/voice): the public address Twilio calls our webhooks
+# at, exactly as configured at Twilio (requests are signed over it); empty:
+# the voice line is off and offer calls only read their text.
+HOTLINE_VOICE_BASE_URL = env_str("HOTLINE_VOICE_BASE_URL", "").rstrip("/")
+# Where "0: speak to an agent" and the third wrong entry put callers through;
+# empty: they hear the hotline's number and a goodbye.
+HOTLINE_AGENT_NUMBER = env_str("HOTLINE_AGENT_NUMBER", "")
+# A German voice that reads SSML (slow speech); Twilio's Amazon Polly voices do.
+HOTLINE_VOICE_NAME = env_str("HOTLINE_VOICE_NAME", "Polly.Vicki")
+# Wrong or missing entries per question before the agent or a goodbye.
+HOTLINE_VOICE_TRIES = env_int("HOTLINE_VOICE_TRIES", 3)
 
 # One JSON object per line; phone numbers and codes masked (impfportal/logs.py).
 LOGGING: dict[str, Any] = {

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("standby.urls")),
     path("", include("door.urls")),
     path("", include("staff_auth.urls")),
+    path("", include("hotline.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -31,6 +31,8 @@ from django_tasks_db.models import DBTaskResult
 
 from booking.models import Appointment, Household, Person, Series
 from centers.models import AuditEntry
+from hotline.models import AuditEntry as HotlineAuditEntry
+from hotline.models import Grant
 from sms.models import Message, PhoneVerification
 from standby.models import Entry as StandbyEntry
 from waitlist.models import Entry, Offer
@@ -250,6 +252,17 @@ def pseudonymize_audit(cutoff: datetime) -> Counts:
     return {"centers.auditentry (pseudonymized)": changed} if changed else {}
 
 
+def purge_hotline_grants(cutoff: datetime) -> Counts:
+    """An agent's authorisation for a household, once it ran out."""
+    return _deleted(Grant.objects.filter(expires_at__lt=cutoff))
+
+
+def purge_hotline_audit(cutoff: datetime) -> Counts:
+    """The hotline's audit holds ids only (no names, numbers or codes), kept for
+    the agents' accountability as long as the admin's log keeps names."""
+    return _deleted(HotlineAuditEntry.objects.filter(at__lt=cutoff))
+
+
 def pseudonymize_admin_log(cutoff: datetime) -> Counts:
     """The same for Django's own admin log (``object_repr`` is ``str(obj)``: a name)."""
     content_types = [apps.get_model(label).__name__.lower() for label in _people_models()]
@@ -390,6 +403,24 @@ REGISTRY: tuple[Retention, ...] = (
         DAYS,
         timedelta(days=28),
         pseudonymize_admin_log,
+    ),
+    Retention(
+        "hotline.Grant",
+        (),
+        Action.DELETE,
+        "the agent's 15 minutes for the household ran out (it links agent and household)",
+        "RETENTION_VERIFICATION_HOURS",
+        timedelta(hours=24),
+        purge_hotline_grants,
+    ),
+    Retention(
+        "hotline.AuditEntry",
+        (),
+        Action.DELETE,
+        "written: agent, action and pseudonymous ids only",
+        DAYS,
+        timedelta(days=28),
+        purge_hotline_audit,
     ),
     Retention(
         "auth.User",

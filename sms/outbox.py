@@ -238,7 +238,9 @@ class Outcome:
     result: Result
     provider_id: str = ""
     error: str = ""
-    at: datetime = field(default_factory=timezone.now)
+    # Looked up at each call, not bound once: a clock moved in tests (and any
+    # patched ``timezone.now``) must date the outcome like everything else.
+    at: datetime = field(default_factory=lambda: timezone.now())
 
 
 def retry_delay(attempts: int) -> timedelta:

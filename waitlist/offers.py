@@ -86,8 +86,16 @@ def _lock(offer_id: int) -> tuple[Entry, Offer] | None:
     return entry, offer
 
 
-def _locked_for_answer(offer_id: int, token: str) -> tuple[Entry, Offer]:
-    if offer_for_link(offer_id, token) is None:
+def _locked_for_answer(
+    offer_id: int, token: str, household_id: int | None = None
+) -> tuple[Entry, Offer]:
+    """Lock the offer to answer it. The link's token proves the right to, or
+    (``household_id``) a check the caller has passed elsewhere: the hotline's
+    identity check, or a call the portal placed to the household's number."""
+    if household_id is not None:
+        if not Offer.objects.filter(pk=offer_id, entry__person__household_id=household_id).exists():
+            raise WaitlistError(_("We could not find this offer."))
+    elif offer_for_link(offer_id, token) is None:
         raise WaitlistError(invalid_link_message())
     locked = _lock(offer_id)
     if locked is None:
@@ -149,8 +157,11 @@ def _stopped_waiting(entry: Entry, on: datetime) -> None:
     entry_left.send(sender=Entry, on=timezone.localdate(on), **scope_of(entry))
 
 
-def accept_offer(*, offer_id: int, token: str) -> Offer:
+def accept_offer(*, offer_id: int, token: str = "", household_id: int | None = None) -> Offer:
     """Book both held seats for the entry's person, in one transaction.
+
+    ``token`` is the link's; ``household_id`` instead names the household whose
+    identity the caller (the hotline, the offer call) has checked.
 
     Raises WaitlistError for a bad link, OfferNotOpen when the offer was
     answered, withdrawn or its time has passed (an overdue offer is expired on
@@ -159,7 +170,7 @@ def accept_offer(*, offer_id: int, token: str) -> Offer:
     """
     refusal: WaitlistError | None = None
     with transaction.atomic():
-        entry, offer = _locked_for_answer(offer_id, token)
+        entry, offer = _locked_for_answer(offer_id, token, household_id)
         now = timezone.now()
         if offer.is_overdue(now) or offer.first_slot.starts_at <= now:
             _count_missed(entry, offer, Offer.Status.EXPIRED, now)
@@ -198,14 +209,14 @@ def accept_offer(*, offer_id: int, token: str) -> Offer:
     return offer
 
 
-def decline_offer(*, offer_id: int, token: str) -> Offer:
+def decline_offer(*, offer_id: int, token: str = "", household_id: int | None = None) -> Offer:
     """Pass the offer on at once; the entry keeps its place in the queue.
 
     A decline that arrives after the deadline, before the expiry ran, still
     counts as an answer. Raises WaitlistError / OfferNotOpen as accept does.
     """
     with transaction.atomic():
-        entry, offer = _locked_for_answer(offer_id, token)
+        entry, offer = _locked_for_answer(offer_id, token, household_id)
         now = timezone.now()
         _end(offer, Offer.Status.DECLINED, now)
         entry.status = Entry.Status.WAITING

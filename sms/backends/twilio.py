@@ -22,6 +22,7 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from sms.backends.base import PermanentSendError, SmsBackend, TransientSendError
+from sms.interactive import call_url
 from sms.phone import redact
 
 VOICE_LANGUAGE = "de-DE"
@@ -113,10 +114,13 @@ class TwilioBackend(SmsBackend):
             callback["status_callback"] = f"{settings.TWILIO_STATUS_CALLBACK_URL}?m={message.pk}"
         try:
             if message.channel == "voice":
+                # An answerable call (sms.interactive) fetches its TwiML when answered.
+                url = call_url(message)
+                content = {"url": url} if url else {"twiml": voice_twiml(message.body)}
                 resource = self._client().calls.create(
                     to=message.recipient,
                     from_=settings.TWILIO_VOICE_FROM,
-                    twiml=voice_twiml(message.body),
+                    **content,
                     **callback,
                 )
             else:

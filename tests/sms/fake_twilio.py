@@ -43,6 +43,7 @@ class Received:
     body: str
     twiml: str
     status_callback: str
+    url: str
     validity_period: str
     at: float
     sid: str
@@ -214,6 +215,7 @@ class FakeTwilio:
             sender=form.get("From", form.get("MessagingServiceSid", "")),
             body=form.get("Body", "") if self.record_bodies else "",
             twiml=form.get("Twiml", ""),
+            url=form.get("Url", ""),
             status_callback=form.get("StatusCallback", ""),
             validity_period=form.get("ValidityPeriod", ""),
             at=time.time(),

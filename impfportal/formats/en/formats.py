@@ -14,6 +14,7 @@ TIME_OF_DAY_FORMAT = "H:i"
 SMS_DATETIME_FORMAT = "D j M Y H:i"
 SHORT_WEEKDAY_DATE_FORMAT = "D d/m/Y"
 SHORT_DAY_MONTH_FORMAT = "d/m"
+WEEKDAY_DAY_MONTH_FORMAT = "l, j F"
 SHORT_WEEKDAY_HOUR_FORMAT = "D d/m H:00"
 # Django's English short forms are American (12/05/2026, 9 a.m.); the portal's
 # English is British, as above: "05/12/2026", "05/12/2026 09:00".

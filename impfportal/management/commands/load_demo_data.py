@@ -31,6 +31,7 @@ from booking.models import Person, PriorityGroup, Series, VaccineOpening
 from booking.services import add_person, book_series, household_for
 from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
 from centers.release import add_series_seats, public_holidays
+from hotline.group import ensure_hotline_group
 from impfportal import demo_data
 from impfportal.staff_group import ensure_staff_group
 from sms.models import Message
@@ -240,6 +241,8 @@ class Command(BaseCommand):
         ministry, _ = Group.objects.get_or_create(name="ministry")
         self._user("admin", password_hash, is_staff=True, is_superuser=True)
         self._user("ministerium", password_hash).groups.add(ministry)
+        # A hotline agent: the console at /hotline/, no admin (hotline/group.py).
+        self._user("hotline", password_hash).groups.add(ensure_hotline_group())
         for center in centers:
             user = self._user(f"staff-{center.slug}", password_hash, is_staff=True)
             user.groups.add(center_staff)
@@ -273,3 +276,4 @@ class Command(BaseCommand):
                 center = by_slug[slug]
                 self.stdout.write(f"    staff-{slug}: {center.name}, {center.state.label}")
         self.stdout.write(f"  Ministry: ministerium / {DEMO_PASSWORD}")
+        self.stdout.write(f"  Hotline agent: hotline / {DEMO_PASSWORD}")
