@@ -39,6 +39,10 @@ TINY: dict[str, list[str]] = {
         *("--appointments", "200", "--processes", "1", "--baseline-seconds", "1"),
         *("--bookers", "50"),
     ],
+    "voice.py": [
+        *("--calls", "5", "--think-ms", "10", "--ramp-s", "1", "--capacity-calls", "10"),
+        *("--callers", "2", "--floor-seconds", "1", "--workers", "1"),
+    ],
 }
 # Modules of the package that are not benchmarks.
 NOT_BENCHMARKS = {
