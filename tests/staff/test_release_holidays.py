@@ -16,9 +16,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.public_holidays]
 RELEASE = reverse("admin:centers_slot_release")
 
 
-def next_christmas() -> date:
-    """The next Christmas Day at least two days ahead (a release can start tomorrow)."""
-    soon = factories.days_ahead(2)
+def next_christmas(*, lead_days: int = 1) -> date:
+    """The next Christmas Day whose day ``lead_days`` before it is still ahead
+    (a release can start tomorrow), whatever today's date is."""
+    soon = factories.days_ahead(1 + lead_days)
     christmas = date(soon.year, 12, 25)
     return christmas if christmas >= soon else date(soon.year + 1, 12, 25)
 
@@ -58,7 +59,7 @@ def test_a_release_over_christmas_leaves_out_the_holidays_and_says_so(client_a, 
 
 
 def test_a_day_whose_second_dose_falls_on_a_holiday_is_left_out(client_a, stocked, vaccine):
-    christmas = next_christmas()
+    christmas = next_christmas(lead_days=vaccine.second_dose_interval_days)
     first_day = christmas - timedelta(days=vaccine.second_dose_interval_days)
     data = release_data(
         stocked, vaccine, first_day=first_day.isoformat(), last_day=first_day.isoformat()
