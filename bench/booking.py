@@ -15,7 +15,12 @@ every series has exactly two appointments. In the same run, pgbench runs a
 comparable write transaction (a conditional UPDATE of a counter + two
 INSERTs) on the same PostgreSQL: the database's own ceiling. Last line:
 
-    RESULT booking per_s=… p99_ms=… oversold=0 half_series=0 pgbench_tps=… ratio=…
+    RESULT booking per_s=… p99_ms=… oversold=0 half_series=0 floor_share=… cpu_ratio=… \
+        pgbench_tps=… ratio=…
+
+``floor_share`` is bookings/s against the floor's (the one-query view's req/s over
+the requests per booking), ``cpu_ratio`` the workers' CPU per booking against as
+many requests of the floor; both from the same run (targets: >= 0.6, <= 2.5).
 
 Run: ``.venv/bin/python bench/booking.py [--clients 200] [--lanes 6]``.
 """
@@ -205,7 +210,9 @@ def write_data_file(path: Path, chosen, residents, clients: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def in_process_costs(chosen, postal_code: str, *, bookings: int, cprofile: Path | None):
+def in_process_costs(
+    chosen, postal_code: str, *, bookings: int, cprofile: Path | None, first_number: int = 10**6
+):
     """Queries and CPU time of the time page and of a booking, in this process.
 
     Measured with Django's test client on another, uncontended day of the same
@@ -233,10 +240,10 @@ def in_process_costs(chosen, postal_code: str, *, bookings: int, cprofile: Path 
     # Enough seats on every time that the page always offers all of them.
     release_seats(center, later, lanes=2 * bookings + warm_up)
     households = -(-(2 * bookings + warm_up) // settings.HOUSEHOLD_LIMIT)
-    residents = make_residents(households, postal_code=postal_code, first_number=10**6)
+    residents = make_residents(households, postal_code=postal_code, first_number=first_number)
     people = [(key, person) for key, members in residents for person in members]
     profiler = cProfile.Profile(time.process_time) if cprofile else None
-    costs: dict[str, list[tuple[int, float]]] = {"time page": [], "booking": []}
+    costs: dict[str, list[tuple[int, float]]] = {"time page": [], "booking": [], "floor": []}
 
     def measured(kind: str, sample: str, request, *args):
         with CaptureQueriesContext(connection) as queries:
@@ -267,6 +274,11 @@ def in_process_costs(chosen, postal_code: str, *, bookings: int, cprofile: Path 
         form = {"slot": slot_match.group(1), "token": token_match.group(1)}
         booked = measured("booking", sample, client.post, url, form)
         assert booked.status_code == 302, booked.status_code
+    # The floor in the same process and run: the one-query view through the same
+    # client, session and middleware.
+    for number in range(warm_up + bookings):
+        sample = "warm up" if number < warm_up else "measure"
+        measured("floor", sample, client.get, BASELINE)
     if profiler and cprofile:
         profiler.dump_stats(cprofile)
     return {
@@ -399,6 +411,38 @@ def pgbench_ceiling(bench: Bench, *, slots: int, clients: int, seconds: int) -> 
     return float(match.group(1))
 
 
+def describe_in_process(costs: dict, n: int) -> str:
+    page, booking, floor = costs["time page"], costs["booking"], costs["floor"]
+    return (
+        f"in-process, median of {n}: time page {page[0]:.0f} queries, {page[1]:.1f} ms CPU; "
+        f"booking {booking[0]:.0f} queries, {booking[1]:.1f} ms CPU; the one-query view "
+        f"(floor, same run) {floor[1]:.2f} ms CPU: time page {page[1] / floor[1]:.1f}x, "
+        f"booking {booking[1] / floor[1]:.1f}x the floor"
+    )
+
+
+def in_process_only(args) -> int:
+    """The in-process figures alone, twice: to compare a code change by quickly."""
+    with Bench("booking") as bench:
+        from django.core.management import call_command
+
+        call_command("load_demo_data", stdout=io.StringIO())
+        chosen, _first_ids = choose_center_days(1, args.lanes)
+        bench.analyze()
+        postal_code = chosen[0][0].postal_code
+        for number in range(1, 3):
+            costs = in_process_costs(
+                chosen,
+                postal_code,
+                bookings=args.in_process,
+                cprofile=args.cprofile,
+                first_number=number * 10**6,
+            )
+            chosen = [(center, day + timedelta(days=1)) for center, day in chosen]
+            print(describe_in_process(costs, args.in_process), flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200, help="concurrent residents")
@@ -418,7 +462,14 @@ def main() -> int:
     parser.add_argument(
         "--cprofile", type=Path, help="write cProfile statistics of the in-process bookings"
     )
+    parser.add_argument(
+        "--only-in-process",
+        action="store_true",
+        help="measure (and profile) in-process only: no gunicorn, wrk or pgbench",
+    )
     args = parser.parse_args()
+    if args.only_in_process:
+        return in_process_only(args)
 
     with Bench("booking") as bench:
         from django.conf import settings
@@ -505,12 +556,8 @@ def main() -> int:
         f"requests: {run.requests} in {run.duration_s:.1f} s = {run.rps:.0f}/s, "
         f"p50 {run.p50_ms:.0f} ms, p90 {run.p90_ms:.0f} ms, p99 {run.p99_ms:.0f} ms"
     )
-    print(
-        "in-process, median of {n}: time page {page[0]:.0f} queries, {page[1]:.1f} ms CPU; "
-        "booking {booking[0]:.0f} queries, {booking[1]:.1f} ms CPU".format(
-            n=args.in_process, page=costs["time page"], booking=costs["booking"]
-        )
-    )
+    print(describe_in_process(costs, args.in_process))
+    floor_share = cpu_ratio = 0.0
     if booked:
         print(
             f"CPU per booking: workers {1000 * run.app_cpu_s / booked:.1f} ms, "
@@ -521,11 +568,25 @@ def main() -> int:
         # one-query view: what Django on this machine could do at best.
         per_booking = run.requests / booked
         floor_per_s = floor.rps / per_booking
+        if not floor.requests:
+            # wrk got no answer in time (an overloaded machine): no floor this run.
+            print(f"application floor: no answers (wrk errors {floor.errors})")
+        floor_share = per_s / floor_per_s if floor_per_s else 0.0
         print(
             f"application floor: the one-query view at {args.clients} connections "
             f"{floor.rps:.0f} req/s ({sum(floor.cpu_ms_per_request()):.2f} ms CPU per request), "
             f"i.e. {floor_per_s:.0f} bookings/s at {per_booking:.2f} requests per booking "
-            f"if each cost one query; {per_s / floor_per_s:.2f} of it reached"
+            f"if each cost one query; {floor_share:.2f} of it reached"
+        )
+        # Both against the floor measured in this run, on this machine's load.
+        floor_app_ms = floor.cpu_ms_per_request()[0]
+        worker_ms = 1000 * run.app_cpu_s / booked
+        at_floor_ms = per_booking * floor_app_ms
+        cpu_ratio = worker_ms / at_floor_ms if at_floor_ms else 0.0
+        print(
+            f"floor share {floor_share:.2f} (target >= 0.6); worker CPU per booking "
+            f"{worker_ms:.1f} ms against {per_booking:.2f} x {floor_app_ms:.2f} ms = "
+            f"{at_floor_ms:.1f} ms at the floor: cpu_ratio {cpu_ratio:.2f} (target <= 2.5)"
         )
     print(
         f"database: {invariants['oversold']} oversold slots, "
@@ -535,7 +596,8 @@ def main() -> int:
     oversold = invariants["oversold"] + invariants["wrong_counter"]
     print(
         f"RESULT booking per_s={per_s:.1f} p99_ms={run.p99_ms:.0f} oversold={oversold} "
-        f"half_series={invariants['half_series']} pgbench_tps={tps:.0f} ratio={ratio:.3f}"
+        f"half_series={invariants['half_series']} floor_share={floor_share:.2f} "
+        f"cpu_ratio={cpu_ratio:.2f} pgbench_tps={tps:.0f} ratio={ratio:.3f}"
     )
     # A booking whose answer was still on its way when wrk stopped is in the
     # database but not in the clients' count; the other way round is an error.

@@ -39,7 +39,7 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "impfportal_bench_exchange"
+DB_NAME = "impfportal_bench_exchange" + os.environ.get("BENCH_DATABASE_SUFFIX", "")
 SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 DISTRICTS = 45
 CENTERS = 50

@@ -40,6 +40,9 @@ PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
 PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+# Appended to each benchmark's database name, so that a run inside the tests
+# (tests/test_bench_scripts.py) never drops the database of a ``make bench``.
+DATABASE_SUFFIX = os.environ.get("BENCH_DATABASE_SUFFIX", "")
 
 # The baseline of both benchmarks: a Django view that makes one query (bench/urls.py).
 BASELINE = "/bench/one-query/"
@@ -168,7 +171,7 @@ class Bench:
 
     def __init__(self, name: str):
         self.name = name
-        self.database = f"impfportal_bench_{name}"
+        self.database = f"impfportal_bench_{name}{DATABASE_SUFFIX}"
         self.tmp = Path(tempfile.mkdtemp(prefix=f"impfportal-bench-{name}-"))
         self.key_prefix = f"impfportal-bench-{name}-{os.getpid()}"
         self.processes: list[subprocess.Popen] = []

@@ -9,6 +9,7 @@ row each as after ``compact_stats``, plus 32 shards for today), runs ANALYZE
         .venv/bin/python bench/stats_reading.py
 """
 
+import argparse
 import os
 import sys
 import time
@@ -30,10 +31,10 @@ from centers.models import Center, District  # noqa: E402
 from stats.figures import Scope, all_centers, daily_figures, place_figures  # noqa: E402
 from stats.models import DailyCounter, Metric  # noqa: E402
 
-CENTERS, DAYS, SHARDS_TODAY = 50, 365, 32
+SHARDS_TODAY = 32
 
 
-def fill() -> None:
+def fill(*, centers_count: int, days: int) -> None:
     DailyCounter.objects.all().delete()
     Center.objects.filter(slug__startswith="bench-").delete()
     district, _ = District.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
@@ -46,13 +47,13 @@ def fill() -> None:
             postal_code="-",
             town="-",
         )
-        for n in range(CENTERS)
+        for n in range(centers_count)
     ]
     today = timezone.localdate()
     rows = [
         DailyCounter(day=today - timedelta(days=d), metric=m, center_id=c.pk, value=d + 1)
         for c in centers
-        for d in range(1, DAYS)
+        for d in range(1, days)
         for m in Metric
     ] + [
         DailyCounter(day=today, metric=m, center_id=c.pk, shard=s, value=1)
@@ -66,9 +67,10 @@ def fill() -> None:
     print(f"{len(rows):,} counter rows")
 
 
-def timed(label: str, work, repeat: int = 5) -> None:
+def timed(label: str, work, repeat: int = 5) -> float:
     best = min(_once(work) for _ in range(repeat))
     print(f"{label:<45} {best * 1000:7.1f} ms")
+    return best * 1000
 
 
 def _once(work) -> float:
@@ -78,37 +80,42 @@ def _once(work) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--centers", type=int, default=50)
+    parser.add_argument("--days", type=int, default=365, help="of counters, back from today")
+    args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run this against PostgreSQL (DATABASE_URL).")
     call_command("migrate", verbosity=0)
-    fill()
+    fill(centers_count=args.centers, days=args.days)
     centers = all_centers()
     district = centers[0].district
     today = timezone.localdate()
-    two_weeks, year = today - timedelta(days=13), today - timedelta(days=DAYS - 1)
+    two_weeks, year = today - timedelta(days=13), today - timedelta(days=args.days - 1)
     state, local = Scope("state"), Scope("district", district=district)
     timed(
         "per day, state, 14 days",
         lambda: daily_figures(start=two_weeks, end=today, scope=state, centers=centers),
     )
-    timed(
-        "per day, state, 365 days",
+    state_year = timed(
+        f"per day, state, {args.days} days",
         lambda: daily_figures(start=year, end=today, scope=state, centers=centers),
     )
     timed(
-        "per day, district of 50 centers, 365 days",
+        f"per day, district of {args.centers} centers, {args.days} days",
         lambda: daily_figures(start=year, end=today, scope=local, centers=centers),
     )
     timed(
         "per center, 14 days",
         lambda: place_figures(start=two_weeks, end=today, by="center", centers=centers),
     )
-    timed(
-        "per center, 365 days",
+    center_year = timed(
+        f"per center, {args.days} days",
         lambda: place_figures(start=year, end=today, by="center", centers=centers),
     )
     DailyCounter.objects.all().delete()
     Center.objects.filter(slug__startswith="bench-").delete()
+    print(f"RESULT stats_reading state_year_ms={state_year:.1f} center_year_ms={center_year:.1f}")
 
 
 if __name__ == "__main__":

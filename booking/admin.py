@@ -380,9 +380,7 @@ class AwaitingSecondDoseFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(
-                status=Series.Status.ACTIVE, awaiting_second_dose_since__isnull=False
-            )
+            return queryset.awaiting_second_dose()
         return queryset
 
 

@@ -15,7 +15,7 @@ from booking.errors import BookingError
 from booking.forms import PersonForm
 from booking.models import Household, Person
 from impfportal.metrics import count_booking_error
-from impfportal.ratelimits import limit_posts
+from limits.ratelimits import limit_posts
 from sms.session import verification_required, verified_phone
 
 

@@ -114,7 +114,7 @@ def why_unchangeable(person: Person, *, for_update: bool = False) -> str | None:
             return str(reason)
     if for_update:
         _hold_person(person)
-    if person.series.filter(status=Series.Status.ACTIVE).exists():
+    if person.series.active().exists():
         return _("%(name)s has an appointment. Please cancel it first.") % {"name": person}
     if (
         person.series.filter(status=Series.Status.COMPLETED).exists()

@@ -100,6 +100,17 @@ class Person(models.Model):
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+class SeriesQuerySet(models.QuerySet["Series"]):
+    def active(self) -> "SeriesQuerySet":
+        """Series still booked (neither cancelled nor completed): a person holds at
+        most one (``one_active_series_per_person``). ``person.series.active()`` too."""
+        return self.filter(status=Series.Status.ACTIVE)
+
+    def awaiting_second_dose(self) -> "SeriesQuerySet":
+        """Active series whose second dose lost its seat and waits for a new one."""
+        return self.active().filter(awaiting_second_dose_since__isnull=False)
+
+
 class Series(models.Model):
     """A first and a second dose, booked together and cancelled together."""
 
@@ -144,6 +155,8 @@ class Series(models.Model):
     awaiting_second_dose_since = models.DateTimeField(
         _("waiting for a second-dose appointment since"), null=True, blank=True
     )
+
+    objects = SeriesQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("appointment series")

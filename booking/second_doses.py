@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.utils import timezone, translation
 
+from booking.cancellation import end_series
 from booking.models import Appointment, Series
 from booking.services import take_nearest_second_dose_seat
-from booking.signals import appointment_no_show, series_cancelled
+from booking.signals import appointment_no_show
 from centers.models import Slot
-from centers.services import release_seats
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 
@@ -90,12 +90,8 @@ def serve_awaiting_second_doses(*, slot_ids: Iterable[int]) -> int:
     for center_id, vaccine_id in sorted(places):
         waiting = (
             Series.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                center_id=center_id,
-                vaccine_id=vaccine_id,
-                status=Series.Status.ACTIVE,
-                awaiting_second_dose_since__isnull=False,
-            )
+            .awaiting_second_dose()
+            .filter(center_id=center_id, vaccine_id=vaccine_id)
             .select_related("person__household")
             .order_by("awaiting_second_dose_since", "pk")
         )
@@ -140,9 +136,9 @@ def await_second_dose_after_no_show(appointments: Iterable[Appointment]) -> None
     if not seconds:
         return
     waiting = list(
-        Series.objects.filter(
-            pk__in=[a.series_id for a in seconds], status=Series.Status.ACTIVE
-        ).select_related("person__household", "center")
+        Series.objects.active()
+        .filter(pk__in=[a.series_id for a in seconds])
+        .select_related("person__household", "center")
     )
     if not waiting:
         return
@@ -173,28 +169,15 @@ def end_series_after_first_dose_no_show(appointments: Iterable[Appointment]) -> 
             series_id__in=series_ids, dose=2, status=Appointment.Status.BOOKED
         ).select_related("slot")
     )
-    now = timezone.now()
-    Appointment.objects.filter(pk__in=[a.pk for a in seconds]).update(
-        status=Appointment.Status.CANCELLED
-    )
     ending = list(
-        Series.objects.filter(pk__in=series_ids, status=Series.Status.ACTIVE).select_related(
-            "person__household", "center"
-        )
+        Series.objects.active()
+        .filter(pk__in=series_ids)
+        .select_related("person__household", "center")
     )
-    Series.objects.filter(pk__in=[series.pk for series in ending]).update(
-        status=Series.Status.CANCELLED,
-        cancelled_at=now,
-        cancel_reason=Series.CancelReason.NO_SHOW,
-        awaiting_second_dose_since=None,
-    )
-    release_seats([a.slot for a in seconds])
+    # The second dose, booked or awaiting a seat, is cancelled with the series.
+    end_series(series=ending, cancel=seconds, reason=Series.CancelReason.NO_SHOW)
     second_of = {a.series_id: a for a in seconds}
     for series in ending:
-        series.status = Series.Status.CANCELLED
-        series.cancelled_at = now
-        # The second dose, booked or awaiting a seat, is cancelled with the series.
-        series_cancelled.send(sender=Series, series=series, appointments=1)
         second = second_of.get(series.pk)
         if second is not None:
             _tell(

@@ -16,6 +16,7 @@ from django.db.models.functions import Abs, ExtractHour, ExtractMinute, TruncDat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from booking.cancellation import end_series
 from booking.eligibility import eligibility_for
 from booking.errors import (
     AlreadyBooked,
@@ -24,9 +25,9 @@ from booking.errors import (
     SlotTaken,
 )
 from booking.models import Appointment, Household, Person, Series
-from booking.signals import series_booked, series_cancelled
+from booking.signals import series_booked
 from centers.models import Slot, Vaccine
-from centers.services import release_seats, take_seat, take_series_seats
+from centers.services import take_seat, take_series_seats
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 
@@ -77,12 +78,6 @@ def _new_booking_code() -> str:
     and ``book_series`` tries again with a new code."""
     raw = "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _i in range(8))
     return f"{raw[:4]}-{raw[4:]}"
-
-
-def _limit_lock_wait() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = {int(settings.BOOKING_LOCK_TIMEOUT_MS)}")
 
 
 # Candidates fetched at a time; more are fetched only when all of them filled up
@@ -151,8 +146,34 @@ def book_series(
     AlreadyBooked, BookingBusy or BookingError. A time that is no first-dose
     time (a second-dose seat's id posted as one) is SlotTaken, as a taken one.
     """
-    # One query for both "this form was used already" and "already booked";
-    # the unique constraints stay the guard when two submissions race.
+    refused: BookingError | None = None
+    if slot.starts_at <= timezone.now() or not slot.is_first_dose:
+        refused = SlotTaken(_("This time is no longer available. Please choose another one."))
+    else:
+        if bookable is None:
+            bookable = eligibility_for(person).bookable
+        if slot.vaccine not in bookable:
+            refused = BookingError(
+                _("%(name)s cannot book %(vaccine)s yet.")
+                % {"name": person, "vaccine": slot.vaccine}
+            )
+    if refused is None:
+        try:
+            return _book_with_a_new_code(person=person, slot=slot, request_token=request_token)
+        except (SlotTaken, BookingBusy) as error:
+            refused = error
+    # Only when it failed is it asked why (no query on the way to a booking): a
+    # repeated form returns what it booked, a booked person hears that first.
+    winner = _earlier_booking(person=person, request_token=request_token)
+    if winner is not None:
+        return winner
+    raise refused
+
+
+def _earlier_booking(*, person: Person, request_token: uuid.UUID) -> Series | None:
+    """The series this form booked already, if any; AlreadyBooked when the person
+    holds another; BookingError when the form was used for someone else. One query
+    for all three."""
     earlier = list(
         Series.objects.filter(
             Q(request_token=request_token) | Q(person=person, status=Series.Status.ACTIVE)
@@ -164,30 +185,26 @@ def book_series(
             raise BookingError(_("This form has already been used. Please start again."))
         return same_form
     if earlier:
-        raise AlreadyBooked(_("%(name)s already has an appointment.") % {"name": person})
+        raise _already_booked(person)
+    return None
 
-    if slot.starts_at <= timezone.now() or not slot.is_first_dose:
-        raise SlotTaken(_("This time is no longer available. Please choose another one."))
-    if bookable is None:
-        bookable = eligibility_for(person).bookable
-    if slot.vaccine not in bookable:
-        raise BookingError(
-            _("%(name)s cannot book %(vaccine)s yet.") % {"name": person, "vaccine": slot.vaccine}
-        )
+
+def _book_with_a_new_code(*, person: Person, slot: Slot, request_token: uuid.UUID) -> Series:
+    """The booking's transaction, again with a new booking code if that one was taken.
+
+    The unique constraints guard "one active series per person" and "one series
+    per form": a violation rolls the seats back too, and is explained by
+    ``_earlier_booking``.
+    """
     for attempt in range(1, BOOKING_CODE_ATTEMPTS + 1):
         try:
             return _book_both_seats(person=person, first=slot, request_token=request_token)
         except IntegrityError:
-            # A second submission of the same form, or a second tab booking the
-            # same person, lost the race on a unique constraint after the winner
-            # committed; or (once in 10¹¹) the booking code was taken.
-            winner = Series.objects.filter(request_token=request_token, person=person).first()
+            # The same form submitted twice, a second tab booking the same person,
+            # or (once in 10¹¹) the booking code was taken.
+            winner = _earlier_booking(person=person, request_token=request_token)
             if winner is not None:
                 return winner
-            if person.series.filter(status=Series.Status.ACTIVE).exists():
-                raise AlreadyBooked(
-                    _("%(name)s already has an appointment.") % {"name": person}
-                ) from None
             if attempt == BOOKING_CODE_ATTEMPTS:
                 raise
         except OperationalError as error:
@@ -200,35 +217,98 @@ def book_series(
 
 
 def _book_both_seats(*, person: Person, first: Slot, request_token: uuid.UUID) -> Series:
-    """The booking's transaction: both seats, the series, its appointments, the SMS."""
+    """The booking's transaction: both seats, then the series' rows."""
     with transaction.atomic():
-        _limit_lock_wait()
-        second = take_series_seats(first)
+        second = take_series_seats(first, lock_timeout_ms=settings.BOOKING_LOCK_TIMEOUT_MS)
         if second is None:
             raise SlotTaken(_("Someone else has just booked this time. Please choose another one."))
-        series = Series.objects.create(
-            person=person,
-            center=first.center,
-            vaccine=first.vaccine,
-            booking_code=_new_booking_code(),
-            request_token=request_token,
-        )
+        return _write_series(person=person, first=first, second=second, request_token=request_token)
+
+
+def _write_series(
+    *, person: Person, first: Slot, second: Slot, request_token: uuid.UUID | None = None
+) -> Series:
+    """The rows of a series whose two seats are taken: the series, its two
+    appointments, the confirmation SMS, and ``series_booked``. The one place both
+    ways of booking (``book_series``, ``book_held_series``) write them. Call inside
+    a transaction; a unique constraint (the person's active series, the form's
+    token, the booking code) raises IntegrityError."""
+    series = Series(
+        person=person,
+        center=first.center,
+        vaccine=first.vaccine,
+        booking_code=_new_booking_code(),
+        request_token=request_token,
+    )
+    _insert_series(series, first=first, second=second)
+    queue_message(
+        recipient=person.household.phone,
+        body=render_message(
+            "booking_confirmed.txt", {"series": series, "first": first, "second": second}
+        ),
+        priority=Message.Priority.CONFIRMATION,
+        idempotency_key=f"booked:{series.pk}",
+    )
+    series_booked.send(sender=Series, series=series, slots=[first, second])
+    return series
+
+
+# The series and its two appointments in one round trip (PostgreSQL). Every
+# column of both tables is named: a new column needs its value here too (the
+# tests fail on a NOT NULL column left out).
+_INSERT_SERIES = """
+WITH series AS (
+    INSERT INTO booking_series (
+        person_id, center_id, vaccine_id, booking_code, status, request_token,
+        created_at, cancelled_at, cancel_reason, awaiting_second_dose_since
+    )
+    VALUES (
+        %(person)s, %(center)s, %(vaccine)s, %(code)s, %(status)s, %(token)s,
+        %(created_at)s, NULL, '', NULL
+    )
+    RETURNING id
+)
+INSERT INTO booking_appointment (series_id, dose, slot_id, status)
+SELECT series.id, doses.dose, doses.slot_id, %(booked)s
+FROM series, (VALUES (1, %(first)s::bigint), (2, %(second)s::bigint)) AS doses (dose, slot_id)
+RETURNING series_id
+"""
+
+
+def _insert_series(series: Series, *, first: Slot, second: Slot) -> None:
+    """Save the new ``series`` with its two appointments (first and second dose)."""
+    if connection.vendor != "postgresql":
+        series.save(force_insert=True)
         Appointment.objects.bulk_create(
             [
                 Appointment(series=series, dose=1, slot=first),
                 Appointment(series=series, dose=2, slot=second),
             ]
         )
-        queue_message(
-            recipient=person.household.phone,
-            body=render_message(
-                "booking_confirmed.txt", {"series": series, "first": first, "second": second}
-            ),
-            priority=Message.Priority.CONFIRMATION,
-            idempotency_key=f"booked:{series.pk}",
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_SERIES,
+            {
+                "person": series.person_id,
+                "center": series.center_id,
+                "vaccine": series.vaccine_id,
+                "code": series.booking_code,
+                "status": series.status,
+                "token": series.request_token,
+                "created_at": series.created_at,
+                "booked": Appointment.Status.BOOKED.value,
+                "first": first.pk,
+                "second": second.pk,
+            },
         )
-        series_booked.send(sender=Series, series=series, slots=[first, second])
-    return series
+        series.pk = cursor.fetchone()[0]
+    series._state.adding = False
+    series._state.db = connection.alias
+
+
+def _already_booked(person: Person) -> AlreadyBooked:
+    return AlreadyBooked(_("%(name)s already has an appointment.") % {"name": person})
 
 
 def book_held_series(*, person: Person, first_slot: Slot, second_slot: Slot) -> Series:
@@ -238,43 +318,20 @@ def book_held_series(*, person: Person, first_slot: Slot, second_slot: Slot) -> 
     Raises AlreadyBooked when the person holds an active series; the held seats
     stay with the caller. Sends ``series_booked`` as ``book_series`` does.
     """
-    if person.series.filter(status=Series.Status.ACTIVE).exists():
-        raise AlreadyBooked(_("%(name)s already has an appointment.") % {"name": person})
+    if person.series.active().exists():
+        raise _already_booked(person)
     for attempt in range(1, BOOKING_CODE_ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                series = Series.objects.create(
-                    person=person,
-                    center=first_slot.center,
-                    vaccine=first_slot.vaccine,
-                    booking_code=_new_booking_code(),
-                )
-            break
+                return _write_series(person=person, first=first_slot, second=second_slot)
         except IntegrityError:
             # A booking of the same person committed a moment ago, or (once in
             # 10¹¹) the booking code was taken.
-            if person.series.filter(status=Series.Status.ACTIVE).exists():
-                raise AlreadyBooked(
-                    _("%(name)s already has an appointment.") % {"name": person}
-                ) from None
+            if person.series.active().exists():
+                raise _already_booked(person) from None
             if attempt == BOOKING_CODE_ATTEMPTS:
                 raise
-    Appointment.objects.bulk_create(
-        [
-            Appointment(series=series, dose=1, slot=first_slot),
-            Appointment(series=series, dose=2, slot=second_slot),
-        ]
-    )
-    queue_message(
-        recipient=person.household.phone,
-        body=render_message(
-            "booking_confirmed.txt", {"series": series, "first": first_slot, "second": second_slot}
-        ),
-        priority=Message.Priority.CONFIRMATION,
-        idempotency_key=f"booked:{series.pk}",
-    )
-    series_booked.send(sender=Series, series=series, slots=[first_slot, second_slot])
-    return series
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def cancel_series(*, household: Household, booking_code: str, reason: str = "") -> Series:
@@ -297,32 +354,18 @@ def cancel_series(*, household: Household, booking_code: str, reason: str = "") 
             raise BookingError(_("We could not find this appointment."))
         if not series.is_active:
             raise BookingError(_("This appointment has already been cancelled."))
-        now = timezone.now()
         open_appointments = list(
             series.appointments.select_related("slot").filter(status=Appointment.Status.BOOKED)
         )
-        Appointment.objects.filter(pk__in=[a.pk for a in open_appointments]).update(
-            status=Appointment.Status.CANCELLED
-        )
-        series.status = Series.Status.CANCELLED
-        series.cancelled_at = now
-        series.cancel_reason = reason
-        series.save(update_fields=["status", "cancelled_at", "cancel_reason"])
         # Every seat goes back, one in a slot that has begun too: it binds no dose
         # any more (``centers.stock``); the exchange offers only seats to come.
-        release_seats([a.slot for a in open_appointments])
+        end_series(series=[series], cancel=open_appointments, reason=reason)
         queue_message(
             recipient=household.phone,
             body=render_message("booking_cancelled.txt", {"series": series}),
             priority=Message.Priority.CONFIRMATION,
             idempotency_key=f"cancelled:{series.pk}",
         )
-        # A second dose awaiting a new seat was cancelled without ending the series;
-        # it ends now and counts with the others (as ``stats.rebuild`` counts them).
-        ended = series.appointments.filter(status=Appointment.Status.CANCELLED).count()
-        series.awaiting_second_dose_since = None
-        Series.objects.filter(pk=series.pk).update(awaiting_second_dose_since=None)
-        series_cancelled.send(sender=Series, series=series, appointments=ended)
     return series
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from booking.cancellation import end_series
 from booking.errors import BookingBusy, BookingError
 from booking.models import Appointment, Series
 from booking.second_doses import (
@@ -145,8 +146,8 @@ def check_in(*, appointment_ids: Sequence[int], by) -> int:
         Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(
             status=Status.ATTENDED
         )
-        Series.objects.filter(
-            pk__in=[a.series_id for a in appointments if a.dose == 2], status=Series.Status.ACTIVE
+        Series.objects.active().filter(
+            pk__in=[a.series_id for a in appointments if a.dose == 2]
         ).update(status=Series.Status.COMPLETED, awaiting_second_dose_since=None)
         audit.record_many(
             user=by, action=Action.CHECKED_IN, entries=_entries(appointments, _day_of)
@@ -167,7 +168,7 @@ def _resume_series(first: Appointment) -> None:
         Series.CancelReason.NO_SHOW
     ):
         return
-    if Series.objects.filter(person_id=series.person_id, status=Series.Status.ACTIVE).exists():
+    if Series.objects.active().filter(person_id=series.person_id).exists():
         raise BookingError(
             _("Nothing was changed. %(code)s: this person has booked new appointments since.")
             % {"code": series.booking_code}
@@ -392,23 +393,18 @@ def _cancel_day_once(*, center: Center, day: date, vaccine: Vaccine | None, by):
         moving = [a for a in appointments if a.dose == 2]
         appointments = [a for a in appointments if a.dose == 1]
         second_doses = _second_doses(appointments)
-        now = timezone.now()
-        Appointment.objects.filter(pk__in=[a.pk for a in appointments + second_doses]).update(
-            status=Status.CANCELLED
-        )
-        Series.objects.filter(pk__in=[a.series_id for a in appointments if a.dose == 1]).update(
-            status=Series.Status.CANCELLED,
-            cancelled_at=now,
-            cancel_reason=Series.CancelReason.CENTER,
-        )
-        release_seats(
-            [a.slot for a in appointments + moving] + [a.slot for a in second_doses],
+        # The series of the day's first doses end (a second dose of the day whose
+        # first dose was given keeps its series active: it moves, below).
+        end_series(
+            series=[a.series for a in appointments],
+            cancel=appointments + second_doses,
+            reason=Series.CancelReason.CENTER,
             offer_to_waitlist=False,
+            also_release=[a.slot for a in moving],
         )
         closed = withdraw_free_seats(day_slots)
         # After the day is closed, so that no second dose moves into it.
         moved = {a.pk: move_second_dose(a) for a in moving}
-        _announce_cancelled(appointments, second_doses, now)
         for a in appointments:
             # In the portal's language, not in that of the staff member's admin.
             with translation.override(settings.LANGUAGE_CODE):
@@ -449,31 +445,3 @@ def _moved_to(day: date, slot: Slot | None) -> dict:
     if slot is None:
         return {"day": day.isoformat(), "awaiting_second_dose": True}
     return {"day": day.isoformat(), "moved_to": timezone.localtime(slot.starts_at).isoformat()}
-
-
-def _announce_cancelled(
-    appointments: list[Appointment], second_doses: list[Appointment], now: datetime
-) -> None:
-    """``series_cancelled`` for each series the day ended (those of its first doses),
-    with the appointments it ended, as ``booking.services.cancel_series`` sends it.
-
-    A second dose of the day whose first dose was given keeps its series
-    active: no series was cancelled, so nothing is sent for it.
-    """
-    # Every cancelled appointment of the series: a second dose awaiting a new seat
-    # was cancelled before without ending the series, and ends with it now.
-    ended = Counter(
-        Appointment.objects.filter(
-            series_id__in=[a.series_id for a in appointments if a.dose == 1],
-            status=Status.CANCELLED,
-        ).values_list("series_id", flat=True)
-    )
-    Series.objects.filter(pk__in=list(ended)).update(awaiting_second_dose_since=None)
-    for a in appointments:
-        if a.dose != 1:
-            continue
-        series = a.series
-        series.status = Series.Status.CANCELLED
-        series.cancelled_at = now
-        series.cancel_reason = Series.CancelReason.CENTER
-        series_cancelled.send(sender=Series, series=series, appointments=ended[series.pk])

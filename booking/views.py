@@ -12,16 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from booking import households, selectors, services
+from booking import households, selectors, services, time_page
 from booking.eligibility import eligibility_for
 from booking.errors import BookingError
 from booking.forms import CancelForm, PersonForm, SlotChoiceForm
-from booking.models import Series
 from centers.models import Center
 from centers.selectors import responsible_district
 from impfportal.durations import describe_seconds
 from impfportal.metrics import count_booking_error
-from impfportal.ratelimits import limit_posts
+from limits.ratelimits import limit_posts
 from sms.session import verification_required, verified_phone
 
 FRESH_CODE = settings.CANCEL_VERIFICATION_MAX_AGE_SECONDS
@@ -71,7 +70,7 @@ def people(request):
         (
             person,
             eligibility_for(person),
-            person.series.filter(status=Series.Status.ACTIVE).first(),
+            person.series.active().first(),
             households.why_unchangeable(person),
         )
         for person in household.people.all()
@@ -101,7 +100,7 @@ def choose_center(request, person_id: int):
     person, vaccines = _bookable_person(request, person_id)
     if not vaccines:
         return redirect("booking:people")
-    if person.series.filter(status=Series.Status.ACTIVE).exists():
+    if person.series.active().exists():
         messages.info(request, _("%(name)s already has an appointment.") % {"name": person})
         return redirect("booking:people")
     centers = list(
@@ -150,10 +149,14 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         # Nothing can be booked that far ahead, and a made-up day (the year
         # 9999) would overflow the day's end: back to the days that can be.
         return redirect("booking:choose_day", person_id=person.pk, center_slug=center_slug)
-    posted_slot = request.POST.get("slot", "") if request.method == "POST" else None
-    center, slots = selectors.center_with_free_slots(
-        center_slug, vaccines, chosen_day, only=posted_slot
-    )
+    options_html = None
+    if request.method == "POST":
+        # The posted time alone, read fresh: the booking never trusts the page.
+        center, slots = selectors.center_with_free_slots(
+            center_slug, vaccines, chosen_day, only=request.POST.get("slot", "")
+        )
+    else:
+        center, slots, options_html = time_page.free_times(center_slug, vaccines, chosen_day)
     errors: list[str] = []
     if request.method == "POST":
         posted = SlotChoiceForm(request.POST, slots=slots)
@@ -173,7 +176,8 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         else:
             errors.extend(str(message) for field in posted.errors.values() for message in field)
         slots = selectors.free_slots_on(center, vaccines, chosen_day)
-    form = SlotChoiceForm(slots=slots, initial={"token": uuid.uuid4()})
+    # With the list already rendered, the form only carries the new token.
+    form = SlotChoiceForm(slots=() if options_html else slots, initial={"token": uuid.uuid4()})
     alternatives = []
     if not slots:
         alternatives = services.next_free_slots(
@@ -189,6 +193,7 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
             "form": form,
             "errors": errors,
             "slots": slots,
+            "options_html": options_html,
             "alternatives": alternatives,
         },
     )

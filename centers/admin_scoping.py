@@ -15,15 +15,15 @@ follow, for a staff user who is not a superuser:
 A superuser sees everything. A staff user in no center's staff sees nothing.
 """
 
-import csv
 from collections import Counter
 
 from django.contrib import admin
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from centers import audit
 from centers.models import AuditEntry, Center
+from impfportal.csv_download import csv_download, text_cell
 
 Action = AuditEntry.Action
 
@@ -46,12 +46,6 @@ def staff_centers(request):
     """The user's centers as a queryset, for form choices."""
     ids = staff_center_ids(request)
     return Center.objects.all() if ids is None else Center.objects.filter(pk__in=ids)
-
-
-def _csv_cell(value) -> str:
-    """A cell a spreadsheet will not run as a formula (names come from residents)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class CenterScopedAdmin(admin.ModelAdmin):
@@ -149,14 +143,14 @@ class CenterScopedAdmin(admin.ModelAdmin):
     @admin.action(description=_("Export selected %(verbose_name_plural)s as CSV"))
     def export_csv(self, request, queryset):
         """The selected rows as a CSV file for a spreadsheet; the export is logged."""
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.opts.model_name}.csv"'
-        response.write("\ufeff")  # so that spreadsheet programs read UTF-8
-        writer = csv.writer(response, delimiter=";")  # what German spreadsheets expect
-        writer.writerow([str(header) for header, _value in self.csv_columns])
         rows_per_center: Counter[int] = Counter()
+        rows = []
         for obj in self.get_export_queryset(queryset):
-            writer.writerow([_csv_cell(value(obj)) for _header, value in self.csv_columns])
+            rows.append([text_cell(value(obj)) for _header, value in self.csv_columns])
             rows_per_center.update(self.audit_center_ids(obj))
         audit.record_export(user=request.user, model=self.model, rows_per_center=rows_per_center)
-        return response
+        return csv_download(
+            filename=f"{self.opts.model_name}.csv",
+            header=[header for header, _value in self.csv_columns],
+            rows=rows,
+        )

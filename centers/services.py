@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ def take_seat(slot_id: int) -> bool:
     )
 
 
-def take_series_seats(first: Slot) -> Slot | None:
+def take_series_seats(first: Slot, *, lock_timeout_ms: int | None = None) -> Slot | None:
     """Take a first-dose seat of ``first`` and the second-dose seat reserved for it.
 
     Returns the second-dose slot, or None when either is full; then nothing is
@@ -41,16 +41,51 @@ def take_series_seats(first: Slot) -> Slot | None:
     given back at once, without a savepoint: this runs on every booking).
     ``first`` must be a first-dose slot; a second-dose slot is refused like a
     full one. Call inside a transaction. Seats are taken in time order (the
-    first dose comes first), as everywhere else.
+    first dose comes first), as everywhere else. On PostgreSQL both in one
+    statement; ``lock_timeout_ms`` sets the transaction's ``lock_timeout`` in the
+    same round trip (elsewhere it is ignored).
     """
     if not first.is_first_dose or first.second_dose_slot_id is None:
         return None
+    if connection.vendor == "postgresql":
+        taken = _take_both_seats(first, lock_timeout_ms=lock_timeout_ms)
+        return first.second_dose_slot if taken else None
     if not take_seat(first.pk):
         return None
     if not take_seat(first.second_dose_slot_id):
         Slot.objects.filter(pk=first.pk).update(booked=F("booked") - 1)
         return None
     return first.second_dose_slot
+
+
+# Both seats in one round trip, all or nothing: lock the pair's rows that still
+# have a free seat (in time order, as everywhere else; a row another booking holds
+# is waited for and its condition checked again once it is free), and add a seat
+# to each only when both are there. The CHECK (booked <= capacity) stays the guard.
+# ``lock_timeout`` (a caller's SET LOCAL, sent in the same round trip) bounds the wait.
+_TAKE_BOTH_SEATS = """
+WITH free AS (
+    SELECT id FROM centers_slot
+    WHERE id IN (%(first)s, %(second)s) AND booked < capacity
+    ORDER BY starts_at, id
+    FOR UPDATE
+)
+UPDATE centers_slot SET booked = booked + 1
+WHERE id IN (SELECT id FROM free) AND (SELECT count(*) FROM free) = 2
+"""
+
+
+def _take_both_seats(first: Slot, *, lock_timeout_ms: int | None = None) -> bool:
+    sql = _TAKE_BOTH_SEATS
+    if lock_timeout_ms is not None:
+        # One round trip for both: a multi-statement query runs with client-side
+        # binding (Django's default for psycopg); the UPDATE's count is the last.
+        sql = f"SET LOCAL lock_timeout = {int(lock_timeout_ms)};{sql}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"first": first.pk, "second": first.second_dose_slot_id})
+        if lock_timeout_ms is not None:
+            cursor.nextset()  # past the SET's result, to the UPDATE's
+        return cursor.rowcount == 2
 
 
 def release_seats(slots: Sequence[Slot], *, offer_to_waitlist: bool = True) -> None:

@@ -2,7 +2,7 @@
 
 Logs leave the application for the operator's collector, so they must carry no
 personal data. The code logs no codes, phone numbers, names or dates of birth
-in the first place (sms.phone.mask shows a number as "+49 … 678");
+in the first place (sms.masking.mask shows a number as "+49 … 678");
 ``MaskNumbers`` is the safety net for what slips through anyway, e.g. a
 database error that quotes a phone number, or a code in a library's message.
 """
@@ -13,31 +13,12 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-# Six or more digits, possibly split by spaces, slashes, dashes or brackets:
-# phone numbers the way people write them, and verification codes.
-_NUMBER = re.compile(r"(?<![\w+.-])\+?\(?\d(?:[ /()-]{0,2}\d){5,}")
-# ISO dates (and the hour after them) keep their shape: log lines about days
-# and slots must stay readable.
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?![\d-])")
+from sms.masking import mask_numbers
 
 _STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
     "asctime",
 }
-
-
-def _mask_match(match: re.Match) -> str:
-    text = match.group()
-    if _ISO_DATE.match(text):
-        return text
-    digits = re.sub(r"\D", "", text)
-    # Keep the last three digits of a phone number (as sms.phone.mask does);
-    # a code (six digits) disappears entirely.
-    return f"…{digits[-3:]}" if len(digits) > 6 else "…"
-
-
-def mask_numbers(text: str) -> str:
-    return _NUMBER.sub(_mask_match, text)
 
 
 def _masked(value):

@@ -230,9 +230,9 @@ SECURE_CSP = {
 }
 
 # Reverse proxies whose X-Forwarded-For we believe (exact addresses). Empty:
-# the client address is REMOTE_ADDR. See impfportal/client_address.py.
+# the client address is REMOTE_ADDR. See limits/client_address.py.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
-RATELIMIT_IP_META_KEY = "impfportal.client_address.client_address"
+RATELIMIT_IP_META_KEY = "limits.client_address.client_address"
 RATELIMIT_USE_CACHE = "default"
 
 # --- Sessions, rate limits, Redis outages (issue 8; docs/security.md) ------
@@ -259,7 +259,7 @@ if REDIS_URL:
     CACHES["default"]["OPTIONS"] = {
         # Redis down or hung must not take the pages down: sessions fall back
         # to the database (cached_db) and rate limits decide per action
-        # (impfportal/ratelimits.py) instead of every request raising.
+        # (limits/ratelimits.py) instead of every request raising.
         "IGNORE_EXCEPTIONS": True,
         "SOCKET_CONNECT_TIMEOUT": 0.5,
         "SOCKET_TIMEOUT": 0.5,
@@ -345,6 +345,9 @@ PUBLIC_HOLIDAYS_SUBDIVISION = env_str("PUBLIC_HOLIDAYS_SUBDIVISION", "NI")
 # Each process keeps the priority groups and vaccine openings this long (0: read
 # them on every request); a change made elsewhere shows this much late.
 ELIGIBILITY_CACHE_SECONDS = env_int("ELIGIBILITY_CACHE_SECONDS", 5)
+# Each process shows a center-day's free times (and their rendered list) from a
+# copy this young (0: read them on every request); the booking reads fresh.
+TIME_PAGE_CACHE_SECONDS = env_int("TIME_PAGE_CACHE_SECONDS", 1)
 # How long a booking transaction may wait for a row lock before it answers
 # "busy, please try again" instead of piling up behind a hot slot.
 BOOKING_LOCK_TIMEOUT_MS = env_int("BOOKING_LOCK_TIMEOUT_MS", 3000)

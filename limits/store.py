@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from limits.models import Counter
+from limits.redis import raw_redis
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ CLEANUP_EVERY = 200
 def network_of(request) -> str:
     """The client address to count per: IPv4 as is, IPv6 per /64 (one customer's
     network), so that rotating addresses within a subnet does not dodge a limit."""
-    from impfportal.client_address import client_address
+    from limits.client_address import client_address
 
     address = client_address(request)
     try:
@@ -66,19 +67,6 @@ def _digest(name: str) -> str:
 
 def _window(seconds: int) -> int:
     return int(clock() // seconds) * seconds
-
-
-def _redis():
-    """The raw client of the default cache, or None if it is not django-redis.
-
-    The raw client raises on failure, whatever django-redis's IGNORE_EXCEPTIONS
-    says, and uses the cache's socket timeouts.
-    """
-    if not settings.CACHES["default"]["BACKEND"].startswith("django_redis."):
-        return None
-    from django_redis import get_redis_connection
-
-    return get_redis_connection("default")
 
 
 def _redis_key(digest: str, start: int) -> str:
@@ -111,7 +99,7 @@ def reset_breaker() -> None:
 def hit(name: str, *, seconds: int) -> int:
     """Count one event for ``name`` in the current window of ``seconds``; return the count."""
     digest, start = _digest(name), _window(seconds)
-    redis = _redis()
+    redis = raw_redis()
     if redis is None:
         cache = caches["default"]
         key = f"limit:{digest}:{start}"
@@ -137,7 +125,7 @@ def hit(name: str, *, seconds: int) -> int:
 def peek(name: str, *, seconds: int) -> int:
     """The count of ``name`` in the current window, without counting."""
     digest, start = _digest(name), _window(seconds)
-    redis = _redis()
+    redis = raw_redis()
     if redis is None:
         return int(caches["default"].get(f"limit:{digest}:{start}", 0))
     if _use_redis():

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.constants import OnConflict
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -55,23 +56,31 @@ def queue_message(
     """
     if channel == Message.Channel.SMS and not is_mobile_number(recipient):
         channel = Message.Channel.VOICE
-    # INSERT … ON CONFLICT DO NOTHING, then read the row the key names: two
-    # statements and no savepoint (get_or_create takes four inside the booking's
-    # transaction). The row read is the first one queued under the key.
-    Message.objects.bulk_create(
-        [
-            Message(
-                idempotency_key=idempotency_key,
-                recipient=recipient,
-                body=body,
-                priority=priority,
-                channel=channel,
-                send_before=send_before,
-            )
-        ],
-        ignore_conflicts=True,
+    message = Message(
+        idempotency_key=idempotency_key,
+        recipient=recipient,
+        body=body,
+        priority=priority,
+        channel=channel,
+        send_before=send_before,
     )
-    return Message.objects.get(idempotency_key=idempotency_key)
+    # INSERT … ON CONFLICT DO NOTHING RETURNING id: one statement when the key is
+    # new (every booking), no savepoint (get_or_create takes four inside the
+    # booking's transaction). A key queued before returns no row: then the row
+    # it names, the first one queued under it, is read.
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    returned = Message.objects._insert(  # type: ignore[attr-defined]  # bulk_create's own step
+        [message],
+        fields=fields,
+        returning_fields=[Message._meta.pk],
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not returned or not connection.features.can_return_columns_from_insert:
+        return Message.objects.get(idempotency_key=idempotency_key)
+    message.pk = returned[0][0]
+    message._state.adding = False
+    message._state.db = Message.objects.db
+    return message
 
 
 def lease() -> timedelta:

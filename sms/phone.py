@@ -1,6 +1,5 @@
 """Phone numbers: parsing, the state's own country only, mobile or landline."""
 
-import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -8,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from sms.errors import PhoneError
+from sms.masking import mask, redact
 
 # Number types we can reach: a code goes by SMS to a mobile, by voice call to a landline.
 _MOBILE = {phonenumbers.PhoneNumberType.MOBILE}
@@ -61,15 +61,4 @@ def is_mobile_number(e164: str) -> bool:
     return phonenumbers.number_type(number) in _MOBILE
 
 
-def mask(e164: str) -> str:
-    """The number as we may show or log it: country code and the last three digits."""
-    return f"{e164[:3]} … {e164[-3:]}"
-
-
-_NUMBER_IN_TEXT = re.compile(r"\+?\d[\d ]{5,}\d")
-
-
-def redact(text: str) -> str:
-    """``text`` with every phone-number-like run of digits masked, for logs and
-    stored errors (a provider's error message may quote the number)."""
-    return _NUMBER_IN_TEXT.sub(lambda match: mask(match.group().replace(" ", "")), text)
+__all__ = ["PhoneNumber", "is_mobile_number", "mask", "parse_phone_number", "redact"]

@@ -25,6 +25,8 @@ from typing import Protocol
 from django.conf import settings
 from django.core.cache import caches
 
+from limits.redis import raw_redis
+
 logger = logging.getLogger(__name__)
 
 # How much the bucket holds, in seconds of the rate: enough to keep a batch
@@ -141,21 +143,13 @@ class SharedBucket:
             self._warned = True
 
 
-def _shared_redis():
-    if not settings.CACHES.get("default", {}).get("BACKEND", "").startswith("django_redis."):
-        return None
-    from django_redis import get_redis_connection
-
-    return get_redis_connection("default")
-
-
 def make_throttle(*, sender: str, rate: float) -> Throttle:
     """The throttle for one sender; ``rate`` messages per second, 0 for none."""
     if rate <= 0:
         return Unlimited()
     share = rate / max(1, settings.SMS_DISPATCHER_PROCESSES)
     local = LocalBucket(rate=share, burst=max(1.0, share * BURST_SECONDS))
-    redis = _shared_redis()
+    redis = raw_redis()
     if redis is None:
         return local
     return SharedBucket(

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from impfportal.durations import describe_seconds
-from impfportal.ratelimits import limit_posts
+from limits.ratelimits import limit_posts
 from sms import services
 from sms.delivery import code_delivery, is_signed_by_twilio, record_delivery_report
 from sms.errors import VerificationError

@@ -93,7 +93,7 @@ def join(*, person: Person, center: Center, day: date, now: datetime | None = No
     with transaction.atomic():
         # The household row serialises two tabs adding people at once.
         type(person.household).objects.select_for_update().get(pk=person.household_id)
-        if person.series.filter(status=Series.Status.ACTIVE).exists():
+        if person.series.active().exists():
             raise StandbyError(_("%(name)s already has an appointment.") % {"name": person})
         waiting = Entry.objects.filter(
             person__household_id=person.household_id, day=day, status=Entry.Status.WAITING

@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from booking.models import Series
 from booking.services import household_for
 from sms.session import verification_required
 from standby import services
@@ -20,11 +19,7 @@ from standby.services import StandbyError
 @require_http_methods(["GET", "POST"])
 def join(request):
     household = household_for(request.phone)
-    people = [
-        person
-        for person in household.people.all()
-        if not person.series.filter(status=Series.Status.ACTIVE).exists()
-    ]
+    people = [person for person in household.people.all() if not person.series.active().exists()]
     form = JoinForm(request.POST if request.method == "POST" else None, people=people)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

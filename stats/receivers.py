@@ -15,18 +15,16 @@ optionally ``on`` (the local day; default today) and ``amount`` (default 1).
 """
 
 import importlib
-import logging
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import Signal
 from django.utils import timezone
 
 from stats.counters import add, count
 from stats.models import NOWHERE, Metric
-
-logger = logging.getLogger(__name__)
-
 
 # --- booking ---------------------------------------------------------------
 
@@ -167,8 +165,9 @@ def counting(metric: Metric):
     return receiver
 
 
-# (module, signal name, receiver). A module or signal that does not exist yet
-# is skipped, so an app can add its signal before or after this list names it.
+# (module, signal name, receiver). Every one must exist: a signal renamed or
+# removed in a lower app would otherwise leave its figure at zero without a word,
+# so ``connect_all`` refuses to start instead (ImproperlyConfigured).
 WIRING = [
     ("booking.signals", "series_booked", series_booked),
     ("booking.signals", "series_cancelled", series_cancelled),
@@ -193,25 +192,37 @@ WIRING = [
 
 
 def connect_all() -> list[str]:
-    """Register every receiver whose signal exists; return the ones connected."""
+    """Register every receiver; return the ones connected.
+
+    Raises ImproperlyConfigured, and so stops the start-up, when a wired module or
+    signal does not exist.
+    """
     from centers.models import Delivery
 
-    pre_save.connect(delivery_saving, sender=Delivery, dispatch_uid="stats.delivery_saving")
-    post_save.connect(delivery_saved, sender=Delivery, dispatch_uid="stats.delivery_saved")
-    post_delete.connect(delivery_deleted, sender=Delivery, dispatch_uid="stats.delivery_deleted")
-    connected = ["centers.Delivery"]
+    missing = []
+    signals = []
     for module_name, signal_name, receiver in WIRING:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
             if error.name != module_name:
                 raise  # the module exists but is broken: say so
-            logger.debug("statistics: %s does not exist yet", module_name)
+            missing.append(f"{module_name} (no such module)")
             continue
         signal = getattr(module, signal_name, None)
-        if signal is None:
-            logger.debug("statistics: %s.%s does not exist yet", module_name, signal_name)
+        if not isinstance(signal, Signal):
+            missing.append(f"{module_name}.{signal_name}")
             continue
+        signals.append((module_name, signal_name, signal, receiver))
+    if missing:
+        raise ImproperlyConfigured(
+            "stats.receivers.WIRING names signals that do not exist: " + ", ".join(missing)
+        )
+    pre_save.connect(delivery_saving, sender=Delivery, dispatch_uid="stats.delivery_saving")
+    post_save.connect(delivery_saved, sender=Delivery, dispatch_uid="stats.delivery_saved")
+    post_delete.connect(delivery_deleted, sender=Delivery, dispatch_uid="stats.delivery_deleted")
+    connected = ["centers.Delivery"]
+    for module_name, signal_name, signal, receiver in signals:
         signal.connect(receiver, dispatch_uid=f"stats.{module_name}.{signal_name}")
         connected.append(f"{module_name}.{signal_name}")
     return connected

@@ -1,3 +1,5 @@
+import fcntl
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +42,26 @@ def _no_public_holidays_unless_asked(request, monkeypatch):
     marked ``public_holidays`` and get the real calendar."""
     if request.node.get_closest_marker("public_holidays") is None:
         monkeypatch.setattr("centers.release.public_holidays", lambda first, last: {})
+
+
+# PostgreSQL here allows 100 connections. A test marked ``many_connections`` (the
+# 50-thread races) holds half of them; two at once, in two xdist workers or two
+# checkouts on the same machine, would run out. One lock file per machine makes
+# them take turns, whatever runs them (``pytest -n 2``, several sessions).
+MANY_CONNECTIONS_LOCK = Path(tempfile.gettempdir()) / "impfportal-many-connections.lock"
+
+
+@pytest.fixture(autouse=True)
+def _one_many_connections_test_at_a_time(request):
+    if request.node.get_closest_marker("many_connections") is None:
+        yield
+        return
+    with MANY_CONNECTIONS_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits while another such test runs
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture

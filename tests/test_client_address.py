@@ -1,7 +1,7 @@
 import pytest
 from django.test import RequestFactory
 
-from impfportal.client_address import client_address
+from limits.client_address import client_address
 
 
 @pytest.fixture

@@ -91,9 +91,7 @@ def waiting_queue(slot: Slot) -> QuerySet[Entry]:
         entry_id=OuterRef("pk"), vaccine_id=slot.vaccine_id
     )
     offered_before = Offer.objects.filter(entry_id=OuterRef("pk"), first_slot_id=slot.pk)
-    booked_already = Series.objects.filter(
-        person_id=OuterRef("person_id"), status=Series.Status.ACTIVE
-    )
+    booked_already = Series.objects.active().filter(person_id=OuterRef("person_id"))
     return (
         Entry.objects.filter(status=Entry.Status.WAITING, district_id=slot.center.district_id)
         .filter(Q(center__isnull=True) | Q(center_id=slot.center_id))

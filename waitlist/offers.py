@@ -434,7 +434,7 @@ def close_entries_of_booked_people(*, now: datetime) -> int:
     given up meanwhile), so the places it counts as left are exactly those it
     closed.
     """
-    booked = Series.objects.filter(person_id=OuterRef("person_id"), status=Series.Status.ACTIVE)
+    booked = Series.objects.active().filter(person_id=OuterRef("person_id"))
     closable = Entry.objects.filter(status__in=[Entry.Status.WAITING, Entry.Status.PAUSED]).filter(
         Exists(booked)
     )

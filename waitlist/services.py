@@ -66,7 +66,7 @@ def join_waitlist(
         district = responsible
     already = WaitlistError(_("%(name)s is already on a waiting list.") % {"name": person})
     with transaction.atomic():
-        if person.series.filter(status=Series.Status.ACTIVE).exists():
+        if person.series.active().exists():
             raise WaitlistError(_("%(name)s already has an appointment.") % {"name": person})
         if Entry.objects.filter(person=person, status__in=Entry.ACTIVE).exists():
             raise already
@@ -131,7 +131,7 @@ def reactivate_entry(*, household: Household, entry_id: int) -> Entry:
         entry = _locked_entry(household, entry_id)
         if entry.status != Entry.Status.PAUSED:
             raise WaitlistError(_("This waiting place is not paused."))
-        if Series.objects.filter(person_id=entry.person_id, status=Series.Status.ACTIVE).exists():
+        if Series.objects.active().filter(person_id=entry.person_id).exists():
             raise WaitlistError(_("This person already has an appointment."))
         entry.status = Entry.Status.WAITING
         entry.missed_offers = 0

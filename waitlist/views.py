@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from booking import selectors as booking_selectors
 from booking.eligibility import eligibility_for
-from booking.models import Series
 from booking.services import household_for
 from centers.models import Center
 from centers.selectors import responsible_district
@@ -38,7 +37,7 @@ def my_places(request):
     waiting = {place.entry.person_id for place in places}
     joinable = []
     for person in household.people.all():
-        if person.pk in waiting or person.series.filter(status=Series.Status.ACTIVE).exists():
+        if person.pk in waiting or person.series.active().exists():
             continue
         if services.eligible_vaccines(person):
             joinable.append(person)
@@ -56,7 +55,7 @@ def _joinable_person(request, person_id: int):
     if person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
         messages.info(request, _("%(name)s is already on a waiting list.") % {"name": person})
         return person, None, redirect("waitlist:my_places")
-    if person.series.filter(status=Series.Status.ACTIVE).exists():
+    if person.series.active().exists():
         messages.info(request, _("%(name)s already has an appointment.") % {"name": person})
         return person, None, redirect("booking:people")
     vaccines = services.eligible_vaccines(person)

@@ -2,7 +2,7 @@
 
 The first test shows that the race exists: with a naive read-then-write seat
 counter, concurrent bookings oversell. The second shows that the conditional
-UPDATE of ``centers.services.take_seat`` (with the CHECK constraint behind it)
+UPDATE of ``centers.services.take_series_seats`` (with the CHECK constraint behind it)
 ends every round with exactly ``capacity`` bookings and no half series.
 """
 
@@ -23,20 +23,24 @@ from centers.models import Slot
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# THREADS connections at once: see tests/conftest.py.
+many_connections = pytest.mark.many_connections
 
 THREADS = 50
 SEATS = 3
 ROUNDS = 4
 
 
-def naive_take_seat(slot_id: int) -> bool:
-    """Read, think, write: what the conditional UPDATE replaces."""
-    slot = Slot.objects.get(pk=slot_id)
-    if slot.booked >= slot.capacity:
+def naive_take_both_seats(first: Slot, *, lock_timeout_ms: int | None = None) -> bool:
+    """Read, think, write: what the conditional UPDATE (one statement for both
+    seats, ``centers.services._take_both_seats``) replaces."""
+    slots = list(Slot.objects.filter(pk__in=[first.pk, first.second_dose_slot_id]))
+    if any(slot.booked >= slot.capacity for slot in slots):
         return False
     time.sleep(0.01)
-    slot.booked += 1
-    slot.save(update_fields=["booked"])
+    for slot in slots:
+        slot.booked += 1
+        slot.save(update_fields=["booked"])
     return True
 
 
@@ -82,8 +86,9 @@ def half_series() -> int:
     return Series.objects.annotate(n=Count("appointments")).exclude(n=2).count()
 
 
+@many_connections
 def test_without_the_guard_the_race_oversells(monkeypatch):
-    monkeypatch.setattr(centers_services, "take_seat", naive_take_seat)
+    monkeypatch.setattr(centers_services, "_take_both_seats", naive_take_both_seats)
     oversold_rounds = 0
     for round_number in range(ROUNDS):
         slot, _outcomes = fight_for_last_seats(round_number)
@@ -92,6 +97,7 @@ def test_without_the_guard_the_race_oversells(monkeypatch):
     assert oversold_rounds > 0, "the negative control must detect an oversell"
 
 
+@many_connections
 def test_the_conditional_update_books_exactly_the_capacity_every_round():
     for round_number in range(ROUNDS):
         slot, outcomes = fight_for_last_seats(round_number)

@@ -7,6 +7,7 @@ the booking fails instead and leaves nothing behind.
 """
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -22,6 +23,16 @@ from tests import factories
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def a_backend_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 def remove_while_booking(person, first) -> list[str]:
     """Remove ``person``; between the removal's checks and its delete, book them
     in another thread. Returns what happened to the booking."""
@@ -29,12 +40,14 @@ def remove_while_booking(person, first) -> list[str]:
     outcome: list[str] = []
 
     def pause(sender, **kwargs):
-        # After every check, before the delete: the booking gets its moment.
+        # After every check, before the delete: the booking gets its moment, until it
+        # has finished or waits for a row lock (asked of PostgreSQL, not timed).
         checked.set()
-        booking.join(timeout=1.5)
+        while booking.is_alive() and not a_backend_waits_for_a_lock():
+            time.sleep(0.005)
 
     def book():
-        checked.wait(timeout=5)
+        checked.wait()
         try:
             services.book_series(person=person, slot=first, request_token=uuid.uuid4())
             outcome.append("booked")

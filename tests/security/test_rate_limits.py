@@ -1,6 +1,6 @@
 """Rate limits on code checks, booking and cancelling (ASVS 5.0 V2.4, V6.3):
 per number, per client address, globally; and the pages keep serving when
-the counters in Redis cannot be reached (impfportal/ratelimits.py)."""
+the counters in Redis cannot be reached (limits/ratelimits.py)."""
 
 import copy
 import logging
@@ -12,7 +12,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from booking.models import Person, Series
-from impfportal.ratelimits import exceeded
+from limits.ratelimits import exceeded
 from sms.models import PhoneVerification
 from tests import factories
 from tests.journeys import book_via_page, german, latest_code, person_data

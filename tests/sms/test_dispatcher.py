@@ -3,10 +3,12 @@ the provider rate across dispatchers, stopping, and the signals it sends."""
 
 import threading
 import time
+import uuid
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -74,10 +76,9 @@ def run_in_thread(dispatcher: Dispatcher) -> threading.Thread:
     return thread
 
 
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
+def wait_until(condition):
+    """Poll; a condition that never comes true is ended by pytest-timeout (pyproject)."""
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
         time.sleep(0.005)
 
 
@@ -100,46 +101,105 @@ def test_a_code_overtakes_a_backlog_of_notices_while_they_wait_for_the_rate(sett
     thread = run_in_thread(dispatcher)
     try:
         wait_until(lambda: len(backend.sent) >= 20)
-        queued_at = time.monotonic()
         queue_message(
             recipient="+4915112345678",
             body="Ihr Code: 123456",
             priority=Message.Priority.CODE,
             idempotency_key="code:1",
         )
+        sent_when_queued = len(backend.sent)
         wait_until(lambda: "code:1" in {key for _at, key in backend.sent})
-        sent_at = next(at for at, key in backend.sent if key == "code:1")
     finally:
         dispatcher.stop()
         thread.join(10)
-    assert sent_at - queued_at < 1.0
+    order = [key for _at, key in backend.sent]
+    # Counted, not timed: every claim after the code's commit takes the code first,
+    # so only the notices already claimed then (at most max_in_flight) go before it.
+    assert order.index("code:1") <= sent_when_queued + dispatcher.max_in_flight
     # The backlog was still waiting: the code did not just come last.
-    assert len(backend.sent) < 300
+    assert len(order) < 300
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_dispatchers_together_keep_to_the_providers_rate(settings):
-    settings.SMS_RATE_PER_SECOND = 100
-    queue_many(160)
+class CountingThrottle:
+    """A dispatcher's view of a shared bucket that counts what it was given."""
+
+    def __init__(self, inner: Throttle):
+        self.inner = inner
+        self.taken = 0
+        self.refunded = 0
+        self.refusals = 0
+
+    def acquire(self, wanted: int) -> tuple[int, float]:
+        taken, wait = self.inner.acquire(wanted)
+        self.taken += taken
+        self.refusals += not taken
+        return taken, wait
+
+    def refund(self, count: int) -> None:
+        self.refunded += count
+        self.inner.refund(count)
+
+
+def run_two_dispatchers_on_buckets(buckets: list[Throttle]) -> list[CountingThrottle]:
+    """Two dispatchers, each on its bucket, until both were refused by it twice."""
+    counting = [CountingThrottle(bucket) for bucket in buckets]
     backend = RecordingBackend()
-    dispatchers = [Dispatcher(backend=backend, pool_size=4) for _ in range(2)]
-    started = time.monotonic()
+    dispatchers = [
+        Dispatcher(
+            backend=backend,
+            pool_size=4,
+            idle_interval=0.01,
+            throttles={"sms": throttle, "voice": Unlimited()},
+        )
+        for throttle in counting
+    ]
     threads = [run_in_thread(d) for d in dispatchers]
     try:
-        wait_until(lambda: len(backend.sent) == 160)
+        wait_until(lambda: all(c.refusals >= 2 for c in counting))
     finally:
         for dispatcher in dispatchers:
             dispatcher.stop()
         for thread in threads:
             thread.join(10)
-    elapsed = time.monotonic() - started
-    times = sorted(at for at, _key in backend.sent)
-    # 160 messages at 100/s with a burst of 10: at least 1.5 s, whoever sends.
-    assert elapsed >= 1.45
-    busiest_half_second = max(sum(1 for t in times if start <= t < start + 0.5) for start in times)
-    assert busiest_half_second <= 50 + 10 + 5
-    assert all(d.sent > 0 for d in dispatchers)
-    assert Message.objects.filter(status=Message.Status.SENT).count() == 160
+    assert len(backend.sent) == sum(c.taken - c.refunded for c in counting)
+    return counting
+
+
+def shared_bucket(key: str, *, burst: int) -> SharedBucket:
+    """A bucket in Redis that holds ``burst`` and refills one token per 1,000 s: what
+    it hands out during a test is the burst, however fast or slow the machine is."""
+    from django_redis import get_redis_connection
+
+    redis = get_redis_connection("default")
+    redis.delete(key)
+    rate = 0.001
+    return SharedBucket(
+        redis=redis,
+        key=key,
+        rate=rate,
+        burst=burst,
+        fallback=LocalBucket(rate=rate, burst=burst),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_together_keep_to_the_providers_rate():
+    """The rate's tokens are shared: two dispatchers on one bucket together send what
+    the bucket holds, not each of them (counted; bench/sms_drain.py measures the rate)."""
+    queue_many(60)
+    key = cache.make_key(f"test:rate:{uuid.uuid4()}")
+    counting = run_two_dispatchers_on_buckets([shared_bucket(key, burst=15) for _ in range(2)])
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 15
+    assert Message.objects.filter(status=Message.Status.QUEUED).count() == 45
+    assert sum(c.taken - c.refunded for c in counting) == 15
+
+
+@pytest.mark.django_db(transaction=True)
+def test_negative_control_two_buckets_of_their_own_send_twice_the_rate():
+    queue_many(60)
+    keys = [cache.make_key(f"test:rate:{uuid.uuid4()}") for _ in range(2)]
+    run_two_dispatchers_on_buckets([shared_bucket(key, burst=15) for key in keys])
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 30
 
 
 def test_a_local_bucket_hands_out_its_rate_and_says_how_long_to_wait():
@@ -298,3 +358,40 @@ def test_the_portable_claim_takes_the_most_urgent_rows_and_leases_them():
         row.lease_expires_at is not None and row.lease_expires_at > timezone.now()
         for row in claimed
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_with_a_database_error_leaves_the_batch_and_the_others_alone():
+    """The receivers run after the batch's rows are written, each on its own."""
+    queue_many(3)
+    seen: list[int] = []
+
+    def broken(sender, message_id, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    notices = set(Message.objects.values_list("pk", flat=True))
+
+    def writing(sender, message_id, **kwargs):
+        if message_id not in notices:
+            return
+        queue_message(
+            recipient="+4915100000000",
+            body="echo",
+            priority=Message.Priority.BULK,
+            idempotency_key=f"echo:{message_id}",
+        )
+        seen.append(message_id)
+
+    message_sent.connect(broken)
+    message_sent.connect(writing)
+    try:
+        sent = Dispatcher(backend=RecordingBackend(), throttles=UNLIMITED).run(until_idle=True)
+    finally:
+        message_sent.disconnect(broken)
+        message_sent.disconnect(writing)
+    assert sent == 6  # the three notices, then the three messages their receiver queued
+    originals = Message.objects.filter(idempotency_key__startswith="notice-")
+    assert originals.filter(status=Message.Status.SENT).count() == 3
+    assert sorted(seen) == sorted(notices)
+    assert Message.objects.filter(idempotency_key__startswith="echo:").count() == 3

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -102,9 +103,12 @@ def test_deliveries_count_their_doses_also_when_corrected_or_deleted(center, vac
     assert figure(Metric.DELIVERED) == 0
 
 
-def test_a_new_signal_of_the_simple_contract_is_counted_once_it_exists(center, monkeypatch):
-    """The waiting list adds ``entry_joined``; statistics count it without another change."""
+def test_a_new_signal_of_the_simple_contract_is_counted_once_it_is_wired(center, monkeypatch):
+    """A signal of the simple contract is counted with one line in ``WIRING``."""
+    import waitlist.signals as real
+
     module = types.ModuleType("waitlist.signals")
+    module.__dict__.update(vars(real))
     joined = module.__dict__["entry_joined"] = Signal()
     # monkeypatch puts the real module (whose signals are connected) back afterwards.
     monkeypatch.setitem(sys.modules, "waitlist.signals", module)
@@ -113,9 +117,31 @@ def test_a_new_signal_of_the_simple_contract_is_counted_once_it_exists(center, m
     joined.send(sender=None, center_id=center.pk, on=day)
     joined.send(sender=None, district_id=center.district_id, on=day, amount=2)
     assert "waitlist.signals.entry_joined" in connected
-    assert "waitlist.signals.offer_made" not in connected  # not there yet: skipped
     assert figure(Metric.WAITLIST_JOINED, day=day, center_id=center.pk) == 1
     assert figure(Metric.WAITLIST_JOINED, day=day, center_id=0, district_id=center.district_id) == 2
+
+
+def test_a_wired_signal_that_does_not_exist_stops_the_start_up(monkeypatch):
+    """Renamed or removed in a lower app, its figure would stay at zero unnoticed."""
+    module = types.ModuleType("waitlist.signals")
+    module.__dict__["entry_joined"] = Signal()  # offer_made and the others are missing
+    monkeypatch.setitem(sys.modules, "waitlist.signals", module)
+    with pytest.raises(ImproperlyConfigured, match=r"waitlist\.signals\.offer_made"):
+        receivers.connect_all()
+
+
+def test_a_wired_module_that_does_not_exist_stops_the_start_up(monkeypatch):
+    monkeypatch.setattr(
+        receivers, "WIRING", [*receivers.WIRING, ("stats.no_such_signals", "x", print)]
+    )
+    with pytest.raises(ImproperlyConfigured, match=r"stats\.no_such_signals \(no such module\)"):
+        receivers.connect_all()
+
+
+def test_the_apps_wiring_is_complete():
+    """What the running portal connected at start-up: every line of WIRING."""
+    connected = receivers.connect_all()
+    assert len(connected) == 1 + len(receivers.WIRING)
 
 
 def test_released_slots_count_their_seats_on_the_slots_day(center, vaccine):

@@ -188,7 +188,7 @@ class Command(BaseCommand):
                     date_of_birth=born,
                     postal_code=codes[number % len(codes)],
                 )
-                if not person.series.filter(status=Series.Status.ACTIVE).exists():
+                if not person.series.active().exists():
                     self._book(person, center, after)
 
     def _book(self, person: Person, center: Center, after: datetime) -> Series:
@@ -264,7 +264,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"  {Delivery.objects.count()} deliveries, {Slot.objects.count()} slots, "
-            f"{Series.objects.filter(status=Series.Status.ACTIVE).count()} booked series, "
+            f"{Series.objects.active().count()} booked series, "
             f"{Entry.objects.filter(status__in=Entry.ACTIVE).count()} waiting places, "
             f"{Message.objects.count()} messages in the outbox"
         )

@@ -1,0 +1,66 @@
+"""The time page's free times, shared for a moment by everyone opening the same day.
+
+On the morning a whole age group is invited, hundreds of residents a second open
+the time page of the same few center-days. Each process keeps what that page
+shows of a center-day (the center, its free first-dose times and the rendered
+list of them) for ``TIME_PAGE_CACHE_SECONDS`` (default 1; 0 switches it off), so
+that the page costs one query (the person) instead of two and no list rendering.
+
+A time shown from the copy may have been taken meanwhile, as one shown fresh may
+be taken before the resident presses the button: the booking never trusts the
+page. Its POST reads the posted time fresh and takes the seats with a conditional
+UPDATE, and a page after a failed booking is made fresh too.
+"""
+
+from datetime import date
+from time import monotonic
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString
+
+from booking import selectors
+from booking.forms import SlotChoiceForm
+from centers.models import Center, Slot
+
+# Entries beyond this many are dropped (the expired first) before adding one.
+MAX_ENTRIES = 512
+
+_copies: dict[tuple, tuple[float, Center, list[Slot], SafeString]] = {}
+
+
+def free_times(
+    center_slug: str, vaccines, day: date
+) -> tuple[Center, list[Slot], SafeString | None]:
+    """The center, its free first-dose times on ``day`` and their rendered radio
+    buttons, from this process's copy while it is young enough; 404 for an unknown
+    center. The rendered list is None when it is not kept (the page renders it)."""
+    seconds = settings.TIME_PAGE_CACHE_SECONDS
+    if seconds <= 0:
+        center, slots = selectors.center_with_free_slots(center_slug, vaccines, day)
+        return center, slots, None
+    key = (
+        center_slug,
+        day,
+        tuple(sorted(vaccine.pk for vaccine in vaccines)),
+        translation.get_language(),
+    )
+    now = monotonic()
+    copy = _copies.get(key)
+    if copy is not None and now - copy[0] < seconds:
+        return copy[1], copy[2], copy[3]
+    center, slots = selectors.center_with_free_slots(center_slug, vaccines, day)
+    options = render_to_string(
+        "booking/_time_options.html", {"options": SlotChoiceForm(slots=slots).time_options()}
+    )
+    if len(_copies) >= MAX_ENTRIES:
+        for old in [k for k, v in _copies.items() if now - v[0] >= seconds] or list(_copies):
+            del _copies[old]
+    _copies[key] = (now, center, slots, options)
+    return center, slots, options
+
+
+def forget() -> None:
+    """Drop every copy (tests)."""
+    _copies.clear()

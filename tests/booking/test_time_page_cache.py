@@ -1,0 +1,126 @@
+"""The time page's free times, kept per process for TIME_PAGE_CACHE_SECONDS
+(booking/time_page.py); the booking itself never trusts the copy."""
+
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from booking import time_page
+from booking.models import Series
+from centers.models import Slot
+from tests import factories
+from tests.journeys import time_page as time_page_url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _copy_on(settings):
+    settings.TIME_PAGE_CACHE_SECONDS = 60
+    time_page.forget()
+    yield
+    time_page.forget()
+
+
+@pytest.fixture
+def day_with_two_times(center, vaccine, open_for_80):
+    day = factories.days_ahead(3)
+    early, _ = factories.make_bookable_pair(center, vaccine, day=day, hour=9, capacity=1)
+    late, _ = factories.make_bookable_pair(center, vaccine, day=day, hour=11, capacity=1)
+    return early, late
+
+
+def radio_values(response) -> list[str]:
+    content = response.content.decode()
+    return [part.split('"', 1)[0] for part in content.split('name="slot" value="')[1:]]
+
+
+def open_page(client, person, slot):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(time_page_url(person, slot))
+    assert response.status_code == 200
+    return response, len(queries)
+
+
+def test_a_second_visit_within_the_time_is_served_from_the_copy(
+    verified_client, erna, day_with_two_times
+):
+    early, late = day_with_two_times
+    first, first_queries = open_page(verified_client, erna, early)
+    # Someone takes the early time meanwhile: the copy still shows it...
+    Slot.objects.filter(pk=early.pk).update(booked=1)
+    second, second_queries = open_page(verified_client, erna, early)
+    assert radio_values(first) == radio_values(second) == [str(early.pk), str(late.pk)]
+    assert second_queries == first_queries - 1  # the person only, no free times
+    # ...and each page has a form token of its own.
+    assert first.context["form"]["token"].value() != second.context["form"]["token"].value()
+
+
+def test_after_the_time_the_page_reads_the_free_times_again(
+    verified_client, erna, day_with_two_times
+):
+    early, late = day_with_two_times
+    with mock.patch.object(time_page, "monotonic", return_value=1000.0):
+        open_page(verified_client, erna, early)
+    Slot.objects.filter(pk=early.pk).update(booked=1)
+    with mock.patch.object(time_page, "monotonic", return_value=1059.0):
+        kept, _ = open_page(verified_client, erna, early)
+    with mock.patch.object(time_page, "monotonic", return_value=1060.0):
+        fresh, _ = open_page(verified_client, erna, early)
+    assert radio_values(kept) == [str(early.pk), str(late.pk)]
+    assert radio_values(fresh) == [str(late.pk)]
+
+
+def test_a_time_taken_since_the_copy_is_refused_and_the_error_page_is_fresh(
+    verified_client, erna, day_with_two_times
+):
+    early, late = day_with_two_times
+    page, _ = open_page(verified_client, erna, early)
+    Slot.objects.filter(pk=early.pk).update(booked=1)
+    token = page.context["form"]["token"].value()
+    response = verified_client.post(time_page_url(erna, early), {"slot": early.pk, "token": token})
+    assert response.status_code == 200
+    assert not Series.objects.exists()
+    assert radio_values(response) == [str(late.pk)]
+
+
+def test_without_the_copy_every_visit_reads_the_free_times(
+    verified_client, erna, day_with_two_times, settings
+):
+    settings.TIME_PAGE_CACHE_SECONDS = 0
+    early, late = day_with_two_times
+    open_page(verified_client, erna, early)
+    Slot.objects.filter(pk=early.pk).update(booked=1)
+    second, _ = open_page(verified_client, erna, early)
+    assert radio_values(second) == [str(late.pk)]
+
+
+def test_the_copy_is_kept_per_language(verified_client, erna, day_with_two_times):
+    from tests.booking.conftest import in_english
+
+    early, _late = day_with_two_times
+    german, _ = open_page(verified_client, erna, early)
+    in_english(verified_client)
+    english, _ = open_page(verified_client, erna, early)
+    assert "2. Impfung etwa" in german.content.decode()
+    assert "second dose" in english.content.decode()
+
+
+def fieldset_body(response) -> str:
+    content = response.content.decode()
+    start = content.index('<div class="kern-fieldset__body">')
+    return content[start : content.index("</fieldset>", start)]
+
+
+def test_the_kept_list_is_the_list_the_page_renders_itself(
+    verified_client, erna, day_with_two_times, settings
+):
+    early, _late = day_with_two_times
+    open_page(verified_client, erna, early)
+    kept, _ = open_page(verified_client, erna, early)
+    settings.TIME_PAGE_CACHE_SECONDS = 0
+    fresh, _ = open_page(verified_client, erna, early)
+    assert fieldset_body(kept) == fieldset_body(fresh)
+    assert 'name="slot"' in fieldset_body(kept)
