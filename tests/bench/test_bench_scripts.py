@@ -55,6 +55,7 @@ NOT_BENCHMARKS = {
     "__init__.py",
     "__main__.py",
     "harness.py",
+    "cluster_load.py",
     "profile.py",
     "settings.py",
     "urls.py",
