@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("stats.urls")),
     path("", include("waitlist.urls")),
     path("", include("staff_auth.urls")),
+    path("", include("waitingroom.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

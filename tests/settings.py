@@ -21,6 +21,9 @@ os.environ.setdefault("START_PAGE_CACHE_SECONDS", "0")
 # (tests/booking/test_eligibility_cache.py switches the cache on).
 os.environ.setdefault("ELIGIBILITY_CACHE_SECONDS", "0")
 
+# Opening rows of one test must not be served to the next from a process cache.
+os.environ.setdefault("WAITINGROOM_OPENING_CACHE_SECONDS", "0")
+
 # Staff tests log in with a password only; tests/security/test_staff_second_factor.py
 # switches the second factor on.
 os.environ.setdefault("STAFF_REQUIRE_2FA", "false")
