@@ -28,7 +28,8 @@ def test_it_is_invisible_while_there_is_room():
 def test_it_queues_arrivals_beyond_the_capacity(settings):
     settings.WAITINGROOM_CAPACITY = 2
     first, second, third = arrive(), arrive(), arrive()
-    assert admitted(first.arrival) and admitted(second.arrival)
+    assert admitted(first.arrival)
+    assert admitted(second.arrival)
     assert queued(third.arrival)
     page = refresh(third)
     assert page.status_code == 200
@@ -76,7 +77,8 @@ def test_a_resident_let_in_goes_on_to_the_page_they_asked_for(settings):
     late = arrive()
     inside.post(reverse("sms:logout"))
     response = refresh(late)
-    assert response.status_code == 302 and response["Location"] == reverse("sms:phone")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("sms:phone")
     assert admitted(late.get(response["Location"]))
 
 
@@ -126,5 +128,6 @@ def test_a_closed_tab_keeps_its_place_for_the_grace_period_then_loses_it(setting
 
 def test_a_stranger_on_the_queue_page_without_a_ticket_is_sent_to_the_start():
     response = Client().get(reverse("waitingroom:queue"))
-    assert response.status_code == 302 and response["Location"] == reverse("booking:start")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("booking:start")
     assert queue_order() == []
