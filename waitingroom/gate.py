@@ -41,7 +41,7 @@ GUARDED = frozenset(
 )
 # The booking post whose time tells the controller how the booking core copes.
 BOOKING_POST = "booking:choose_time"
-# After these the resident is done for now (their place frees soon or at once).
+# After these the resident is done for now: their place in the flow is freed at once.
 FINISHED = "booking:confirmation"
 LOGOUT = "sms:logout"
 
@@ -96,7 +96,7 @@ class WaitingRoomMiddleware:
         elif match.view_name == FINISHED and response.status_code == 200:
             ticket = tickets.ticket_for(request, create=False)
             if ticket:
-                room.finish(ticket)
+                room.leave(ticket)
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):

@@ -118,6 +118,10 @@ class LocalBucket:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Full again (tests)."""
         self._tokens: float | None = None
         self._at = 0.0
 
@@ -204,22 +208,11 @@ def enter(*, ticket: str, returning: bool, phase: Phase | None) -> Verdict:
     )
 
 
-def finish(ticket: str) -> None:
-    """The resident is done (booked or logged out): free their place in the flow
-    soon, unless they go on (another person of the household), which renews it."""
-    redis = _redis()
-    if redis is None or not redis_usable():
-        return
-    tail = settings.WAITINGROOM_ARRIVAL_SECONDS
-    score = clock() - settings.WAITINGROOM_ACTIVE_IDLE_SECONDS + tail
-    try:
-        redis.zadd(_key("active"), {ticket: score}, xx=True, lt=True)
-    except Exception as error:
-        trip(error)
-
-
 def leave(ticket: str) -> None:
-    """Give up the place in the flow or the queue at once (logging out)."""
+    """Give up the place in the flow or the queue at once (a booking is confirmed,
+    or the resident logs out). If they go on (the household's second person),
+    they come back as residents who were let in before: straight in while there
+    is room, otherwise at the front of the queue."""
     redis = _redis()
     if redis is None or not redis_usable():
         return

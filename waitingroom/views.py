@@ -23,6 +23,7 @@ from waitingroom.models import Opening
 from waitingroom.room import Status
 
 NEAR_FRONT_SECONDS = 30
+NEAR_FRONT_PLACES = 10
 SOON_REFRESH_SECONDS = 5
 
 
@@ -51,10 +52,13 @@ def queue(request):
     auto = request.GET.get("refresh") != "off"
     refresh = settings.WAITINGROOM_REFRESH_SECONDS
     wait_minutes = None
-    if verdict.status == Status.QUEUED and verdict.measured_rate > 0:
-        seconds = (verdict.ahead + 1) / verdict.measured_rate
-        wait_minutes = math.ceil(seconds / 60)
-        if seconds <= NEAR_FRONT_SECONDS:
+    if verdict.status == Status.QUEUED:
+        near = verdict.ahead < NEAR_FRONT_PLACES
+        if verdict.measured_rate > 0:
+            seconds = (verdict.ahead + 1) / verdict.measured_rate
+            wait_minutes = math.ceil(seconds / 60)
+            near = near or seconds <= NEAR_FRONT_SECONDS
+        if near:
             refresh = SOON_REFRESH_SECONDS
     elif verdict.status == Status.PREQUEUED and phase is not None:
         until = (phase.opens_at - now).total_seconds()

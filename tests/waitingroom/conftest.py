@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -9,7 +11,7 @@ from waitingroom import room
 def _fresh_room(settings):
     """Each test starts with a closed breaker and a full local bucket."""
     room.reset_breaker()
-    room.local_bucket.__init__()
+    room.local_bucket.reset()
     settings.WAITINGROOM_RATE_MAX = 100
     yield
     room.reset_breaker()
@@ -18,7 +20,7 @@ def _fresh_room(settings):
 PHONE_PAGE = "sms:phone"
 
 
-def arrive(client: Client | None = None):
+def arrive(client: Any = None) -> Any:
     """A resident (a browser session) opens the first costly page."""
     client = client or Client()
     client.arrival = client.get(reverse(PHONE_PAGE))

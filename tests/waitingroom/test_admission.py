@@ -33,7 +33,7 @@ def test_it_queues_arrivals_beyond_the_capacity(settings):
     assert queued(third.arrival)
     page = refresh(third)
     assert page.status_code == 200
-    assert page["Refresh"] == "20"
+    assert page["Refresh"] == "5"  # near the front: sooner
     assert "Sie sind in der Warteschlange" in page.content.decode()
     assert queue_order() == [ticket_of(third)]
 
@@ -131,3 +131,14 @@ def test_a_stranger_on_the_queue_page_without_a_ticket_is_sent_to_the_start():
     assert response.status_code == 302
     assert response["Location"] == reverse("booking:start")
     assert queue_order() == []
+
+
+def test_far_from_the_front_the_page_refreshes_every_20_seconds(settings):
+    settings.WAITINGROOM_CAPACITY = 1
+    arrive()
+    waiting = [arrive() for _ in range(12)]
+    assert refresh(waiting[-1])["Refresh"] == "20"
+    assert refresh(waiting[0])["Refresh"] == "5"
+    page = waiting[-1].get(reverse("waitingroom:queue") + "?refresh=off")
+    assert "Refresh" not in page  # WCAG 2.2.1: the resident can stop it
+    assert "Automatische Aktualisierung wieder einschalten" in page.content.decode()

@@ -54,6 +54,7 @@ def test_tabs_of_one_session_arriving_at_once_get_one_place(settings):
     session = browser.session
     session["visited"] = True
     session.save()
+    assert session.session_key is not None
     browser.cookies[django_settings.SESSION_COOKIE_NAME] = session.session_key
     tabs = [same_browser(browser) for _ in range(12)]
     others = [Client() for _ in range(12)]
