@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend PORTAL_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint format messages services browser assets lock clean bench bench-exchange bench-sms
+.PHONY: run test lint format messages services browser assets lock clean bench bench-exchange bench-sms bench-morning
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench-exchange: $(STAMP) services
 # SMS outbox drain: 70,000 notifications through the real Twilio SDK against a fake server.
 bench-sms: $(STAMP) services
 	$(BIN)/python bench/sms_drain.py $(BENCH_ARGS)
+# The opening morning through the waiting room (5,000 residents by default; smaller:
+# make bench-morning BENCH_ARGS="--residents 1500 --pre-seconds 60 --post-seconds 30").
+bench-morning: $(STAMP) services
+	$(BIN)/python bench/morning.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 node_modules test-artifacts

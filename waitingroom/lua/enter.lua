@@ -31,7 +31,7 @@ local admitted_prefix = ARGV[13]
 -- Residents who went idle leave the flow; places not refreshed for the
 -- grace period leave the queue (a bounded batch per call).
 redis.call('ZREMRANGEBYSCORE', active, '-inf', now - idle)
-redis.call('ZREMRANGEBYSCORE', fresh, '-inf', now - idle)
+redis.call('ZREMRANGEBYSCORE', fresh, '-inf', now - grace)
 local dead = redis.call('ZRANGEBYSCORE', seen, '-inf', now - grace, 'LIMIT', 0, 500)
 if #dead > 0 then
   redis.call('ZREM', queue, unpack(dead))
@@ -112,8 +112,9 @@ if prequeueing then
   -- coming back (or refreshing) cannot re-roll it.
   score = pre_score
   redis.call('HSETNX', pre, ticket, arrival)
-elseif returning then
-  -- Was let in before and went idle: back at the front, not the end.
+elseif returning or redis.call('ZREM', fresh, ticket) == 1 then
+  -- Was let in before and went idle (or was let in while away and came back
+  -- within the grace period): back at the front, not the end.
   score = -1
 else
   score = 1 + arrival
