@@ -20,7 +20,7 @@ on its own (a local token bucket). Residents who were let in before keep
 going (the session remembers it); the others see a page that says only that
 many people are waiting, without a position or an estimate it cannot know.
 Without Redis configured at all (the quick start's single process) the same
-local bucket is the room.
+local bucket, at ``WAITINGROOM_RATE_MAX``, is the room.
 """
 
 import logging
@@ -126,7 +126,14 @@ class LocalBucket:
         self._at = 0.0
 
     def take(self) -> bool:
-        rate = float(settings.WAITINGROOM_FALLBACK_PER_SECOND)
+        # Redis configured but down: the low fail-safe rate. No Redis at all (the quick
+        # start's one process): this process is the whole portal, so the full rate.
+        configured = settings.CACHES["default"]["BACKEND"].startswith("django_redis.")
+        rate = float(
+            settings.WAITINGROOM_FALLBACK_PER_SECOND
+            if configured
+            else settings.WAITINGROOM_RATE_MAX
+        )
         burst = max(1.0, rate)
         with self._lock:
             now = time.monotonic()

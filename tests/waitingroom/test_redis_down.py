@@ -34,3 +34,14 @@ def test_the_operator_sees_that_the_figures_are_unknown(settings, admin_client):
     page = admin_client.get(reverse("admin:waitingroom_opening_changelist"))
     assert page.status_code == 200
     assert "Redis ist nicht erreichbar" in page.content.decode()
+
+
+def test_without_redis_configured_the_quick_start_queues_nobody(settings):
+    """``make run``: one process, the local-memory cache; the room admits at its full rate."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    settings.WAITINGROOM_RATE_MAX = 20
+    assert all(admitted(arrive().arrival) for _ in range(20))
+    assert queued(arrive().arrival)  # the 21st in the same second: the rate holds
