@@ -136,11 +136,11 @@ class LocalBucket:
         )
         burst = max(1.0, rate)
         with self._lock:
-            now = time.monotonic()
+            now = clock()
             if self._tokens is None:
                 self._tokens = burst
             else:
-                self._tokens = min(burst, self._tokens + (now - self._at) * rate)
+                self._tokens = min(burst, self._tokens + max(0.0, now - self._at) * rate)
             self._at = now
             if self._tokens >= 1:
                 self._tokens -= 1

@@ -10,7 +10,8 @@ from tests.waitingroom.conftest import admitted, arrive, queued, refresh
 pytestmark = pytest.mark.django_db
 
 
-def test_it_admits_at_the_fixed_rate_and_shows_no_position(settings):
+def test_it_admits_at_the_fixed_rate_and_shows_no_position(settings, time_machine):
+    time_machine.move_to("2026-03-01 08:00:00+01:00", tick=False)  # a bucket that never refills
     inside = arrive()  # let in while Redis worked
     assert admitted(inside.arrival)
     settings.WAITINGROOM_FALLBACK_PER_SECOND = 1
@@ -36,12 +37,13 @@ def test_the_operator_sees_that_the_figures_are_unknown(settings, admin_client):
     assert "Redis ist nicht erreichbar" in page.content.decode()
 
 
-def test_without_redis_configured_the_quick_start_queues_nobody(settings):
+def test_without_redis_configured_the_quick_start_queues_nobody(settings, time_machine):
     """``make run``: one process, the local-memory cache; the room admits at its full rate."""
     settings.CACHES = {
         **settings.CACHES,
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
+    time_machine.move_to("2026-03-01 08:00:00+01:00", tick=False)
     settings.WAITINGROOM_RATE_MAX = 20
     assert all(admitted(arrive().arrival) for _ in range(20))
     assert queued(arrive().arrival)  # the 21st in the same second: the rate holds
