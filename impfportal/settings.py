@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "stats",
     "privacy",
     "waitingroom",
+    "draw",
 ]
 
 MIDDLEWARE = [

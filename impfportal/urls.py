@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("waitlist.urls")),
     path("", include("staff_auth.urls")),
     path("", include("waitingroom.urls")),
+    path("", include("draw.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

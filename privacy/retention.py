@@ -278,6 +278,12 @@ REGISTRY: tuple[Retention, ...] = (
     ),
     Retention("waitlist.Offer", (), Action.WITH_PARENT, "deleted with its waiting place"),
     Retention(
+        "draw.DrawEntry",
+        ("person_key",),
+        Action.WITH_PARENT,
+        "deleted with its waiting place (the published protocol names nobody)",
+    ),
+    Retention(
         "booking.Person",
         ("first_name", "last_name", "date_of_birth", "postal_code"),
         Action.DELETE,

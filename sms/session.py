@@ -11,7 +11,7 @@ VERIFIED_AT = "verified_at"
 NEXT_STEP = "after_verification"
 
 # Where verification may lead: names of URL patterns, never a URL from the request.
-NEXT_STEPS = {"booking:people", "booking:my_appointments", "waitlist:my_places"}
+NEXT_STEPS = {"booking:people", "booking:my_appointments", "waitlist:my_places", "draw:mine"}
 
 
 def mark_verified(request, phone: str) -> None:

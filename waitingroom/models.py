@@ -11,8 +11,11 @@ The key is made when the opening is created and only its SHA-256
 public, and with the log (``PrequeueEntry``) anyone can recompute the order:
 sort the ticket ids by ``HMAC-SHA256(key, ticket id)`` (``waitingroom.fairness``).
 
-``mode`` leaves room for other kinds of openings (a registration window with
-a draw is the next one); today there is only the waiting room.
+``mode`` says what kind of opening it is: the waiting room's (first come,
+after the shuffled pre-queue), or a draw (``draw.models.Draw``): a
+registration window from ``opens_at`` in which everyone has the same chance,
+ordered with the same kind of committed key after the window, and revealed
+only then (``draw.models.Draw.revealed_key``).
 """
 
 import hashlib
@@ -33,6 +36,7 @@ def new_key() -> str:
 class Opening(models.Model):
     class Mode(models.TextChoices):
         QUEUE = "queue", _("Waiting room: random order for the pre-queue, then first come")
+        DRAW = "draw", _("Draw: a registration window, then a random order")
 
     name = models.CharField(_("name"), max_length=200)
     group = models.ForeignKey(
@@ -94,7 +98,11 @@ class Opening(models.Model):
         return (now or timezone.now()) >= self.opens_at
 
     def revealed_key(self, *, now=None) -> str | None:
-        """The key, once the opening has begun (before that: None, it is secret)."""
+        """The key, once the opening has begun (before that: None, it is secret).
+
+        A draw's key stays secret until its draw has run (``draw.models``)."""
+        if self.mode == self.Mode.DRAW:
+            return None
         return self.key if self.is_open(now=now) else None
 
 

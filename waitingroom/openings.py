@@ -48,6 +48,7 @@ def current_phase(*, now: datetime | None = None) -> Phase | None:
     now = now or timezone.now()
     opening = (
         Opening.objects.filter(
+            mode=Opening.Mode.QUEUE,
             prequeue_starts_at__lte=now + timedelta(seconds=60),
             opens_at__gt=now - timedelta(days=1),
         )

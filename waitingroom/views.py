@@ -87,6 +87,8 @@ def queue(request):
 def opening(request, opening_id: int):
     """Commitment before, key and log after: enough for anyone to re-check the shuffle."""
     item = get_object_or_404(Opening, pk=opening_id)
+    if item.mode == Opening.Mode.DRAW:
+        return redirect("draw:opening", opening_id=item.pk)
     return render(
         request,
         "waitingroom/opening.html",
