@@ -130,6 +130,7 @@ def test_after_the_draw_the_key_figures_protocol_and_each_result(
     mine_entry = DrawEntry.objects.get(entry__person=erna)
     verify(client, phone)  # the clock moved on; a fresh code
     mine = client.get(reverse("draw:mine")).content.decode()
+    assert mine_entry.rank is not None
     if mine_entry.rank <= 2:
         assert german("Drawn: offer sent.") in mine
     else:
