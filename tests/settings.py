@@ -23,6 +23,9 @@ os.environ.setdefault("ELIGIBILITY_CACHE_SECONDS", "0")
 
 # Opening rows of one test must not be served to the next from a process cache.
 os.environ.setdefault("WAITINGROOM_OPENING_CACHE_SECONDS", "0")
+# Nothing sends the test outbox, so its codes only age: the room's controller would
+# slow admissions down in every long test. Its own tests run its steps directly.
+os.environ.setdefault("WAITINGROOM_ADAPTIVE", "false")
 
 # Staff tests log in with a password only; tests/security/test_staff_second_factor.py
 # switches the second factor on.
