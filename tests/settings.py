@@ -26,6 +26,9 @@ os.environ.setdefault("WAITINGROOM_OPENING_CACHE_SECONDS", "0")
 # Nothing sends the test outbox, so its codes only age: the room's controller would
 # slow admissions down in every long test. Its own tests run its steps directly.
 os.environ.setdefault("WAITINGROOM_ADAPTIVE", "false")
+# Tests make new sessions far faster than residents arrive (hypothesis: hundreds a
+# second); the room's own tests (tests/waitingroom) set the rate they test.
+os.environ.setdefault("WAITINGROOM_RATE_MAX", "100000")
 
 # Staff tests log in with a password only; tests/security/test_staff_second_factor.py
 # switches the second factor on.
