@@ -28,8 +28,10 @@ SOON_REFRESH_SECONDS = 5
 
 
 def _next_page(request) -> str:
-    """Where the resident wanted to go: a guarded page of ours, nothing else."""
-    path = request.session.pop(tickets.NEXT, "")
+    """Where the resident wanted to go: a guarded page of ours, nothing else. Kept
+    in the session (not popped), so that a second tab let in a moment later goes
+    to the same page instead of the start."""
+    path = request.session.get(tickets.NEXT, "")
     if isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
         try:
             if resolve(path.split("?", 1)[0]).view_name in gate.GUARDED:
