@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from waitingroom import gate, openings, tickets
@@ -41,6 +42,7 @@ def _next_page(request) -> str:
     return "booking:start"
 
 
+@never_cache  # each load must reach the room: a cached page would show a stale place
 @require_GET
 def queue(request):
     verdict = gate.check(request, create=False)
