@@ -112,6 +112,7 @@ class Stats:
         self.errors = 0
         self.timeouts = 0
         self.lost = 0
+        self.setbacks: list[int] = []  # by how many places a place number went up
         self.booked = 0
         self.no_seat = 0
         self.unfinished = 0
@@ -191,6 +192,7 @@ class Resident:
             if found:
                 if place is not None and int(found.group(1)) > place:
                     self.stats.lost += 1
+                    self.stats.setbacks.append(int(found.group(1)) - place)
                 place = int(found.group(1))
             if self.stormy:  # refresh again at once, and a second tab
                 _r, _b, ms = await self.request(session, "GET", "/waiting-room/")
@@ -547,6 +549,11 @@ def main() -> int:
             f"{percentile(codes, 0.99):.0f} ms ({len(codes)} codes); booking post p99 "
             f"{percentile(stats.booking_ms, 0.99):.0f} ms ({len(stats.booking_ms)} posts)"
         )
+        if stats.setbacks:
+            print(
+                f"place numbers that went up: {len(stats.setbacks)}, by at most "
+                f"{max(stats.setbacks)} (median {percentile(stats.setbacks, 0.5):.0f})"
+            )
         print(f"left the queue in order: pre-queue {len(pre)}, after the opening {len(post)}")
         print(
             "admissions from the queue per 5 s (allowed rate/s, queued at the end of the window):"

@@ -417,6 +417,9 @@ WAITINGROOM_RATE_STEP = 0.05
 # Seconds of the maximum rate that may be let in at once after a quiet spell.
 WAITINGROOM_BURST_SECONDS = 1
 WAITINGROOM_CONTROL_SECONDS = env_int("WAITINGROOM_CONTROL_SECONDS", 2)
+# Off: the rate stays at the maximum and nothing is measured (the test suite, whose
+# outbox is never sent, switches it off; tests/waitingroom/test_controller.py runs steps).
+WAITINGROOM_ADAPTIVE = env_bool("WAITINGROOM_ADAPTIVE", default=True)
 # The rate halves when the oldest queued code is older, or the booking posts' p95 slower.
 WAITINGROOM_CODE_AGE_LIMIT_SECONDS = env_int("WAITINGROOM_CODE_AGE_LIMIT_SECONDS", 10)
 WAITINGROOM_BOOKING_P95_LIMIT_MS = env_int("WAITINGROOM_BOOKING_P95_LIMIT_MS", 1000)

@@ -90,6 +90,8 @@ def next_rate(*, rate: float, code_age: float, booking_p95: float) -> float:
 def maybe_step() -> None:
     """Run ``step`` if this process's timer says so and no other process ran it just now."""
     global _next_check
+    if not settings.WAITINGROOM_ADAPTIVE:
+        return
     tick = time.monotonic()
     if tick < _next_check:
         return

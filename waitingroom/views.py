@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from waitingroom import gate, openings, tickets
@@ -28,8 +29,10 @@ SOON_REFRESH_SECONDS = 5
 
 
 def _next_page(request) -> str:
-    """Where the resident wanted to go: a guarded page of ours, nothing else."""
-    path = request.session.pop(tickets.NEXT, "")
+    """Where the resident wanted to go: a guarded page of ours, nothing else. Kept
+    in the session (not popped), so that a second tab let in a moment later goes
+    to the same page instead of the start."""
+    path = request.session.get(tickets.NEXT, "")
     if isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
         try:
             if resolve(path.split("?", 1)[0]).view_name in gate.GUARDED:
@@ -39,6 +42,7 @@ def _next_page(request) -> str:
     return "booking:start"
 
 
+@never_cache  # each load must reach the room: a cached page would show a stale place
 @require_GET
 def queue(request):
     verdict = gate.check(request, create=False)

@@ -79,6 +79,7 @@ def test_a_resident_let_in_goes_on_to_the_page_they_asked_for(settings):
     response = refresh(late)
     assert response.status_code == 302
     assert response["Location"] == reverse("sms:phone")
+    assert refresh(late)["Location"] == reverse("sms:phone")  # a second tab: the same
     assert admitted(late.get(response["Location"]))
 
 
