@@ -128,11 +128,15 @@ async def registrations(base: str, households, *, connections: int) -> tuple[flo
         queue.put_nowait(item)
     counts = {"requests": 0, "registered": 0, "errors": 0}
     timeout = aiohttp.ClientTimeout(total=60)
+    steps: dict[str, list[float]] = {}
 
     async def get(session, path):
+        started = time.perf_counter()
         async with session.get(base + path, allow_redirects=False) as response:
             body = await response.text()
         counts["requests"] += 1
+        step = re.sub(r"\d+", "N", path)
+        steps.setdefault(step, []).append(1000 * (time.perf_counter() - started))
         return response.status, body
 
     async def one(key: str, person_id: int) -> None:
@@ -146,6 +150,7 @@ async def registrations(base: str, households, *, connections: int) -> tuple[flo
             if status != 200 or csrf is None:
                 counts["errors"] += 1
                 return
+            started = time.perf_counter()
             async with session.post(
                 base + f"/waiting-list/{person_id}/join/district/",
                 data={"csrfmiddlewaretoken": csrf.group(1), "time_of_day": "any"},
@@ -153,6 +158,7 @@ async def registrations(base: str, households, *, connections: int) -> tuple[flo
             ) as response:
                 await response.read()
             counts["requests"] += 1
+            steps.setdefault("POST join", []).append(1000 * (time.perf_counter() - started))
             if response.status != 302:
                 counts["errors"] += 1
                 return
@@ -167,6 +173,8 @@ async def registrations(base: str, households, *, connections: int) -> tuple[flo
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
     elapsed = time.perf_counter() - started
+    for step, times in steps.items():
+        print(f"  {step}: median {median(times):.0f} ms over {len(times)} requests")
     return counts["registered"] / elapsed, counts["requests"] / elapsed, counts["errors"]
 
 
