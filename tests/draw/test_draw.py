@@ -363,3 +363,35 @@ def test_the_figures_count_entrants_per_group_offers_accepted_and_passed_on(
         "waiting",
         "waiting",
     ]
+
+
+# --- the background task -------------------------------------------------------
+
+
+def test_the_scheduled_task_runs_the_draw_at_the_close_and_only_once(
+    time_machine, the_draw, seats, monkeypatch
+):
+    from django.core.management import call_command
+    from django_tasks_db.management.commands import db_worker
+    from django_tasks_db.models import DBTaskResult
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run_worker() -> None:
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    register_many(time_machine, the_draw, 5)
+    services.schedule(the_draw)
+    services.schedule(the_draw)  # saved twice in the admin: two tasks, one draw
+    run_worker()  # before the close: nothing is due
+    assert not DrawEntry.objects.filter(rank__isnull=False).exists()
+    assert DBTaskResult.objects.filter(status="READY").count() == 2
+
+    after_close(time_machine, the_draw)
+    run_worker()
+
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2
+    places = ranked(the_draw)
+    assert len(places) == 5
+    assert offered_entries() == places[:3]
+    check(the_draw)

@@ -164,3 +164,28 @@ def test_an_operator_sets_up_a_draw_its_commitment_is_logged_and_it_is_scheduled
     task = DBTaskResult.objects.get(task_path="draw.tasks.run_draw")
     assert task.run_after == made.closes_at
     assert task.args_kwargs["kwargs"] == {"draw_id": made.pk}
+
+
+def test_those_not_drawn_see_their_place_and_their_position_in_line(
+    client, the_draw, time_machine, phone
+):
+    time_machine.move_to(the_draw.opens_at + timedelta(minutes=1), tick=False)
+    erna = resident(client, phone, first_name="Erna")
+    join(client, erna)
+    register_many(time_machine, the_draw, 4)
+    after_close(time_machine, the_draw)
+    services.run_draw(draw_id=the_draw.pk)  # no seats free: nobody is offered one yet
+
+    rank = DrawEntry.objects.get(entry__person=erna).rank
+    verify(client, phone)
+    mine = client.get(reverse("draw:mine")).content.decode()
+
+    assert german("Your place after the draw: %(place)s", place=rank) in mine
+    assert (
+        german(
+            "Now place %(position)s in line on the waiting list. You keep this place for the "
+            "next free appointments, ahead of everyone who joins later.",
+            position=rank,
+        )
+        in mine
+    )
