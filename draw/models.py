@@ -17,6 +17,7 @@ after it. The real time of registering stays in ``registered_at``.
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -69,6 +70,20 @@ class Draw(models.Model):
 
     def __str__(self) -> str:
         return str(self.opening)
+
+    def clean(self) -> None:
+        opening = getattr(self, "opening", None)
+        if opening is None or self.closes_at is None:
+            return
+        if opening.mode != Opening.Mode.DRAW:
+            raise ValidationError(
+                {"opening": _("Choose an opening of the kind “draw”.")}, code="not_a_draw"
+            )
+        if self.closes_at <= opening.opens_at:
+            raise ValidationError(
+                {"closes_at": _("Registration must close after the opening's time.")},
+                code="closes_before_opening",
+            )
 
     @property
     def opens_at(self):

@@ -189,3 +189,23 @@ def test_those_not_drawn_see_their_place_and_their_position_in_line(
         )
         in mine
     )
+
+
+def test_the_admin_refuses_a_window_that_closes_before_it_opens(the_draw, django_user_model):
+    opening = the_draw.opening
+    the_draw.delete()
+    client = logged_in(django_user_model.objects.create_superuser("operator", password="x"))
+    closes = opening.opens_at - timedelta(hours=1)
+    response = client.post(
+        reverse("admin:draw_draw_add"),
+        {
+            "opening": opening.pk,
+            "closes_at_0": closes.astimezone().strftime("%d.%m.%Y"),
+            "closes_at_1": closes.astimezone().strftime("%H:%M:%S"),
+            "seats": 10,
+        },
+    )
+    assert response.status_code == 200
+    assert german("Registration must close after the opening's time.") in response.content.decode()
+    assert not Draw.objects.exists()
+    assert not DBTaskResult.objects.exists()
