@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 DEV_ENV := DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 SMS_BACKEND=sms.backends.console.ConsoleBackend PORTAL_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint format messages services browser cluster-tools cluster assets lock clean bench bench-exchange bench-sms bench-cluster bench-voice
+.PHONY: run test lint format messages services browser cluster-tools cluster assets lock clean bench bench-exchange bench-sms bench-cluster bench-voice bench-morning
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,10 @@ bench-voice: $(STAMP) services
 # Bookings through HAProxy against 1 and then 3 web nodes (PgBouncer, replica).
 bench-cluster: $(STAMP) services cluster-tools
 	$(BIN)/python bench/cluster.py $(BENCH_ARGS)
+# The opening morning through the waiting room (5,000 residents by default; smaller:
+# make bench-morning BENCH_ARGS="--residents 1500 --pre-seconds 60 --post-seconds 30").
+bench-morning: $(STAMP) services
+	$(BIN)/python bench/morning.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 node_modules test-artifacts

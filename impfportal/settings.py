@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "stats",
     "privacy",
     "hotline",
+    "waitingroom",
+    "draw",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "impfportal.middleware.SessionTimeoutMiddleware",
     "impfportal.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # In front of the costly pages only (waitingroom/gate.py); after the session timeout.
+    "waitingroom.gate.WaitingRoomMiddleware",
 ]
 
 ROOT_URLCONF = "impfportal.urls"
@@ -463,6 +467,40 @@ STAFF_LOGIN_FAILURES_PER_ACCOUNT = env_int("STAFF_LOGIN_FAILURES_PER_ACCOUNT", 5
 # their login with a TOTP app (staff_auth.policy). On in production.
 STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=not DEBUG)
 OTP_TOTP_ISSUER = "Impfportal"
+
+# --- The waiting room (waitingroom app; issue 16) -----------------------------
+# Off: every guarded page is served at once, as before the room.
+WAITINGROOM_ENABLED = env_bool("WAITINGROOM_ENABLED", default=True)
+# Residents in the flow (code, booking, waiting list) at once; more wait in the queue.
+WAITINGROOM_CAPACITY = env_int("WAITINGROOM_CAPACITY", 1000)
+# Admissions per second: at most the SMS provider's rate (every admitted resident
+# needs a code), at least the minimum; adapted in between (waitingroom/controller.py).
+WAITINGROOM_RATE_MAX = env_int("WAITINGROOM_RATE_MAX", SMS_RATE_PER_SECOND or 100)
+WAITINGROOM_RATE_MIN = env_int("WAITINGROOM_RATE_MIN", 2)
+# Share of the maximum the rate grows by per control step while all is well.
+WAITINGROOM_RATE_STEP = 0.05
+# Seconds of the maximum rate that may be let in at once after a quiet spell.
+WAITINGROOM_BURST_SECONDS = 1
+WAITINGROOM_CONTROL_SECONDS = env_int("WAITINGROOM_CONTROL_SECONDS", 2)
+# Off: the rate stays at the maximum and nothing is measured (the test suite, whose
+# outbox is never sent, switches it off; tests/waitingroom/test_controller.py runs steps).
+WAITINGROOM_ADAPTIVE = env_bool("WAITINGROOM_ADAPTIVE", default=True)
+# The rate halves when the oldest queued code is older, or the booking posts' p95 slower.
+WAITINGROOM_CODE_AGE_LIMIT_SECONDS = env_int("WAITINGROOM_CODE_AGE_LIMIT_SECONDS", 10)
+WAITINGROOM_BOOKING_P95_LIMIT_MS = env_int("WAITINGROOM_BOOKING_P95_LIMIT_MS", 1000)
+# A place in the queue is kept this long after the queue page was last loaded.
+WAITINGROOM_GRACE_SECONDS = env_int("WAITINGROOM_GRACE_SECONDS", 5 * 60)
+# A resident in the flow keeps their place this long after their last request;
+# let in from the queue, they have WAITINGROOM_ARRIVAL_SECONDS to come back for it.
+WAITINGROOM_ACTIVE_IDLE_SECONDS = env_int("WAITINGROOM_ACTIVE_IDLE_SECONDS", 5 * 60)
+WAITINGROOM_ARRIVAL_SECONDS = env_int("WAITINGROOM_ARRIVAL_SECONDS", 60)
+# Before a scheduled opening, arrivals wait in the pre-queue from this many minutes before.
+WAITINGROOM_PREQUEUE_MINUTES = env_int("WAITINGROOM_PREQUEUE_MINUTES", 60)
+# Admissions per second and process while Redis cannot be reached (or is not configured).
+WAITINGROOM_FALLBACK_PER_SECOND = env_int("WAITINGROOM_FALLBACK_PER_SECOND", 2)
+# The queue page reloads itself this often (sooner near the front).
+WAITINGROOM_REFRESH_SECONDS = env_int("WAITINGROOM_REFRESH_SECONDS", 20)
+WAITINGROOM_OPENING_CACHE_SECONDS = env_int("WAITINGROOM_OPENING_CACHE_SECONDS", 5)
 
 # --- Operations: health, metrics, request ids, error reports (issue 21) -----
 # /readyz answers 503 when the oldest due message in the outbox has waited

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("door.urls")),
     path("", include("staff_auth.urls")),
     path("", include("hotline.urls")),
+    path("", include("waitingroom.urls")),
+    path("", include("draw.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

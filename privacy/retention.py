@@ -321,6 +321,12 @@ REGISTRY: tuple[Retention, ...] = (
     ),
     Retention("standby.Offer", (), Action.WITH_PARENT, "deleted with its standby entry"),
     Retention(
+        "draw.DrawEntry",
+        ("person_key",),
+        Action.WITH_PARENT,
+        "deleted with its waiting place (the published protocol names nobody)",
+    ),
+    Retention(
         "booking.Person",
         ("first_name", "last_name", "date_of_birth", "postal_code"),
         Action.DELETE,

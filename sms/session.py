@@ -11,7 +11,13 @@ VERIFIED_AT = "verified_at"
 NEXT_STEP = "after_verification"
 
 # Where verification may lead: names of URL patterns, never a URL from the request.
-NEXT_STEPS = {"booking:people", "booking:my_appointments", "waitlist:my_places", "standby:join"}
+NEXT_STEPS = {
+    "booking:people",
+    "booking:my_appointments",
+    "waitlist:my_places",
+    "standby:join",
+    "draw:mine",
+}
 
 
 def mark_verified(request, phone: str) -> None:

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from booking.models import Person, Series
 from centers.models import Center, Slot, Vaccine
@@ -34,7 +35,7 @@ class Entry(models.Model):
     )
     day = models.DateField(_("day"))
     rank = models.PositiveSmallIntegerField(_("priority group rank"))
-    draw = models.BigIntegerField(_("draw"))
+    draw = models.BigIntegerField(pgettext_lazy("standby order", "draw"))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.WAITING)
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)

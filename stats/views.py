@@ -21,6 +21,7 @@ from stats.export import csv_response
 from stats.figures import all_centers, daily_figures, place_figures
 from stats.forms import BreakdownForm, OverviewForm, PeriodForm
 from stats.tables import build_tables, sections_for
+from waitingroom.models import QueueDay
 
 STATE_NAME = gettext_lazy("Lower Saxony")
 
@@ -66,6 +67,10 @@ def overview(request):
             chart=bar_chart(rows),
             tables=build_tables(rows, total, by_day=True, state_wide=scope.is_state),
             csv_url=f"{reverse('stats:overview_csv')}?{urlencode(_effective(form))}",
+            # The waiting room's days (state-wide only): waitingroom.models.QueueDay.
+            queue_days=QueueDay.objects.filter(day__range=(start, end)).order_by("day")
+            if scope.is_state
+            else None,
         )
     return render(request, "stats/overview.html", context)
 

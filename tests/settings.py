@@ -24,6 +24,17 @@ os.environ.setdefault("ELIGIBILITY_CACHE_SECONDS", "0")
 # (tests/booking/test_time_page_cache.py switches the copy on).
 os.environ.setdefault("TIME_PAGE_CACHE_SECONDS", "0")
 
+# Opening rows of one test must not be served to the next from a process cache.
+os.environ.setdefault("WAITINGROOM_OPENING_CACHE_SECONDS", "0")
+# Nothing sends the test outbox, so its codes only age: the room's controller would
+# slow admissions down in every long test. Its own tests run its steps directly.
+os.environ.setdefault("WAITINGROOM_ADAPTIVE", "false")
+# Tests make new sessions far faster and more of them than residents arrive
+# (hypothesis: hundreds a second, thousands per test); the room's own tests
+# (tests/waitingroom) set the rate and the capacity they test.
+os.environ.setdefault("WAITINGROOM_RATE_MAX", "100000")
+os.environ.setdefault("WAITINGROOM_CAPACITY", "1000000")
+
 # Staff tests log in with a password only; tests/security/test_staff_second_factor.py
 # switches the second factor on.
 os.environ.setdefault("STAFF_REQUIRE_2FA", "false")

@@ -32,13 +32,15 @@ class Entry(models.Model):
         SERVED = "served", _("appointment booked")
         LEFT = "left", _("left the waiting list")
         CLOSED = "closed", _("closed (appointment booked directly)")
+        # Registered in a draw's window: offered nothing until the draw has placed it.
+        DRAW = "draw", _("waiting for the draw")
 
     class TimeOfDay(models.TextChoices):
         ANY = "any", _("any time")
         MORNING = "morning", _("mornings (before 12 o'clock)")
         AFTERNOON = "afternoon", _("afternoons (from 12 o'clock)")
 
-    ACTIVE = (Status.WAITING, Status.OFFERED, Status.PAUSED)
+    ACTIVE = (Status.WAITING, Status.OFFERED, Status.PAUSED, Status.DRAW)
 
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="waitlist_entries", verbose_name=_("person")
@@ -84,7 +86,7 @@ class Entry(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["person"],
-                condition=Q(status__in=["waiting", "offered", "paused"]),
+                condition=Q(status__in=["waiting", "offered", "paused", "draw"]),
                 name="one_active_waiting_place_per_person",
             ),
             models.CheckConstraint(

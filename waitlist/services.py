@@ -84,10 +84,14 @@ def join_waitlist(
             # A second tab joined for the same person a moment ago.
             raise already from None
         entry.vaccines.set(chosen)
+        # A draw covering this place holds the entry back (``draw.registration``).
+        answers = signals.entry_registered.send(sender=Entry, entry=entry)
+        held = any(answer is True for _receiver, answer in answers)
         signals.entry_joined.send(
             sender=Entry, on=timezone.localdate(entry.joined_at), **signals.scope_of(entry)
         )
-        exchange.offer_free_seats_for(entry)
+        if entry.status == Entry.Status.WAITING and not held:
+            exchange.offer_free_seats_for(entry)
     return entry
 
 

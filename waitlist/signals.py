@@ -13,11 +13,18 @@ statistics' simple contract (``stats.receivers``):
   ``center_id`` of the offered appointment, ``on`` the local day of the
   offer's ``created_at`` / ``ended_at``.
 
+``entry_registered`` is sent by ``services.join_waitlist`` right after the
+entry is written, before any seat is offered, with ``entry``: a receiver may
+refuse it (raise WaitlistError: the join rolls back), make it wait for a
+draw (set its status to ``Entry.Status.DRAW``), or return True: then no free
+seat is offered to it on joining (the seats wait for a draw that has yet to run).
+
 A paused place is still on the list: pausing and re-activating send nothing.
 """
 
 from django.dispatch import Signal
 
+entry_registered = Signal()
 entry_joined = Signal()
 entry_left = Signal()
 offer_made = Signal()

@@ -1,0 +1,584 @@
+"""The opening morning: a crowd at a scheduled opening, through the waiting room.
+
+Production-like gunicorn (the harness's worker count, Redis, PostgreSQL), the
+SMS dispatcher with the real Twilio SDK against the fake Twilio server
+(``tests/sms/fake_twilio.py``) at ``--sms-rate`` messages/s (the dispatcher's
+provider cap), and an ``Opening`` ``--pre-seconds`` after the residents start
+arriving. Each resident is an aiohttp session (its own cookies) that follows
+the real flow: arrive at the code page, wait on the queue page as its
+``Refresh`` header says, request a code, read it when the provider got it,
+enter it, add a person, book a first-dose time (or give up after three full
+tries). ``--residents`` of them, a fifth in the ``--pre-seconds`` before the
+opening, the rest over ``--post-seconds`` after it. One in five also refreshes
+twice in a row and opens a second tab on every cycle.
+
+Measured: queue page req/s and p99 (and the start page's afterwards, same
+server, same concurrency), 5xx and timeouts, code delivery p99 (queued →
+handed to the provider, from the outbox), booking post p99, admissions per
+5 s next to the allowed rate, Kendall's tau between arrival order and the
+server's admission order (the order tickets left the queue, sampled from
+Redis) for the pre-queue and for later arrivals, and lost places (a queued
+resident whose place number went up, or whose ticket was gone).
+
+    .venv/bin/python bench/morning.py --residents 5000 --pre-seconds 300 --post-seconds 60
+
+Last line: ``RESULT morning queue_p99_ms=… errors=… code_p99_ms=… booking_p99_ms=…
+tau_pre=… tau_post=… lost_places=…``.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+
+from bench.harness import Bench, free_port
+from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+
+REPO = Path(__file__).resolve().parent.parent
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+PERSON = re.compile(r'href="/book/(\d+)/"')
+SLOT = re.compile(r'name="slot" value="(\d+)"')
+TOKEN = re.compile(r'name="token" value="([0-9a-f-]+)"')
+CODE = re.compile(r"\b(\d{6})\b")
+PLACE = re.compile(r"Ihr Platz in der Warteschlange</dt><dd>(\d+)</dd>")
+
+
+ERROR_TEXT = re.compile(r'class="[^"]*(?:error|kern-alert)[^"]*"[^>]*>\s*([^<]{5,200})')
+
+
+def why(response, body: str) -> str:
+    texts = re.findall(
+        r"(?:error-message|kern-title|kern-error)[^>]*>\s*(?:<[^>]+>\s*)*([^<]{5,200})", body
+    )
+    return f"{response.status} {response.url} {response.headers.get('Location', '')} {texts[:3]}"
+
+
+def first(pattern: re.Pattern, body: str) -> str:
+    found = pattern.search(body)
+    assert found is not None, f"{pattern.pattern} not on the page"
+    return found.group(1)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def kendall_tau(ranks: list[int]) -> float:
+    """Tau between 0..n-1 and ``ranks`` (no ties), by counting inversions (merge sort)."""
+    n = len(ranks)
+    if n < 2:
+        return float("nan")
+
+    def count(seq: list[int]) -> tuple[list[int], int]:
+        if len(seq) <= 1:
+            return seq, 0
+        mid = len(seq) // 2
+        left, a = count(seq[:mid])
+        right, b = count(seq[mid:])
+        merged, inversions, i, j = [], a + b, 0, 0
+        while i < len(left) and j < len(right):
+            if left[i] <= right[j]:
+                merged.append(left[i])
+                i += 1
+            else:
+                merged.append(right[j])
+                inversions += len(left) - i
+                j += 1
+        merged += left[i:] + right[j:]
+        return merged, inversions
+
+    _sorted, inversions = count(ranks)
+    return 1 - 4 * inversions / (n * (n - 1))
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.queue_ms: list[float] = []
+        self.booking_ms: list[float] = []
+        self.errors = 0
+        self.timeouts = 0
+        self.lost = 0
+        self.setbacks: list[int] = []  # by how many places a place number went up
+        self.booked = 0
+        self.no_seat = 0
+        self.unfinished = 0
+        self.arrived_at: dict[str, float] = {}  # ticket -> first request
+        self.pre: set[str] = set()
+
+
+class Resident:
+    def __init__(
+        self, *, index: int, base: str, fake: str, stats: Stats, targets, opens_at: float, args
+    ):
+        self.index = index
+        self.fake = fake
+        self.base = base
+        self.stats = stats
+        self.targets = targets
+        self.opens_at = opens_at
+        self.args = args
+        self.phone = f"+49152{30000000 + index}"
+        self.stormy = index % 5 == 0
+
+    async def request(self, session, method: str, path: str, **kwargs):
+        started = time.perf_counter()
+        try:
+            async with session.request(
+                method, self.base + path, allow_redirects=False, **kwargs
+            ) as response:
+                body = await response.text()
+        except TimeoutError:
+            self.stats.timeouts += 1
+            raise
+        if response.status >= 500:
+            self.stats.errors += 1
+        return response, body, (time.perf_counter() - started) * 1000
+
+    async def run(self, arrive_at: float) -> None:
+        await asyncio.sleep(max(0.0, arrive_at - time.time()))
+        timeout = aiohttp.ClientTimeout(total=30)
+        # The production cookies are Secure ("__Host-"): loopback counts as secure here.
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[self.base])
+        async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout) as session:
+            try:
+                await self.flow(session, jar, arrive_at)
+            except (TimeoutError, aiohttp.ClientError, AssertionError, AttributeError) as error:
+                self.stats.unfinished += 1
+                if self.stats.unfinished <= 3:
+                    print(f"resident {self.index} stopped: {error!r}", flush=True)
+
+    def ticket(self, jar) -> str:
+        from django.utils.crypto import salted_hmac
+
+        for cookie in jar:
+            if cookie.key.endswith("sessionid"):
+                return salted_hmac(
+                    "waitingroom.ticket", cookie.value, algorithm="sha256"
+                ).hexdigest()[:32]
+        return ""
+
+    async def flow(self, session, jar, arrive_at: float) -> None:
+        response, body, _ms = await self.request(session, "GET", "/verify/")
+        ticket = self.ticket(jar)
+        self.stats.arrived_at[ticket] = arrive_at
+        if arrive_at < self.opens_at:
+            self.stats.pre.add(ticket)
+        place = None
+        while response.status == 302 and response.headers["Location"] == "/waiting-room/":
+            response, body, ms = await self.request(session, "GET", "/waiting-room/")
+            self.stats.queue_ms.append(ms)
+            if response.status == 302:
+                if response.headers["Location"].startswith("/book/") and not response.headers[
+                    "Location"
+                ].startswith("/book/people"):
+                    self.stats.lost += 1  # the ticket was gone
+                    return
+                break
+            found = PLACE.search(body)
+            if found:
+                if place is not None and int(found.group(1)) > place:
+                    self.stats.lost += 1
+                    self.stats.setbacks.append(int(found.group(1)) - place)
+                place = int(found.group(1))
+            if self.stormy:  # refresh again at once, and a second tab
+                _r, _b, ms = await self.request(session, "GET", "/waiting-room/")
+                self.stats.queue_ms.append(ms)
+                await self.request(session, "GET", "/verify/")
+            wait = float(response.headers.get("Refresh", "20"))
+            await asyncio.sleep(wait * self.args.refresh_scale)
+            response = type("R", (), {"status": 302, "headers": {"Location": "/waiting-room/"}})
+        # Let in: the phone page.
+        response, body, _ms = await self.request(session, "GET", "/verify/")
+        assert response.status == 200, why(response, body)
+        csrf = first(CSRF, body)
+        response, body, _ms = await self.request(
+            session, "POST", "/verify/", data={"csrfmiddlewaretoken": csrf, "phone": self.phone}
+        )
+        assert response.status == 302, why(response, body)
+        code = await self.code(session)
+        response, body, _ms = await self.request(session, "GET", "/verify/code/")
+        csrf = first(CSRF, body)
+        response, body, _ms = await self.request(
+            session, "POST", "/verify/code/", data={"csrfmiddlewaretoken": csrf, "code": code}
+        )
+        assert response.status == 302, why(response, body)
+        response, body, _ms = await self.request(session, "GET", "/book/people/")
+        csrf = first(CSRF, body)
+        response, body, _ms = await self.request(
+            session,
+            "POST",
+            "/book/people/",
+            data={
+                "csrfmiddlewaretoken": csrf,
+                "first_name": "Erna",
+                "last_name": "Bench" + "".join(chr(97 + int(d)) for d in str(self.index)),
+                "birth_day": "17",
+                "birth_month": "5",
+                "birth_year": "1938",
+                "postal_code": "30159",
+            },
+        )
+        assert response.status == 302, why(response, body)
+        response, body, _ms = await self.request(session, "GET", "/book/people/")
+        person = first(PERSON, body)
+        for attempt in range(len(self.targets)):
+            slug, day = self.targets[(self.index + attempt) % len(self.targets)]
+            path = f"/book/{person}/{slug}/{day}/"
+            for _try in range(3):
+                response, body, _ms = await self.request(session, "GET", path)
+                slots, token, form_csrf = SLOT.findall(body), TOKEN.search(body), CSRF.search(body)
+                if not (slots and token and form_csrf):
+                    break
+                response, body, ms = await self.request(
+                    session,
+                    "POST",
+                    path,
+                    data={
+                        "csrfmiddlewaretoken": form_csrf.group(1),
+                        "token": token.group(1),
+                        "slot": random.choice(slots),
+                    },
+                )
+                self.stats.booking_ms.append(ms)
+                if response.status == 302 and "/booking/" in response.headers["Location"]:
+                    self.stats.booked += 1
+                    await self.request(session, "GET", response.headers["Location"])
+                    return
+        self.stats.no_seat += 1
+
+    async def code(self, session) -> str:
+        """The code, once the provider has it (as the phone would get it): the fake
+        Twilio server keeps what it received."""
+        query = f"{self.fake}/_fake/received?prefix={self.phone.replace('+', '%2B')}"
+        for _ in range(600):
+            async with session.get(query) as response:
+                records = [r for r in await response.json() if r["to"] == self.phone]
+            if records:
+                found = CODE.search(records[-1]["body"])
+                assert found, f"no code in {records[-1]}"
+                return found.group(1)
+            await asyncio.sleep(0.3)
+        raise AssertionError(f"no code for {self.phone}")
+
+
+class QueueWatch:
+    """Samples the queue in Redis: the order in which tickets leave it is the
+    server's admission order; also the admissions per 5 s and the allowed rate."""
+
+    def __init__(self) -> None:
+        from waitingroom import room
+
+        self.room = room
+        self.redis = room._redis()
+        self.order: list[str] = []
+        self.left: set[str] = set()
+        self.timeline: list[tuple[float, int, float, int]] = []  # t, admitted, rate, queued
+
+    async def run(self, stop: asyncio.Event) -> None:
+        previous: list[str] = []
+        while not stop.is_set():
+            members = [m.decode() for m in self.redis.zrange(self.room._key("queue"), 0, -1)]
+            now_set = set(members)
+            gone = [t for t in previous if t not in now_set and t not in self.left]
+            self.order += gone
+            self.left.update(gone)
+            rate = float(self.redis.get(self.room._key("rate")) or 0)
+            self.timeline.append((time.time(), len(gone), rate, len(members)))
+            previous = members
+            await asyncio.sleep(0.2)
+
+
+async def page_costs(base: str, *, connections: int, seconds: float, capacity: int):
+    """The queue page against the cached start page, same server, same concurrency:
+    the room is filled with placeholder residents, ``connections`` sessions queue,
+    then each page is loaded by all of them for ``seconds``."""
+    from waitingroom import room
+
+    redis = room._redis()
+    now = time.time()
+    redis.zadd(room._key("active"), {f"placeholder-{i}": now for i in range(capacity)})
+    timeout = aiohttp.ClientTimeout(total=30)
+    sessions = []
+    for _ in range(connections):
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[base])
+        session = aiohttp.ClientSession(cookie_jar=jar, timeout=timeout)
+        async with session.get(base + "/verify/", allow_redirects=False) as response:
+            await response.read()
+        sessions.append(session)
+
+    async def load(path: str) -> tuple[float, float, int]:
+        times: list[float] = []
+        errors = 0
+        deadline = time.time() + seconds
+
+        async def loop(session):
+            nonlocal errors
+            while time.time() < deadline:
+                started = time.perf_counter()
+                async with session.get(base + path, allow_redirects=False) as response:
+                    await response.read()
+                    if response.status >= 500 or (path != "/" and response.status != 200):
+                        errors += 1
+                times.append((time.perf_counter() - started) * 1000)
+
+        await asyncio.gather(*(loop(session) for session in sessions))
+        return len(times) / seconds, percentile(times, 0.99), errors
+
+    results: dict[str, tuple[float, float, int]] = {}
+    for path in ("/", "/waiting-room/", "/", "/waiting-room/"):  # alternating rounds
+        rps, p99, errors = await load(path)
+        best = results.get(path)
+        results[path] = (
+            (rps, p99, errors)
+            if best is None
+            else (
+                (best[0] + rps) / 2,
+                max(best[1], p99),
+                best[2] + errors,
+            )
+        )
+    for session in sessions:
+        await session.close()
+    redis.zrem(room._key("active"), *[f"placeholder-{i}" for i in range(capacity)])
+    return results
+
+
+async def morning(server, fake: str, args, opens_at: float, targets) -> dict:
+    stats = Stats()
+    base = f"http://127.0.0.1:{server.port}"
+    start = opens_at - args.pre_seconds
+    pre_count = args.residents // 5
+    arrivals = sorted(
+        [random.uniform(start, opens_at) for _ in range(pre_count)]
+        + [
+            random.uniform(opens_at, opens_at + args.post_seconds)
+            for _ in range(args.residents - pre_count)
+        ]
+    )
+    residents = [
+        Resident(
+            index=i,
+            base=base,
+            fake=fake,
+            stats=stats,
+            targets=targets,
+            opens_at=opens_at,
+            args=args,
+        )
+        for i in range(len(arrivals))
+    ]
+    watch = QueueWatch()
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch.run(stop))
+    began = time.time()
+    await asyncio.gather(*(r.run(at) for r, at in zip(residents, arrivals, strict=True)))
+    duration = time.time() - began
+    await asyncio.sleep(0.5)
+    stop.set()
+    await watcher
+    queue_rps = len(stats.queue_ms) / duration
+    costs = await page_costs(
+        base, connections=args.baseline_connections, seconds=5, capacity=args.capacity
+    )
+    return {
+        "stats": stats,
+        "watch": watch,
+        "queue_rps": queue_rps,
+        "costs": costs,
+        "duration": duration,
+    }
+
+
+def code_delivery_ms() -> list[float]:
+    from sms.models import Message
+
+    rows = Message.objects.filter(
+        priority=Message.Priority.CODE, sent_at__isnull=False
+    ).values_list("created_at", "sent_at")
+    return [(sent - created).total_seconds() * 1000 for created, sent in rows if sent]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--residents", type=int, default=5000)
+    parser.add_argument("--pre-seconds", type=float, default=300)
+    parser.add_argument("--post-seconds", type=float, default=60)
+    parser.add_argument("--capacity", type=int, default=200, help="WAITINGROOM_CAPACITY")
+    parser.add_argument("--sms-rate", type=int, default=200)
+    parser.add_argument("--dispatchers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--lanes", type=int, default=6)
+    parser.add_argument("--baseline-connections", type=int, default=64)
+    parser.add_argument(
+        "--refresh-scale", type=float, default=1.0, help="wait this share of each Refresh header"
+    )
+    args = parser.parse_args()
+
+    with Bench("morning") as bench:
+        from django.core.management import call_command
+        from django.utils import timezone
+
+        from bench.booking import choose_center_days
+        from waitingroom.models import Opening
+
+        call_command("load_demo_data", verbosity=0)
+        seats_needed = max(4, args.residents // (20 * args.lanes) + 1)
+        chosen, _first_ids = choose_center_days(seats_needed, args.lanes)
+        targets = [(center.slug, day.isoformat()) for center, day in chosen]
+        bench.analyze()
+        fake_port = free_port()
+        fake = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.sms.fake_twilio",
+                "--port",
+                str(fake_port),
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        bench.processes.append(fake)
+        assert fake.stdout is not None
+        fake.stdout.readline()
+        bench.env.update(
+            {
+                "SMS_BACKEND": "sms.backends.twilio.TwilioBackend",
+                "TWILIO_API_BASE_URL": f"http://127.0.0.1:{fake_port}",
+                "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "TWILIO_SMS_FROM": "Impfportal",
+                "TWILIO_VOICE_FROM": "+495115550100",
+                "SMS_RATE_PER_SECOND": str(args.sms_rate),
+                "SMS_DISPATCHER_PROCESSES": str(args.dispatchers),
+                "WAITINGROOM_CAPACITY": str(args.capacity),
+                # Thousands of residents behind one test address.
+                "SMS_CODES_PER_ADDRESS_PER_HOUR": "1000000",
+                "SMS_CODES_PER_HOUR": "1000000",
+            }
+        )
+        os.environ.update(bench.env)
+        dispatchers = [
+            subprocess.Popen(
+                [sys.executable, "manage.py", "sms_dispatch"],
+                cwd=REPO,
+                env=bench.env,
+                stdout=subprocess.DEVNULL,
+            )
+            for _ in range(args.dispatchers)
+        ]
+        bench.processes += dispatchers
+        workers = {"workers": args.workers} if args.workers else {}
+        server = bench.start_gunicorn(**workers)
+        opens = timezone.now() + timedelta(seconds=args.pre_seconds + 3)
+        Opening.objects.create(
+            name="Bench opening",
+            opens_at=opens,
+            prequeue_starts_at=opens - timedelta(seconds=args.pre_seconds + 3),
+        )
+        print(
+            f"{args.residents} residents, {args.residents // 5} in the "
+            f"{args.pre_seconds:.0f} s before "
+            f"the opening, the rest over {args.post_seconds:.0f} s; capacity {args.capacity}, "
+            f"SMS {args.sms_rate}/s, {server.workers} workers; {len(targets)} center-days x "
+            f"20 times x {args.lanes} seats",
+            flush=True,
+        )
+        result = asyncio.run(
+            morning(server, f"http://127.0.0.1:{fake_port}", args, opens.timestamp(), targets)
+        )
+        for process in dispatchers:
+            process.terminate()
+            process.wait(30)
+        bench.stop(server)
+        stats, watch = result["stats"], result["watch"]
+
+        rank = {ticket: i for i, ticket in enumerate(watch.order)}
+        pre = sorted((t for t in stats.pre if t in rank), key=lambda t: stats.arrived_at[t])
+        post = sorted(
+            (t for t in stats.arrived_at if t not in stats.pre and t in rank),
+            key=lambda t: stats.arrived_at[t],
+        )
+
+        def tau(tickets: list[str]) -> float:
+            order = sorted(range(len(tickets)), key=lambda i: rank[tickets[i]])
+            positions = [0] * len(tickets)
+            for position, i in enumerate(order):
+                positions[i] = position
+            return kendall_tau(positions)
+
+        tau_pre, tau_post = tau(pre), tau(post)
+        codes = code_delivery_ms()
+        costs = result["costs"]
+        base_errors = costs["/"][2] + costs["/waiting-room/"][2]
+        errors = stats.errors + stats.timeouts + base_errors
+        print(f"\nran {result['duration']:.0f} s")
+        print(
+            f"queue page: {len(stats.queue_ms)} requests, {result['queue_rps']:.0f} req/s, "
+            f"p50 {percentile(stats.queue_ms, 0.5):.0f} ms, "
+            f"p99 {percentile(stats.queue_ms, 0.99):.0f} ms"
+        )
+        for path, label in (("/waiting-room/", "queue page"), ("/", "start page (cached)")):
+            rps, p99, errs = costs[path]
+            print(
+                f"{label}, {args.baseline_connections} sessions at once, 2 x 5 s: "
+                f"{rps:.0f} req/s, p99 {p99:.0f} ms, errors {errs}"
+            )
+        print(f"queue page / start page req/s: {costs['/waiting-room/'][0] / costs['/'][0]:.2f}")
+        print(
+            f"5xx {stats.errors + base_errors}, timeouts {stats.timeouts}, "
+            f"unfinished {stats.unfinished}"
+        )
+        print(
+            f"booked {stats.booked}, no seat {stats.no_seat}; code delivery p99 "
+            f"{percentile(codes, 0.99):.0f} ms ({len(codes)} codes); booking post p99 "
+            f"{percentile(stats.booking_ms, 0.99):.0f} ms ({len(stats.booking_ms)} posts)"
+        )
+        if stats.setbacks:
+            print(
+                f"place numbers that went up: {len(stats.setbacks)}, by at most "
+                f"{max(stats.setbacks)} (median {percentile(stats.setbacks, 0.5):.0f})"
+            )
+        print(f"left the queue in order: pre-queue {len(pre)}, after the opening {len(post)}")
+        print(
+            "admissions from the queue per 5 s (allowed rate/s, queued at the end of the window):"
+        )
+        buckets: dict[int, list] = defaultdict(lambda: [0, 0.0, 0])
+        for at, admitted, rate, queued in watch.timeline:
+            bucket = int((at - opens.timestamp()) // 5) * 5
+            buckets[bucket][0] += admitted
+            buckets[bucket][1] = rate
+            buckets[bucket][2] = queued
+        for bucket in sorted(buckets):
+            admitted, rate, queued = buckets[bucket]
+            if admitted or queued:
+                print(
+                    f"  t={bucket:+5d} s  {admitted:5d}  "
+                    f"(rate {rate:.0f}/s, capacity {args.capacity}, queued {queued})"
+                )
+        print(
+            f"RESULT morning queue_p99_ms={percentile(stats.queue_ms, 0.99):.0f} errors={errors} "
+            f"code_p99_ms={percentile(codes, 0.99):.0f} "
+            f"booking_p99_ms={percentile(stats.booking_ms, 0.99):.0f} "
+            f"tau_pre={tau_pre:.3f} tau_post={tau_post:.3f} lost_places={stats.lost}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

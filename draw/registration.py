@@ -1,0 +1,96 @@
+"""Registering for a draw: the waiting list's join, inside a draw's window.
+
+``hold_for_draw`` receives ``waitlist.signals.entry_registered`` inside the
+join's transaction. When a draw's window is open for the new waiting place,
+the place waits for the draw (status "draw") instead of being offered seats at
+once, and a ``DrawEntry`` records it under a random pseudonym. Outside every
+window the place is a plain waiting place; between a window's close and its
+draw it is not offered the (draw's) free seats on joining.
+"""
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from booking.models import Person
+from centers.selectors import german_sort_key
+from draw.models import Draw, DrawEntry
+from waitlist.errors import WaitlistError
+from waitlist.models import Entry
+
+
+def person_key(person: Person) -> str:
+    """A keyed hash of the normalised name and date of birth: the same person
+    whichever number registers them ("Müller " and "müller" alike), and no
+    name in the table."""
+    parts = [
+        " ".join(german_sort_key(part).split()) for part in (person.first_name, person.last_name)
+    ]
+    text = "|".join([*parts, person.date_of_birth.isoformat()])
+    return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def open_draws(moment: datetime) -> list[Draw]:
+    """Draws whose registration window contains ``moment`` and that have not run."""
+    return list(
+        Draw.objects.filter(
+            opening__opens_at__lte=moment, closes_at__gt=moment, ranked_at__isnull=True
+        )
+        .select_related("opening")
+        .prefetch_related("districts", "centers")
+    )
+
+
+def draw_for(entry: Entry) -> Draw | None:
+    """The open draw that covers this waiting place, if any."""
+    return next((draw for draw in open_draws(entry.joined_at) if draw.covers(entry)), None)
+
+
+def duplicate_message(person: Person) -> str:
+    return _(
+        "%(name)s is already registered for this draw, perhaps with another phone number. "
+        "Everyone can take part only once. If this is a mistake, please call our hotline "
+        "%(hotline)s."
+    ) % {"name": person, "hotline": settings.HOTLINE_PHONE}
+
+
+def awaiting_draw(entry: Entry) -> bool:
+    """Whether a draw covering this place has closed its window but not run yet."""
+    waiting = Draw.objects.filter(closes_at__lte=entry.joined_at, ranked_at__isnull=True)
+    return any(draw.covers(entry) for draw in waiting.prefetch_related("districts", "centers"))
+
+
+def hold_for_draw(sender, entry: Entry, **kwargs) -> bool:
+    """``waitlist.signals.entry_registered``: make the place a draw entry if a
+    window is open for it; refuse a person already registered from elsewhere.
+
+    Returns True (offer nothing on joining) for a draw entry, and for a plain
+    place that joins after a window closed and before its draw ran: the free
+    seats are the draw's, and the place waits behind its entrants.
+    """
+    draw = draw_for(entry)
+    if draw is None:
+        return awaiting_draw(entry)
+    person = entry.person
+    key = person_key(person)
+    if DrawEntry.objects.filter(draw=draw, person_key=key).exists():
+        raise WaitlistError(duplicate_message(person))
+    try:
+        with transaction.atomic():
+            DrawEntry.objects.create(
+                draw=draw,
+                entry=entry,
+                person_key=key,
+                priority_rank=entry.priority_rank,
+                registered_at=entry.joined_at,
+            )
+    except IntegrityError:
+        # Another number registered the same person a moment ago.
+        raise WaitlistError(duplicate_message(person)) from None
+    Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.DRAW)
+    entry.status = Entry.Status.DRAW
+    return True

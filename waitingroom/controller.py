@@ -1,0 +1,172 @@
+"""How fast the room lets people in: it follows the two limits behind it.
+
+Every ``WAITINGROOM_CONTROL_SECONDS`` one process of the cluster (whichever
+gets Redis's ``SET NX`` first, from inside an ordinary request) looks at:
+
+- the SMS queue: how long the oldest verification code still queued has
+  waited. Past ``WAITINGROOM_CODE_AGE_LIMIT_SECONDS`` the provider's rate is
+  the bottleneck and every new admission only ages the codes further (the
+  cascade of 2021);
+- the booking core: the 95th percentile of the last booking posts' times.
+  Past ``WAITINGROOM_BOOKING_P95_LIMIT_MS`` the database is the bottleneck.
+
+If either is over, the rate halves (not below ``WAITINGROOM_RATE_MIN``);
+otherwise it grows by ``WAITINGROOM_RATE_STEP`` of the maximum per step, up
+to ``WAITINGROOM_RATE_MAX`` (additive increase, multiplicative decrease, as
+TCP does: quick to back off, slow to speed up). The rate's ceiling defaults to
+the SMS provider's rate, because every admitted resident needs a code.
+
+The same step publishes the measured admission rate (admissions from the
+queue over the last minute) that the queue page's estimate uses, and writes
+the pre-queue log of an opening that has begun.
+"""
+
+import logging
+import math
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Min
+from django.utils import timezone
+
+from sms.models import Message
+from waitingroom import openings, room
+
+logger = logging.getLogger(__name__)
+
+_next_check = 0.0
+_SAMPLES = 200
+MEASURE_SECONDS = 60
+
+
+def oldest_code_age() -> float:
+    oldest = Message.objects.filter(
+        status=Message.Status.QUEUED, priority=Message.Priority.CODE
+    ).aggregate(oldest=Min("created_at"))["oldest"]
+    return max(0.0, (timezone.now() - oldest).total_seconds()) if oldest else 0.0
+
+
+def record_booking_ms(ms: float) -> None:
+    """Remember one booking post's time (a capped list, shared by all processes)."""
+    redis = room._redis()
+    if redis is None or not room.redis_usable():
+        return
+    try:
+        pipe = redis.pipeline()
+        pipe.lpush(room._key("booking_ms"), f"{room.clock():.3f}:{ms:.1f}")
+        pipe.ltrim(room._key("booking_ms"), 0, _SAMPLES - 1)
+        pipe.execute()
+    except Exception as error:
+        room.trip(error)
+
+
+def booking_p95_ms(redis, *, now: float) -> float:
+    """The 95th percentile of the booking posts of the last minute (0: none)."""
+    raw = redis.lrange(room._key("booking_ms"), 0, _SAMPLES - 1)
+    recent = []
+    for item in raw:
+        at, ms = item.decode().split(":")
+        if now - float(at) <= MEASURE_SECONDS:
+            recent.append(float(ms))
+    if not recent:
+        return 0.0
+    recent.sort()
+    return recent[min(len(recent) - 1, math.ceil(0.95 * len(recent)) - 1)]
+
+
+def next_rate(*, rate: float, code_age: float, booking_p95: float) -> float:
+    """One step of the rule above."""
+    low, high = float(settings.WAITINGROOM_RATE_MIN), float(settings.WAITINGROOM_RATE_MAX)
+    overloaded = (
+        code_age > settings.WAITINGROOM_CODE_AGE_LIMIT_SECONDS
+        or booking_p95 > settings.WAITINGROOM_BOOKING_P95_LIMIT_MS
+    )
+    if overloaded:
+        return max(low, rate / 2)
+    return min(high, rate + high * settings.WAITINGROOM_RATE_STEP)
+
+
+def maybe_step() -> None:
+    """Run ``step`` if this process's timer says so and no other process ran it just now."""
+    global _next_check
+    if not settings.WAITINGROOM_ADAPTIVE:
+        return
+    tick = time.monotonic()
+    if tick < _next_check:
+        return
+    _next_check = tick + settings.WAITINGROOM_CONTROL_SECONDS
+    redis = room._redis()
+    if redis is None or not room.redis_usable():
+        return
+    try:
+        if redis.set(room._key("control"), "1", nx=True, ex=settings.WAITINGROOM_CONTROL_SECONDS):
+            step(redis)
+    except Exception as error:  # the room keeps working on the last rate
+        logger.warning("waiting room: control step failed (%s)", type(error).__name__)
+
+
+def step(redis) -> float:
+    """Measure, adapt the rate, publish both; return the new rate."""
+    now = room.clock()
+    seconds = [room._key(f"admitted:{int(now) - i}") for i in range(1, MEASURE_SECONDS + 1)]
+    admitted = sum(int(value) for value in redis.mget(seconds) if value is not None)
+    current = redis.get(room._key("rate"))
+    rate = float(current) if current is not None else float(settings.WAITINGROOM_RATE_MAX)
+    code_age = oldest_code_age()
+    p95 = booking_p95_ms(redis, now=now)
+    new = next_rate(rate=rate, code_age=code_age, booking_p95=p95)
+    pipe = redis.pipeline()
+    pipe.set(room._key("rate"), f"{new:.3f}")
+    pipe.set(room._key("measured"), f"{admitted / MEASURE_SECONDS:.3f}")
+    pipe.execute()
+    if new < rate:
+        logger.info(
+            "waiting room slows down to %.1f/s (oldest code %.0f s, booking p95 %.0f ms)",
+            new,
+            code_age,
+            p95,
+        )
+    _write_due_log(redis)
+    save_day_figures()
+    return new
+
+
+def save_day_figures() -> None:
+    """Copy today's (and yesterday's, for the minutes after midnight) figures to the
+    database; never lowers a figure already stored (Redis may have restarted)."""
+    from waitingroom.models import QueueDay
+
+    today = timezone.localdate()
+    for day in (today - timedelta(days=1), today):
+        counted = room.day_figures(day)
+        if not counted:
+            continue
+        row, _created = QueueDay.objects.get_or_create(day=day)
+        changed = False
+        for name in ("joined", "admitted", "peak"):
+            value = counted.get(name, 0)
+            if value > getattr(row, name):
+                setattr(row, name, value)
+                changed = True
+        if changed:
+            row.save(update_fields=["joined", "admitted", "peak"])
+
+
+def _write_due_log(redis) -> None:
+    """After an opening began (plus a few seconds for requests in flight), store its
+    pre-queue log once."""
+    phase = openings.current_phase()
+    if phase is None or timezone.now() < phase.opens_at + timedelta(seconds=5):
+        return
+    done = room._key(f"logged:{phase.opening_id}")
+    if redis.exists(done):
+        return
+    from waitingroom.models import Opening
+
+    opening = Opening.objects.get(pk=phase.opening_id)
+    written = openings.write_log(opening, room.prequeue_arrivals(phase.opening_id))
+    redis.set(done, str(written), ex=7 * 24 * 3600)
+    logger.info(
+        "waiting room: pre-queue log of opening %s written (%s places)", opening.pk, written
+    )

@@ -1,0 +1,119 @@
+"""The waiting room's door: which pages it stands in front of, and the middleware.
+
+Only the pages that cost something are guarded: requesting and checking a
+code (each costs an SMS or a voice call), the booking steps and joining the
+waiting list. The start page, the public availability, the booking
+information page, confirmations, offers from SMS, cancelling once verified,
+the statistics, the admin and the queue page itself never are.
+
+While there is room the middleware only runs the room's script (one Redis
+round trip) and the request goes on: no extra page, no redirect.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.shortcuts import redirect
+
+from waitingroom import controller, openings, room, tickets
+from waitingroom.room import Status, Verdict
+
+logger = logging.getLogger(__name__)
+
+GUARDED = frozenset(
+    {
+        "sms:phone",
+        "sms:code",
+        "sms:resend",
+        "sms:call_instead",
+        "booking:people",
+        "booking:correct_person",
+        "booking:confirm_removal",
+        "booking:remove_person",
+        "booking:choose_center",
+        "booking:choose_day",
+        "booking:choose_time",
+        "waitlist:choose_scope",
+        "waitlist:join_district",
+        "waitlist:join_center",
+    }
+)
+# The booking post whose time tells the controller how the booking core copes.
+BOOKING_POST = "booking:choose_time"
+# After these the resident is done for now: their place in the flow is freed at once.
+FINISHED = "booking:confirmation"
+LOGOUT = "sms:logout"
+
+
+def check(request, *, create: bool = True) -> Verdict | None:
+    """Ask the room about this session's ticket (made if ``create``); None: no ticket."""
+    ticket = tickets.ticket_for(request, create=create)
+    if ticket is None:
+        return None
+    verdict = None
+    if room.redis_usable():
+        controller.maybe_step()
+        try:
+            verdict = room.enter(
+                ticket=ticket,
+                returning=tickets.was_admitted(request),
+                phase=openings.current_phase(),
+            )
+        except Exception as error:
+            room.trip(error)
+    if verdict is None:
+        verdict = _without_redis(request)
+    if verdict.admitted:
+        tickets.mark_admitted(request)
+    return verdict
+
+
+def _without_redis(request) -> Verdict:
+    if tickets.was_admitted(request) or room.local_bucket.take():
+        return Verdict(status=Status.ADMITTED)
+    return Verdict(status=Status.WAITING_UNCOUNTED)
+
+
+class WaitingRoomMiddleware:
+    """Sends residents who are not let in yet to the queue page.
+
+    Must come after the session middleware (and after the session timeout,
+    which may end the session first).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is None or not settings.WAITINGROOM_ENABLED:
+            return response
+        if match.view_name == BOOKING_POST and request.method == "POST":
+            controller.record_booking_ms((time.perf_counter() - started) * 1000)
+        elif match.view_name == FINISHED and response.status_code == 200:
+            ticket = tickets.ticket_for(request, create=False)
+            if ticket:
+                room.leave(ticket)
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not settings.WAITINGROOM_ENABLED:
+            return None
+        name = request.resolver_match.view_name
+        if name == LOGOUT:
+            ticket = tickets.ticket_for(request, create=False)
+            if ticket:
+                room.leave(ticket)
+            return None
+        if name not in GUARDED:
+            return None
+        verdict = check(request)
+        if verdict is None or verdict.admitted:
+            return None
+        wanted = request.get_full_path() if request.method == "GET" else request.path
+        if request.session.get(tickets.NEXT) != wanted:
+            request.session[tickets.NEXT] = wanted
+        return redirect("waitingroom:queue")

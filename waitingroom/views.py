@@ -1,0 +1,118 @@
+"""The queue page, and the public record of an opening's shuffle.
+
+The queue page is what residents refresh while they wait, so it is cheap:
+the session (from the cache), one run of the room's script, and a small
+template; no database query while the opening is cached. It reloads itself
+with the HTTP ``Refresh`` header (no JavaScript), every
+``WAITINGROOM_REFRESH_SECONDS`` and sooner near the front; ``?refresh=off``
+stops that (WCAG 2.2.1) and the "update now" button reloads by hand.
+"""
+
+import csv
+import math
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from waitingroom import gate, openings, tickets
+from waitingroom.models import Opening
+from waitingroom.room import Status
+
+NEAR_FRONT_SECONDS = 30
+NEAR_FRONT_PLACES = 10
+SOON_REFRESH_SECONDS = 5
+
+
+def _next_page(request) -> str:
+    """Where the resident wanted to go: a guarded page of ours, nothing else. Kept
+    in the session (not popped), so that a second tab let in a moment later goes
+    to the same page instead of the start."""
+    path = request.session.get(tickets.NEXT, "")
+    if isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
+        try:
+            if resolve(path.split("?", 1)[0]).view_name in gate.GUARDED:
+                return path
+        except Resolver404:
+            pass
+    return "booking:start"
+
+
+@never_cache  # each load must reach the room: a cached page would show a stale place
+@require_GET
+def queue(request):
+    verdict = gate.check(request, create=False)
+    if verdict is None:
+        # No ticket: nothing to wait for. The booking's first page explains the way in.
+        return redirect("booking:start")
+    if verdict.admitted:
+        return redirect(_next_page(request))
+    now = timezone.now()
+    phase = openings.current_phase()
+    auto = request.GET.get("refresh") != "off"
+    refresh = settings.WAITINGROOM_REFRESH_SECONDS
+    wait_minutes = None
+    if verdict.status == Status.QUEUED:
+        near = verdict.ahead < NEAR_FRONT_PLACES
+        if verdict.measured_rate > 0:
+            seconds = (verdict.ahead + 1) / verdict.measured_rate
+            wait_minutes = math.ceil(seconds / 60)
+            near = near or seconds <= NEAR_FRONT_SECONDS
+        if near:
+            refresh = SOON_REFRESH_SECONDS
+    elif verdict.status == Status.PREQUEUED and phase is not None:
+        until = (phase.opens_at - now).total_seconds()
+        refresh = max(2, min(refresh, math.ceil(until) + 1))
+    response = render(
+        request,
+        "waitingroom/queue.html",
+        {
+            "status": verdict.status.name.lower(),
+            "position": verdict.ahead + 1,
+            "ahead": verdict.ahead,
+            "length": verdict.length,
+            "wait_minutes": wait_minutes,
+            "updated_at": now,
+            "opens_at": phase.opens_at if phase is not None else None,
+            "opening_id": phase.opening_id if phase is not None else None,
+            "auto": auto,
+            "refresh": refresh,
+        },
+    )
+    if auto:
+        response["Refresh"] = str(refresh)
+    return response
+
+
+def opening(request, opening_id: int):
+    """Commitment before, key and log after: enough for anyone to re-check the shuffle."""
+    item = get_object_or_404(Opening, pk=opening_id)
+    if item.mode == Opening.Mode.DRAW:
+        return redirect("draw:opening", opening_id=item.pk)
+    return render(
+        request,
+        "waitingroom/opening.html",
+        {
+            "opening": item,
+            "key": item.revealed_key(),
+            "entries": item.prequeue.count(),
+        },
+    )
+
+
+def opening_log(request, opening_id: int):
+    """The pre-queue's log as CSV: ticket, arrival number, position after the shuffle."""
+    item = get_object_or_404(Opening, pk=opening_id)
+    if item.revealed_key() is None:
+        raise Http404
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="opening-{item.pk}-prequeue.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["ticket", "arrival", "position"])
+    for ticket, arrival, position in item.prequeue.values_list("ticket", "arrival", "position"):
+        writer.writerow([ticket, arrival, position])
+    return response
