@@ -159,7 +159,8 @@ _registered: dict[int, object] = {}
 
 def _enter_script(redis):
     script = _registered.get(id(redis))
-    if script is None:
+    # The id of a client that was replaced (the cache settings changed) can be reused.
+    if script is None or script.registered_client is not redis:
         script = redis.register_script(_SCRIPT)
         _registered[id(redis)] = script
     return script
