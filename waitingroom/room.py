@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -154,7 +155,7 @@ local_bucket = LocalBucket()
 # --- the room -------------------------------------------------------------------
 
 
-_registered: dict[int, object] = {}
+_registered: dict[int, Any] = {}
 
 
 def _enter_script(redis):
