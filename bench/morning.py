@@ -452,6 +452,7 @@ def main() -> int:
             cwd=REPO,
             stdout=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # the harness stops process groups
         )
         bench.processes.append(fake)
         assert fake.stdout is not None
@@ -479,6 +480,7 @@ def main() -> int:
                 cwd=REPO,
                 env=bench.env,
                 stdout=subprocess.DEVNULL,
+                start_new_session=True,
             )
             for _ in range(args.dispatchers)
         ]

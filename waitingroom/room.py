@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -154,12 +155,13 @@ local_bucket = LocalBucket()
 # --- the room -------------------------------------------------------------------
 
 
-_registered: dict[int, object] = {}
+_registered: dict[int, Any] = {}
 
 
 def _enter_script(redis):
     script = _registered.get(id(redis))
-    if script is None:
+    # The id of a client that was replaced (the cache settings changed) can be reused.
+    if script is None or script.registered_client is not redis:
         script = redis.register_script(_SCRIPT)
         _registered[id(redis)] = script
     return script
