@@ -45,6 +45,14 @@ TINY: dict[str, list[str]] = {
         *("--clients", "2", "--workers", "3", "--households", "4", "--lanes", "1"),
         *("--center-days", "1", "--max-seconds", "20"),
     ],
+    "morning.py": [
+        *("--residents", "12", "--pre-seconds", "2", "--post-seconds", "2", "--capacity", "4"),
+        *("--workers", "1", "--baseline-connections", "2", "--refresh-scale", "0.1"),
+    ],
+    "draw.py": [
+        *("--sessions", "4", "--connections", "2", "--baseline-seconds", "1"),
+        *("--entrants", "200", "--seats", "20"),
+    ],
     "voice.py": [
         *("--calls", "5", "--think-ms", "10", "--ramp-s", "1", "--capacity-calls", "10"),
         *("--callers", "2", "--floor-seconds", "1", "--workers", "1"),
