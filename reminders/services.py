@@ -10,6 +10,8 @@ and its message has an idempotency key.
 """
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -133,18 +135,30 @@ def enqueue_due_reminders(
     now: datetime | None = None,
     batch: int = BATCH,
     lookahead: timedelta = schedule.LOOKAHEAD,
+    pace: float = 0.0,
+    stop: threading.Event | None = None,
 ) -> dict[str, int]:
-    """Queue every reminder due within ``lookahead``; return how many per outcome."""
+    """Queue every reminder due within ``lookahead``; return how many per outcome.
+
+    ``pace`` > 0 rests that many times as long as each batch took, so that a
+    large pass shares the database with the booking path instead of taking it
+    (``stop``, when set, cuts the rest short). Each batch commits on its own,
+    so a pass cut short is simply continued by the next one.
+    """
     now = now or timezone.now()
+    stop = stop or threading.Event()
     done = {"queued": 0, "skipped": 0}
     texts = _Texts()
     for kind in schedule.OFFSETS:
         last = 0  # keyset pagination: each batch starts after the last one's ids
         while due := _due(kind, now, after=last, batch=batch, lookahead=lookahead):
+            started = time.monotonic()
             last = due[-1].pk
             queued, skipped = _enqueue_batch(due, kind=kind, now=now, texts=texts)
             done["queued"] += queued
             done["skipped"] += skipped
+            if pace > 0 and stop.wait((time.monotonic() - started) * pace):
+                return done
     return done
 
 

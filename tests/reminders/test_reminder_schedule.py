@@ -206,3 +206,24 @@ def test_a_withdrawn_reminder_is_no_failed_text_in_the_figures(book_for):
         status__in=[Message.Status.FAILED, Message.Status.DROPPED]
     ).exists()
     call_command("rebuild_stats", "--check", "--metric=sms_failed", "--metric=reminder_sent")
+
+
+def test_a_paced_pass_stopped_between_batches_is_continued_by_the_next(book_for):
+    """The scheduler rests between batches (``--pace``); a stop during the rest
+    ends the pass, each batch committed, and the next pass queues the rest once."""
+    import threading
+
+    for hour in (14, 15, 16):
+        book_for(hour, first_name=f"Person{hour}")
+    moment = at(DAY, 17) - timedelta(days=1)
+    stopped = threading.Event()
+    stopped.set()
+    with time_machine.travel(moment, tick=False):
+        first = enqueue_due_reminders(
+            lookahead=timedelta(hours=24), batch=2, pace=1.0, stop=stopped
+        )
+        rest = enqueue_due_reminders(lookahead=timedelta(hours=24), batch=2)
+    assert first == {"queued": 2, "skipped": 0}
+    assert rest == {"queued": 4, "skipped": 0}
+    assert Reminder.objects.count() == 6
+    assert len(reminder_messages()) == 6
