@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from booking import services
 from impfportal.staff_group import STAFF_GROUP
@@ -113,7 +114,7 @@ def test_the_waiting_list_and_availability_pages_fit_a_320px_screen(server, open
     assert box["width"] >= 24, box  # not the tiny native checkbox (13 px)
     page.evaluate("document.querySelector('input[name=time_of_day]').value = 'sometimes'")
     page.locator("main form button[type=submit]").click()
-    assert page.locator(".kern-fieldset--error").count() == 1
+    expect(page.locator(".kern-fieldset--error")).to_have_count(1)
     check(join + " with an error")
     assert not failures, "\n".join(failures)
 
@@ -124,7 +125,8 @@ def verify_in_browser(page, server, phone):
     page.locator("main form button[type=submit]").click()
     page.locator("#id_code").fill("000000")  # wrong first: the code page with an error
     page.locator("main form:has(#id_code) button[type=submit]").click()
-    assert page.locator(".error-summary").count() == 1
+    # The answer page, not the page the click left: expect() waits, count() does not.
+    expect(page.locator(".error-summary")).to_have_count(1)
     report = axe_report(page)
     assert not report, f"axe-core on the code page with an error:\n{report}"
     page.locator("#id_code").fill(latest_code(phone))
@@ -159,7 +161,7 @@ def test_the_admin_login_page_passes_axe(server, open_page, mode):
     page.locator("#id_username").fill("staff-hannover")
     page.locator("#id_password").fill("wrong")
     page.locator("#login-form [type=submit]").click()
-    assert page.locator(".errornote").count() == 1
+    expect(page.locator(".errornote")).to_have_count(1)
     report = axe_report(page)
     assert not report, f"axe-core on the admin login page with an error:\n{report}"
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.browsing import OVERFLOW_SCRIPT, Mode, axe_report
 from tests.browser.conftest import SCREENSHOTS
@@ -59,7 +60,7 @@ def test_the_queue_page_reads_well_passes_axe_and_lets_the_resident_on(
     shoot(page, mode.name)
 
     page.locator("main a[href$='?refresh=off']").click()
-    assert page.locator("main [role=status]").count() == 1
+    expect(page.locator("main [role=status]")).to_have_count(1)
     assert page.evaluate(OVERFLOW_SCRIPT) == []
     assert not axe_report(page)
     shoot(page, f"{mode.name}-refresh-off")
