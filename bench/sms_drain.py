@@ -30,6 +30,11 @@ key space, starts and stops every process itself. Last line::
 
 (targets: ratio >= 0.8; codes p99 <= 2,000 ms, capped and uncapped).
 
+``--in-process N`` first drains N messages inside the benchmark's own process
+through the memory backend (no provider, no network) and prints the
+dispatcher's CPU and statements per message; ``--cprofile FILE`` profiles that
+drain as well.
+
 Run: ``make bench-sms`` or ``.venv/bin/python bench/sms_drain.py [--messages 5000]``.
 """
 
@@ -75,6 +80,20 @@ def parse_args():
         help="the benchmark's own database: dropped and created again",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first drain N messages in this process through the memory backend: the "
+        "dispatcher's own CPU and statements per message",
+    )
+    parser.add_argument(
+        "--cprofile", metavar="FILE", help="profile that in-process drain too (pstats file)"
+    )
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="stop after the in-process drain"
+    )
     return parser.parse_args()
 
 
@@ -82,6 +101,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far, all its threads (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def recreate_database(url: str, *, drop_only: bool = False) -> None:
@@ -197,6 +226,21 @@ class Bench:
             time.sleep(0.1)
         raise RuntimeError("the dispatchers did not start")
 
+    def dispatcher_cpu(self) -> tuple[float, float]:
+        """CPU seconds so far of the dispatcher processes and of their database backends."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            backends = [pid for (pid,) in cursor.fetchall()]
+        return (
+            sum(cpu_seconds(process.pid) for process in self.processes),
+            sum(cpu_seconds(pid) for pid in backends),
+        )
+
     def queue_backlog(self) -> None:
         """All notifications in one transaction, as a bulk job would queue them."""
         from django.db import connection, transaction
@@ -237,6 +281,7 @@ class Bench:
         self.start_dispatchers(rate=rate)
         try:
             self.wait_for_dispatchers()
+            cpu_before = self.dispatcher_cpu()
             self.queue_backlog()
             started = time.time()
             next_code = started
@@ -266,6 +311,7 @@ class Bench:
                 if self.received(CODE_PREFIX, summary=True)["count"] >= len(requested):
                     break
                 time.sleep(0.1)
+            cpu_after = self.dispatcher_cpu()
         finally:
             self.stop_dispatchers()
         bulk = self.received(BULK_PREFIX)
@@ -281,7 +327,10 @@ class Bench:
             per_second[int(at)] = per_second.get(int(at), 0) + 1
         first, last = (times[0], times[-1]) if times else (started, started)
         full_seconds = [n for second, n in sorted(per_second.items())][1:-1]
+        handed_over = len(bulk) + len(codes)
         return {
+            "dispatcher_cpu_ms": per_message(cpu_after[0] - cpu_before[0], handed_over),
+            "postgres_cpu_ms": per_message(cpu_after[1] - cpu_before[1], handed_over),
             "bulk_sent": len(bulk),
             "last_at": last - started,
             "rate_per_s": len(bulk) / (last - first) if last > first else 0.0,
@@ -309,20 +358,25 @@ class Bench:
             ]
             connections.close_all()  # forked children must not share a connection
             with multiprocessing.get_context("fork").Pool(processes) as pool:
-                pool.starmap(_send_bare, jobs)
+                cpu = sum(pool.starmap(_send_bare, jobs))
             times = sorted(r["at"] for r in self.received(BASELINE_PREFIX))
         finally:
             self.stop_fake_twilio()
         span = times[-1] - times[0] if len(times) > 1 else 0.0
-        return {"sent": len(times), "rate_per_s": (len(times) - 1) / span if span else 0.0}
+        return {
+            "sent": len(times),
+            "rate_per_s": (len(times) - 1) / span if span else 0.0,
+            "cpu_ms": per_message(cpu, len(times)),
+        }
 
     def close(self) -> None:
         self.stop_dispatchers()
         self.stop_fake_twilio()
 
 
-def _send_bare(first: int, count: int, threads: int, base_url: str) -> None:
-    """One process of the bare loop: ``threads`` threads send through TwilioBackend."""
+def _send_bare(first: int, count: int, threads: int, base_url: str) -> float:
+    """One process of the bare loop: ``threads`` threads send through TwilioBackend.
+    Returns the CPU seconds the process spent on it."""
     from django.conf import settings
 
     from sms.backends.twilio import TwilioBackend
@@ -341,8 +395,71 @@ def _send_bare(first: int, count: int, threads: int, base_url: str) -> None:
             )
         )
 
+    started = time.process_time()
     with ThreadPoolExecutor(threads) as executor:
         list(executor.map(send, range(first, first + count)))
+    return time.process_time() - started
+
+
+def per_message(seconds: float, messages: int) -> float:
+    return seconds * 1000 / messages if messages else float("nan")
+
+
+def drain_in_process(bench: Bench, *, messages: int, cprofile: str | None) -> dict:
+    """Drain ``messages`` in this process through the memory backend.
+
+    No provider and no network: what remains is the dispatcher's own work per
+    message (claims, outcome writes, receivers, logging). With ``cprofile`` the
+    main thread (the only one that touches the database) is profiled by CPU
+    time, the statistics written to that file and the top printed.
+    """
+    import cProfile
+    import io
+    import pstats
+
+    from django.conf import settings
+    from django.db import connection
+
+    from sms.backends import memory
+    from sms.dispatcher import Dispatcher
+
+    bench.clear_outbox()
+    saved = bench.options.messages
+    bench.options.messages = messages
+    bench.queue_backlog()
+    bench.options.messages = saved
+    settings.SMS_RATE_PER_SECOND = 0  # as the uncapped run
+    dispatcher = Dispatcher(backend=memory.MemoryBackend(), pool_size=bench.options.pool)
+    statements = [0]
+
+    def counting(execute, sql, params, many, context):
+        statements[0] += len(params) if many else 1
+        return execute(sql, params, many, context)
+
+    profiler = cProfile.Profile(time.thread_time) if cprofile else None
+    started, cpu, main_cpu = time.perf_counter(), time.process_time(), time.thread_time()
+    with connection.execute_wrapper(counting):
+        if profiler:
+            profiler.enable()
+        sent = dispatcher.run(until_idle=True)
+        if profiler:
+            profiler.disable()
+    elapsed = time.perf_counter() - started
+    cpu, main_cpu = time.process_time() - cpu, time.thread_time() - main_cpu
+    memory.outbox.clear()
+    bench.clear_outbox()
+    report = io.StringIO()
+    if profiler and cprofile:
+        profiler.dump_stats(cprofile)
+        pstats.Stats(profiler, stream=report).sort_stats("cumulative").print_stats(30)
+    return {
+        "sent": sent,
+        "per_s": sent / elapsed if elapsed else 0.0,
+        "cpu_ms": per_message(cpu, sent),
+        "main_cpu_ms": per_message(main_cpu, sent),
+        "statements": statements[0] / sent if sent else float("nan"),
+        "report": report.getvalue(),
+    }
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -378,10 +495,23 @@ def main() -> None:
             f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+        if options.in_process:
+            alone = drain_in_process(bench, messages=options.in_process, cprofile=options.cprofile)
+            print(alone["report"], end="", flush=True)
+            print(
+                f"in-process (memory backend{', cProfile' if options.cprofile else ''}): "
+                f"{alone['sent']} messages at {alone['per_s']:.0f}/s, dispatcher CPU "
+                f"{alone['cpu_ms']:.3f} ms per message (main thread {alone['main_cpu_ms']:.3f} "
+                f"ms), {alone['statements']:.2f} statements per message",
+                flush=True,
+            )
+            if options.in_process_only:
+                return
         bare = bench.bare_loop()
         print(
             f"baseline: the bare loop sent {bare['sent']} messages at "
-            f"{bare['rate_per_s']:.0f}/s (same backend, processes and threads; no outbox)",
+            f"{bare['rate_per_s']:.0f}/s (same backend, processes and threads; no outbox), "
+            f"{bare['cpu_ms']:.2f} ms CPU per message",
             flush=True,
         )
         free = bench.run(rate=0, until_drained=True, seconds=0)
@@ -390,7 +520,8 @@ def main() -> None:
             f"after they were queued, {free['rate_per_s']:.0f} messages/s at the provider; "
             f"codes {free['codes_received']}/{free['codes_requested']} "
             f"p50 {free['code_p50_ms']:.0f} ms, p99 {free['code_p99_ms']:.0f} ms, "
-            f"max {free['code_max_ms']:.0f} ms",
+            f"max {free['code_max_ms']:.0f} ms; dispatchers {free['dispatcher_cpu_ms']:.2f} ms "
+            f"CPU per message, their database backends {free['postgres_cpu_ms']:.2f} ms",
             flush=True,
         )
         capped = bench.run(rate=options.cap, until_drained=False, seconds=options.capped_seconds)
