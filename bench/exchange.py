@@ -17,7 +17,7 @@ loads districts, centers, slots, ``--cancellations`` booked series and
    exchange's work).
 2. Passing on. ``--expiries`` of those offers get a short hold; their SMS are
    marked as handed to the provider at ``--rate`` per second (the dispatcher's
-   ``message_sent`` signal, which starts the deadline and schedules the expiry
+   ``messages_sent`` signal, which starts the deadline and schedules the expiry
    task). ``--workers`` real ``db_worker`` processes and one ``waitlist_sweep``
    run as in production. ``passon_p99_ms`` is the time from an offer's deadline
    to the next offer of its first-dose seat being created.
@@ -323,7 +323,7 @@ def run_expiries(count: int, rate: float, hold_s: float, workers: int, interval:
     from django.utils import timezone
 
     from sms.models import Message
-    from sms.signals import message_sent
+    from sms.signals import messages_sent
     from waitlist.models import Offer
 
     chosen = list(Offer.objects.filter(status=Offer.Status.OPEN).order_by("created_at")[:count])
@@ -347,7 +347,8 @@ def run_expiries(count: int, rate: float, hold_s: float, workers: int, interval:
             Message.objects.filter(pk=offer.message_id).update(
                 status=Message.Status.SENT, sent_at=sent_at
             )
-            message_sent.send(sender=Message, message_id=offer.message_id, sent_at=sent_at)
+            message = Message.objects.get(pk=offer.message_id)
+            messages_sent.send(sender=Message, messages=[message])
         give_up = time.time() + hold_s + 120
         ids = [o.pk for o in chosen]
         while Offer.objects.filter(pk__in=ids, status=Offer.Status.OPEN).exists():

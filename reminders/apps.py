@@ -15,7 +15,7 @@ class RemindersConfig(AppConfig):
 
     def ready(self) -> None:
         from reminders import receivers
-        from sms.signals import message_sent, messages_claimed
+        from sms.signals import messages_claimed, messages_sent
 
         messages_claimed.connect(receivers.screen_claimed, dispatch_uid="reminders.screen")
-        message_sent.connect(receivers.count_sent, dispatch_uid="reminders.sent")
+        messages_sent.connect(receivers.count_sent, dispatch_uid="reminders.sent")

@@ -1,7 +1,5 @@
 """What the reminders app does when the sms app asks or tells it something (see apps.py)."""
 
-from django.utils import timezone
-
 from reminders import services
 from reminders.models import Reminder
 from reminders.signals import reminder_sent
@@ -12,8 +10,7 @@ def screen_claimed(sender, messages, **kwargs) -> dict:
     return services.screen(messages)
 
 
-def count_sent(sender, message_id: int, sent_at, **kwargs) -> None:
-    """``sms.signals.message_sent``: a reminder reached the provider."""
-    center_id = services.center_of_sent_reminder(message_id)
-    if center_id is not None:
-        reminder_sent.send(sender=Reminder, center_id=center_id, on=timezone.localdate(sent_at))
+def count_sent(sender, messages, **kwargs) -> None:
+    """``sms.signals.messages_sent``: reminders of the batch reached the provider."""
+    for (center_id, day), amount in services.sent_per_center_and_day(messages).items():
+        reminder_sent.send(sender=Reminder, center_id=center_id, on=day, amount=amount)

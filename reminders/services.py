@@ -12,8 +12,9 @@ and its message has an idempotency key.
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -322,11 +323,22 @@ def screen(messages: list[Message], *, now: datetime | None = None) -> dict[int,
     return verdicts
 
 
-def center_of_sent_reminder(message_id: int) -> int | None:
-    return (
-        Reminder.objects.filter(message_id=message_id)
-        .values_list("appointment__slot__center_id", flat=True)
-        .first()
+def sent_per_center_and_day(messages: list[Message]) -> Counter[tuple[int, date]]:
+    """How many of ``messages`` (a dispatcher's batch, sent) are reminders, per
+    center and local day of sending. One query, and only when the batch holds
+    a reminder."""
+    sent_on = {
+        m.pk: timezone.localdate(m.sent_at)
+        for m in messages
+        if m.idempotency_key.startswith(KEY_PREFIX) and m.sent_at is not None
+    }
+    if not sent_on:
+        return Counter()
+    return Counter(
+        (center_id, sent_on[message_id])
+        for message_id, center_id in Reminder.objects.filter(message_id__in=sent_on).values_list(
+            "message_id", "appointment__slot__center_id"
+        )
     )
 
 

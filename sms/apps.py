@@ -8,10 +8,7 @@ class SmsConfig(AppConfig):
 
     def ready(self) -> None:
         from impfportal.metrics import register_scrape_collector
-        from sms import (
-            checks,  # noqa: F401  (registers the settings checks)
-            code_texts,  # noqa: F401  (connects its signal receivers)
-        )
+        from sms import checks  # noqa: F401  (registers the settings checks)
         from sms.metrics import OutboxCollector
 
         register_scrape_collector(OutboxCollector())

@@ -29,7 +29,7 @@ from django.utils import timezone
 from sms.backends import PermanentSendError, SmsBackend, TransientSendError, get_backend
 from sms.models import Message
 from sms.phone import is_mobile_number, mask, redact
-from sms.signals import message_failed, message_sent, messages_claimed
+from sms.signals import messages_claimed, messages_failed, messages_sent
 
 logger = logging.getLogger(__name__)
 
@@ -282,62 +282,86 @@ def send_one(message: Message, backend: SmsBackend) -> Outcome:
     return Outcome(message, Result.SENT, provider_id=provider_id or "")
 
 
-# One statement per kind of outcome, run for many rows at once (executemany
-# pipelines them on PostgreSQL). The ORM's bulk_update builds a CASE per row
-# and field, which cost more than sending the messages.
+# A verification code's text is kept only until the provider has it: codes
+# are stored as keyed hashes (sms.services), and the outbox row would otherwise
+# keep the code readable for as long as the row lives. So the statement that
+# records a text message as sent, failed or dropped blanks its body. Voice calls
+# are left alone until it is settled that no provider callback reads the body
+# after the call was placed; a retried code keeps its text to be sent again.
+# The rows in hand keep their text (the memory backend of the tests holds them).
+# (Priority.CODE is 0, Channel.SMS is 'sms': tests/sms/test_recording_outcomes.py.)
+
+# PostgreSQL: the whole batch in one statement (one round trip, one commit),
+# the rows' new values passed as arrays. A column that a kind of outcome does
+# not change is passed as NULL and kept.
+_RECORD_SQL = """
+    UPDATE sms_message SET
+        status = v.status,
+        provider_id = COALESCE(v.provider_id, sms_message.provider_id),
+        sent_at = COALESCE(v.sent_at, sms_message.sent_at),
+        next_attempt_at = COALESCE(v.next_attempt_at, sms_message.next_attempt_at),
+        last_error = v.last_error,
+        lease_expires_at = NULL,
+        body = CASE
+            WHEN v.status <> 'queued' AND sms_message.priority = 0
+                AND sms_message.channel = 'sms' THEN ''
+            ELSE sms_message.body END
+    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[],
+        %s::text[]) AS v(id, status, provider_id, sent_at, next_attempt_at, last_error)
+    WHERE sms_message.id = v.id
+"""
+
+# Other databases (SQLite in the quick start): one statement per kind of
+# outcome, run for many rows at once. The ORM's bulk_update builds a CASE per
+# row and field, which cost more than sending the messages.
 _SQL = {
     Result.SENT: "UPDATE sms_message SET status = %s, provider_id = %s, sent_at = %s, "
-    "last_error = '', lease_expires_at = NULL WHERE id = %s",
+    "last_error = '', lease_expires_at = NULL, "
+    "body = CASE WHEN priority = 0 AND channel = 'sms' THEN '' ELSE body END WHERE id = %s",
     Result.RETRY: "UPDATE sms_message SET status = %s, next_attempt_at = %s, last_error = %s, "
     "lease_expires_at = NULL WHERE id = %s",
     Result.FAILED: "UPDATE sms_message SET status = %s, last_error = %s, "
-    "lease_expires_at = NULL WHERE id = %s",
+    "lease_expires_at = NULL, "
+    "body = CASE WHEN priority = 0 AND channel = 'sms' THEN '' ELSE body END WHERE id = %s",
 }
 _SQL[Result.DROPPED] = _SQL[Result.FAILED]
 
 
 def record_outcomes(outcomes: list[Outcome]) -> None:
-    """Write a batch of outcomes in one transaction, then tell the apps above.
+    """Write a batch of outcomes, then tell the apps above in one signal per kind.
 
-    ``message_sent`` (message_id, sent_at) starts e.g. an offer's deadline;
-    ``message_failed`` (message_id, status) says a message will not arrive.
+    ``messages_sent`` (the sent rows; e.g. starts an offer's deadline) and
+    ``messages_failed`` (the rows given up: nobody will read them) run only
+    after the batch's rows are written, each receiver on its own: a failing
+    one is logged and neither loses an outcome nor stops the dispatcher.
     """
     if not outcomes:
         return
-    rows: dict[Result, list[tuple]] = {result: [] for result in Result}
-    moment = connection.ops.adapt_datetimefield_value  # the backend's own form
     for outcome in outcomes:
         message = outcome.message
         message.lease_expires_at = None
         message.last_error = outcome.error[:300]
-        row: tuple
         if outcome.result is Result.SENT:
             message.status = Message.Status.SENT
             message.provider_id = outcome.provider_id[:64]
             message.sent_at = outcome.at
-            row = (message.status, message.provider_id, moment(message.sent_at), message.pk)
         elif outcome.result is Result.RETRY:
             message.status = Message.Status.QUEUED
             message.next_attempt_at = outcome.at + retry_delay(message.attempts)
-            row = (message.status, moment(message.next_attempt_at), message.last_error, message.pk)
         else:
             message.status = (
                 Message.Status.FAILED if outcome.result is Result.FAILED else Message.Status.DROPPED
             )
-            row = (message.status, message.last_error, message.pk)
-        rows[outcome.result].append(row)
-    # Each row's update stands alone (autocommit), so the batch is one round
-    # trip: a failure half-way leaves the rest of the batch to its lease.
-    with connection.cursor() as cursor:
-        for result, params in rows.items():
-            if params:
-                cursor.executemany(_SQL[result], params)
+    if connection.vendor == "postgresql":
+        _record_in_one_statement(outcomes)
+    else:
+        _record_by_kind(outcomes)
 
+    sent, failed = [], []
     for outcome in outcomes:
         message = outcome.message
         if outcome.result is Result.SENT:
-            logger.debug("sms %s to %s: sent", message.pk, mask(message.recipient))
-            _notify(message_sent, message_id=message.pk, sent_at=message.sent_at)
+            sent.append(message)
         elif outcome.result is Result.RETRY:
             logger.info(
                 "sms %s to %s: retry at %s (%s)",
@@ -354,17 +378,64 @@ def record_outcomes(outcomes: list[Outcome]) -> None:
                 message.status,
                 message.last_error,
             )
-            _notify(message_failed, message_id=message.pk, status=message.status)
+            failed.append(message)
+    if sent:
+        # One line per batch: at thousands of messages a second, a line (and a
+        # masked number) per message is work the dispatcher cannot spare.
+        logger.debug("sms: %d sent (%s … %s)", len(sent), sent[0].pk, sent[-1].pk)
+        _notify(messages_sent, sent)
+    if failed:
+        _notify(messages_failed, failed)
 
 
-def _notify(signal, **kwargs) -> None:
+def _record_in_one_statement(outcomes: list[Outcome]) -> None:
+    columns: tuple[list, ...] = ([], [], [], [], [], [])
+    ids, statuses, provider_ids, sent_ats, next_attempts, errors = columns
+    for outcome in outcomes:
+        message = outcome.message
+        sent = outcome.result is Result.SENT
+        ids.append(message.pk)
+        statuses.append(message.status)
+        provider_ids.append(message.provider_id if sent else None)
+        sent_ats.append(message.sent_at if sent else None)
+        next_attempts.append(message.next_attempt_at if outcome.result is Result.RETRY else None)
+        errors.append(message.last_error)
+    # Autocommit: the batch commits as one; a failure leaves it to the leases.
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_SQL, columns)
+
+
+def _record_by_kind(outcomes: list[Outcome]) -> None:
+    rows: dict[Result, list[tuple]] = {result: [] for result in Result}
+    moment = connection.ops.adapt_datetimefield_value  # the backend's own form
+    for outcome in outcomes:
+        message = outcome.message
+        row: tuple
+        if outcome.result is Result.SENT:
+            row = (message.status, message.provider_id, moment(message.sent_at), message.pk)
+        elif outcome.result is Result.RETRY:
+            row = (message.status, moment(message.next_attempt_at), message.last_error, message.pk)
+        else:
+            row = (message.status, message.last_error, message.pk)
+        rows[outcome.result].append(row)
+    # Each row's update stands alone (autocommit): a failure half-way leaves
+    # the rest of the batch to its lease.
+    with connection.cursor() as cursor:
+        for result, params in rows.items():
+            if params:
+                cursor.executemany(_SQL[result], params)
+
+
+def _notify(signal, messages: list[Message]) -> None:
     # One failing receiver must not stop the dispatcher or the other receivers.
-    for receiver, response in signal.send_robust(sender=Message, **kwargs):
+    for receiver, response in signal.send_robust(sender=Message, messages=messages):
         if isinstance(response, Exception):
             logger.error(
-                "sms %s: receiver %r failed",
-                kwargs["message_id"],
+                "sms: receiver %r failed for %d messages (%s … %s)",
                 receiver,
+                len(messages),
+                messages[0].pk,
+                messages[-1].pk,
                 exc_info=response,
             )
 

@@ -1,15 +1,24 @@
 """Hooks the sms app offers to the apps above it.
 
-``message_sent`` is sent by the dispatcher after the provider accepted a
-message (``message_id``, ``sent_at``); the waiting list starts an offer's
+``messages_sent`` is sent by the dispatcher once per recorded batch, after
+the outcome rows are written, with the ``messages`` the provider accepted
+(``Message`` rows with ``sent_at`` set); the waiting list starts an offer's
 deadline only then, so a provider outage cannot eat a resident's hold time.
-``message_failed`` is sent when a message is given up (``message_id``).
+``messages_failed`` is sent the same way with the ``messages`` given up
+(status ``failed`` or ``dropped``).
+
+One signal per batch rather than per message: a receiver does one set-based
+statement for the batch (the statistics' one upsert) or picks out the few
+messages that are its own in Python (offers by priority, reminders by
+idempotency key) and touches the database only for those. Per message, the
+receivers' statements cost the dispatcher more than sending (bench/README.md,
+sms_drain). The rows are the dispatcher's: read them, do not change them.
 """
 
 from django.dispatch import Signal
 
-message_sent = Signal()
-message_failed = Signal()
+messages_sent = Signal()
+messages_failed = Signal()
 
 # ``messages_claimed`` is a question the outbox asks right after a dispatcher
 # claimed rows (``messages``), before any is handed to the provider: is each

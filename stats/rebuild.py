@@ -194,7 +194,7 @@ def sms_sent(start: date, end: date):
 
 def sms_failed(start: date, end: date):
     """Messages given up: failed, or dropped because their time had passed (both
-    send ``message_failed``, which the live counter counts)."""
+    are in ``messages_failed``, which the live counter counts)."""
     return _state_wide(
         Message.objects.filter(
             status__in=[Message.Status.FAILED, Message.Status.DROPPED],

@@ -15,6 +15,7 @@ optionally ``on`` (the local day; default today) and ``amount`` (default 1).
 """
 
 import importlib
+from collections import Counter
 from datetime import date
 
 from django.conf import settings
@@ -129,17 +130,19 @@ def _count_first_dose_seats(metric: Metric, slots, seats: dict[int, int]) -> Non
 # --- sms -------------------------------------------------------------------
 
 
-def message_sent(sender, *, message_id: int, sent_at, **kwargs) -> None:
-    count(Metric.SMS_SENT, day=timezone.localdate(sent_at))
+def messages_sent(sender, *, messages, **kwargs) -> None:
+    """Text messages sent, on the day each was sent: one upsert per dispatcher batch."""
+    _count_messages(Metric.SMS_SENT, [m.sent_at for m in messages])
 
 
-def message_failed(sender, *, message_id: int, **kwargs) -> None:
+def messages_failed(sender, *, messages, **kwargs) -> None:
     """Counted on the day the message was queued: the outbox keeps no time of failure."""
-    from sms.models import Message
+    _count_messages(Metric.SMS_FAILED, [m.created_at for m in messages])
 
-    created_at = Message.objects.filter(pk=message_id).values_list("created_at", flat=True).first()
-    if created_at is not None:
-        count(Metric.SMS_FAILED, day=timezone.localdate(created_at))
+
+def _count_messages(metric: Metric, moments: list) -> None:
+    days = Counter(timezone.localdate(moment) for moment in moments)
+    add((metric, day, NOWHERE, NOWHERE, amount) for day, amount in days.items())
 
 
 # --- simple events -----------------------------------------------------------
@@ -171,8 +174,8 @@ def counting(metric: Metric):
 WIRING = [
     ("booking.signals", "series_booked", series_booked),
     ("booking.signals", "series_cancelled", series_cancelled),
-    ("sms.signals", "message_sent", message_sent),
-    ("sms.signals", "message_failed", message_failed),
+    ("sms.signals", "messages_sent", messages_sent),
+    ("sms.signals", "messages_failed", messages_failed),
     ("centers.signals", "slots_released", slots_released),
     ("centers.signals", "seats_withdrawn", seats_withdrawn),
     ("booking.signals", "appointment_attended", counting(Metric.ATTENDED)),

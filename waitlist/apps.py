@@ -10,7 +10,7 @@ class WaitlistConfig(AppConfig):
         from booking.signals import person_corrected, person_is_busy, person_removing
         from centers.signals import seats_freed, seats_held_in, slots_closed, slots_withdrawn
         from centers.waiting_list import release_offers_asked, waiting_list_asked
-        from sms.signals import message_failed, message_sent
+        from sms.signals import messages_failed, messages_sent
         from waitlist import receivers
 
         seats_freed.connect(receivers.pass_on_freed_seats, dispatch_uid="waitlist.seats_freed")
@@ -27,9 +27,11 @@ class WaitlistConfig(AppConfig):
         release_offers_asked.connect(
             receivers.offers_from_release, dispatch_uid="waitlist.release_offers_asked"
         )
-        message_sent.connect(receivers.start_offer_deadline, dispatch_uid="waitlist.message_sent")
-        message_failed.connect(
-            receivers.end_undelivered_offer, dispatch_uid="waitlist.message_failed"
+        messages_sent.connect(
+            receivers.start_offer_deadlines, dispatch_uid="waitlist.messages_sent"
+        )
+        messages_failed.connect(
+            receivers.end_undelivered_offers, dispatch_uid="waitlist.messages_failed"
         )
         person_is_busy.connect(
             receivers.refuse_change_while_offered, dispatch_uid="waitlist.person_is_busy"

@@ -1,6 +1,11 @@
 """What the waiting list does when a lower app tells it something (see apps.py)."""
 
+import logging
+
+from sms.models import Message
 from waitlist import exchange, households, offers, staff_figures
+
+logger = logging.getLogger(__name__)
 
 
 def pass_on_freed_seats(sender, slot_ids, **kwargs) -> None:
@@ -26,14 +31,31 @@ def count_open_offers(sender, slot_ids, **kwargs) -> int:
     return offers.count_open_offers_in(slot_ids=slot_ids)
 
 
-def start_offer_deadline(sender, message_id, sent_at, **kwargs) -> None:
-    """``sms.signals.message_sent``: an offer's time to answer starts now."""
-    offers.start_deadline(message_id=message_id, sent_at=sent_at)
+def start_offer_deadlines(sender, messages, **kwargs) -> None:
+    """``sms.signals.messages_sent``: the offers' time to answer starts now."""
+    for message in _offers_among(messages):
+        _on_its_own(offers.start_deadline, message_id=message.pk, sent_at=message.sent_at)
 
 
-def end_undelivered_offer(sender, message_id, **kwargs) -> None:
-    """``sms.signals.message_failed``: nobody will see the offer; pass it on."""
-    offers.end_undelivered_offer(message_id=message_id)
+def end_undelivered_offers(sender, messages, **kwargs) -> None:
+    """``sms.signals.messages_failed``: nobody will see these offers; pass them on."""
+    for message in _offers_among(messages):
+        _on_its_own(offers.end_undelivered_offer, message_id=message.pk)
+
+
+def _offers_among(messages: list[Message]) -> list[Message]:
+    # Offers are queued at offer priority (waitlist.exchange): the notices and
+    # codes of a dispatcher's batch cost no query here.
+    return [m for m in messages if m.priority == Message.Priority.OFFER]
+
+
+def _on_its_own(step, **kwargs) -> None:
+    """Each offer in its own transaction, as when each message had its own signal:
+    one that fails is logged and left to the sweep, the others go on."""
+    try:
+        step(**kwargs)
+    except Exception:
+        logger.exception("waitlist: %s(%s) failed; the sweep will retry", step.__name__, kwargs)
 
 
 def refuse_change_while_offered(sender, person, for_update, **kwargs) -> str | None:

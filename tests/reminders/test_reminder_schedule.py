@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from booking.models import Appointment
 from booking.services import cancel_series
@@ -12,7 +13,7 @@ from reminders.models import Reminder
 from reminders.services import enqueue_due_reminders
 from sms.backends import memory
 from sms.models import Message
-from sms.outbox import dispatch_due
+from sms.outbox import dispatch_due, queue_message
 from tests.reminders.conftest import DAY, at, first_dose, reminder_messages
 
 pytestmark = pytest.mark.django_db
@@ -206,6 +207,33 @@ def test_a_withdrawn_reminder_is_no_failed_text_in_the_figures(book_for):
         status__in=[Message.Status.FAILED, Message.Status.DROPPED]
     ).exists()
     call_command("rebuild_stats", "--check", "--metric=sms_failed", "--metric=reminder_sent")
+
+
+def test_the_reminders_of_a_batch_are_counted_for_their_center_and_day(book_for, center):
+    """One batch: two reminders and a notice; the statistics count the two at the
+    center, on the day they were sent."""
+    from django.core.management import call_command
+
+    from stats.models import Metric
+    from tests.stats.conftest import figure
+
+    book_for(14)
+    book_for(15, first_name="Karl")
+    run_scheduler(at(DAY, 16) - timedelta(days=3))
+    queue_message(
+        recipient="+4915100000001",
+        body="Hinweis",
+        priority=Message.Priority.BULK,
+        idempotency_key="notice",
+    )
+    moment = at(DAY, 15) - timedelta(days=2)
+    Message.objects.filter(idempotency_key="notice").update(next_attempt_at=moment)
+    assert dispatch_at(moment) == 2
+    assert Message.objects.get(idempotency_key="notice").status == Message.Status.SENT
+    sent_on = timezone.localdate(moment)
+    assert figure(Metric.REMINDER_SENT, day=sent_on, center_id=center.pk) == 2
+    assert figure(Metric.REMINDER_SENT) == 2
+    call_command("rebuild_stats", "--check", "--metric=reminder_sent")
 
 
 def test_a_paced_pass_stopped_between_batches_is_continued_by_the_next(book_for):

@@ -17,7 +17,7 @@ from sms.backends import PermanentSendError, SmsBackend, memory
 from sms.dispatcher import Dispatcher
 from sms.models import Message
 from sms.outbox import _claim_with_the_orm, queue_message, retry_delay
-from sms.signals import message_failed, message_sent
+from sms.signals import messages_failed, messages_sent
 from sms.throttle import LocalBucket, SharedBucket, Throttle, Unlimited, make_throttle
 
 UNLIMITED: dict[str, Throttle] = {"sms": Unlimited(), "voice": Unlimited()}
@@ -256,22 +256,23 @@ def test_it_tells_the_apps_above_what_was_sent_and_what_failed():
     Message.objects.filter(idempotency_key="notice-2").update(
         send_before=timezone.now() - timedelta(seconds=1)
     )
-    sent, failed = [], []
+    sent: list[tuple[int, object]] = []
+    failed: list[tuple[int, str]] = []
 
-    def on_sent(sender, message_id, sent_at, **kwargs):
-        sent.append((message_id, sent_at))
+    def on_sent(sender, messages, **kwargs):
+        sent.extend((m.pk, m.sent_at) for m in messages)
 
-    def on_failed(sender, message_id, status, **kwargs):
-        failed.append((message_id, status))
+    def on_failed(sender, messages, **kwargs):
+        failed.extend((m.pk, m.status) for m in messages)
 
-    message_sent.connect(on_sent)
-    message_failed.connect(on_failed)
+    messages_sent.connect(on_sent)
+    messages_failed.connect(on_failed)
     try:
         backend = RecordingBackend(fail_for={"notice-1"})
         Dispatcher(backend=backend, pool_size=2, throttles=UNLIMITED).run(until_idle=True)
     finally:
-        message_sent.disconnect(on_sent)
-        message_failed.disconnect(on_failed)
+        messages_sent.disconnect(on_sent)
+        messages_failed.disconnect(on_failed)
     by_key = {m.idempotency_key: m for m in Message.objects.all()}
     assert sent == [(by_key["notice-0"].pk, by_key["notice-0"].sent_at)]
     assert sorted(failed) == sorted(
@@ -289,12 +290,13 @@ def test_a_failing_receiver_does_not_stop_the_dispatcher():
     def broken(sender, **kwargs):
         raise RuntimeError("receiver bug")
 
-    message_sent.connect(broken)
+    messages_sent.connect(broken)
     try:
         sent = Dispatcher(backend=RecordingBackend(), throttles=UNLIMITED).run(until_idle=True)
     finally:
-        message_sent.disconnect(broken)
+        messages_sent.disconnect(broken)
     assert sent == 3
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 3
 
 
 @pytest.mark.django_db
@@ -366,30 +368,31 @@ def test_a_receiver_with_a_database_error_leaves_the_batch_and_the_others_alone(
     queue_many(3)
     seen: list[int] = []
 
-    def broken(sender, message_id, **kwargs):
+    def broken(sender, messages, **kwargs):
         with connection.cursor() as cursor:
             cursor.execute("SELECT * FROM no_such_table")
 
     notices = set(Message.objects.values_list("pk", flat=True))
 
-    def writing(sender, message_id, **kwargs):
-        if message_id not in notices:
-            return
-        queue_message(
-            recipient="+4915100000000",
-            body="echo",
-            priority=Message.Priority.BULK,
-            idempotency_key=f"echo:{message_id}",
-        )
-        seen.append(message_id)
+    def writing(sender, messages, **kwargs):
+        for message in messages:
+            if message.pk not in notices:
+                continue
+            queue_message(
+                recipient="+4915100000000",
+                body="echo",
+                priority=Message.Priority.BULK,
+                idempotency_key=f"echo:{message.pk}",
+            )
+            seen.append(message.pk)
 
-    message_sent.connect(broken)
-    message_sent.connect(writing)
+    messages_sent.connect(broken)
+    messages_sent.connect(writing)
     try:
         sent = Dispatcher(backend=RecordingBackend(), throttles=UNLIMITED).run(until_idle=True)
     finally:
-        message_sent.disconnect(broken)
-        message_sent.disconnect(writing)
+        messages_sent.disconnect(broken)
+        messages_sent.disconnect(writing)
     assert sent == 6  # the three notices, then the three messages their receiver queued
     originals = Message.objects.filter(idempotency_key__startswith="notice-")
     assert originals.filter(status=Message.Status.SENT).count() == 3

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import Signal
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking import services
@@ -29,6 +30,13 @@ pytestmark = pytest.mark.django_db
 class FailingBackend:
     def send(self, message) -> str:
         raise PermanentSendError("number does not exist")
+
+
+class FailingForOneNumber:
+    def send(self, message) -> str:
+        if message.recipient == "+4915112345671":
+            raise PermanentSendError("number does not exist")
+        return f"ok-{message.pk}"
 
 
 @pytest.fixture
@@ -86,6 +94,27 @@ def test_sent_and_failed_text_messages_are_counted_state_wide(settings, center, 
     dispatch_due()
     assert figure(Metric.SMS_FAILED, day=timezone.localdate()) == 1
     assert figure(Metric.SMS_SENT) == 1
+
+
+def test_a_dispatcher_batch_of_sent_and_failed_messages_is_counted_in_one_upsert_each(settings):
+    for number in range(5):
+        queue_message(
+            recipient=f"+491511234567{number}",
+            body="Hinweis",
+            priority=Message.Priority.BULK,
+            idempotency_key=f"notice-{number}",
+        )
+    Message.objects.filter(idempotency_key="notice-4").update(
+        send_before=timezone.now() - timedelta(seconds=1)  # dropped: counts as failed
+    )
+    settings.SMS_BACKEND = "tests.stats.test_counting.FailingForOneNumber"
+    with CaptureQueriesContext(connection) as queries:
+        assert dispatch_due() == 3  # one batch
+    today = timezone.localdate()
+    assert figure(Metric.SMS_SENT, day=today, center_id=0, district_id=0) == 3
+    assert figure(Metric.SMS_FAILED, day=today, center_id=0, district_id=0) == 2
+    upserts = [q for q in queries.captured_queries if "stats_dailycounter" in q["sql"]]
+    assert len(upserts) == 2  # one per signal of the batch, whatever its size
 
 
 def test_deliveries_count_their_doses_also_when_corrected_or_deleted(center, vaccine):

@@ -13,7 +13,7 @@ from booking.services import cancel_series
 from sms.backends import PermanentSendError, TransientSendError
 from sms.backends.memory import MemoryBackend
 from sms.models import Message
-from sms.outbox import dispatch_due
+from sms.outbox import dispatch_due, queue_message
 from tests import factories
 from tests.journeys import german, sent_messages
 from tests.waitlist.helpers import book, make_entry, open_offer_of, seat_problems
@@ -189,6 +189,85 @@ def test_an_undeliverable_offer_passes_on_and_counts_as_missed(offer, second_in_
     assert Entry.objects.get(pk=offer.entry_id).missed_offers == 1
     assert open_offer_of(second_in_line) is not None
     assert seat_problems() == []
+
+
+def queue_notices(count: int) -> None:
+    for number in range(count):
+        queue_message(
+            recipient=f"+491511234500{number}",
+            body="Hinweis",
+            priority=Message.Priority.BULK,
+            idempotency_key=f"notice-{number}",
+        )
+
+
+def test_the_deadline_starts_for_the_offer_in_a_batch_of_other_messages(offer):
+    queue_notices(3)
+    dispatch_due()  # the offer's SMS, the notices and the booking's texts: one batch
+    assert not Message.objects.exclude(status=Message.Status.SENT).exists()
+
+    offer.refresh_from_db()
+    message = Message.objects.get(pk=offer.message_id)
+    assert offer.sent_at == message.sent_at
+    assert offer.deadline == message.sent_at + offer.hold
+    assert DBTaskResult.objects.filter(task_path="waitlist.tasks.expire_offer").count() == 1
+
+
+def test_an_undeliverable_offer_in_a_batch_of_sent_messages_passes_on(
+    offer, second_in_line, monkeypatch
+):
+    queue_notices(2)
+    send = MemoryBackend.send
+
+    def offer_number_invalid(self, message):
+        if message.pk == offer.message_id:
+            raise PermanentSendError("21211 invalid 'To' phone number")
+        return send(self, message)
+
+    monkeypatch.setattr(MemoryBackend, "send", offer_number_invalid)
+    dispatch_due()
+    notices = Message.objects.filter(idempotency_key__startswith="notice-")
+    assert set(notices.values_list("status", flat=True)) == {Message.Status.SENT}
+    assert Message.objects.get(pk=offer.message_id).status == Message.Status.FAILED
+
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.UNDELIVERED
+    assert offer.deadline is None
+    assert open_offer_of(second_in_line) is not None
+    assert seat_problems() == []
+
+
+def test_a_failing_offer_does_not_keep_the_next_of_its_batch_from_starting(
+    offer, second_in_line, center, vaccine, monkeypatch
+):
+    """Each offer of a batch starts in its own transaction: one that fails is left
+    to the sweep, the next one's deadline starts."""
+    first, _second = factories.make_bookable_pair(center, vaccine, hour=12, capacity=1)
+    other = book(factories.make_person(first_name="Hans"), first)
+    cancel_series(household=other.person.household, booking_code=other.booking_code)
+    next_offer = open_offer_of(second_in_line)
+    assert next_offer is not None
+    start = offers.start_deadline
+    failed: list[int] = []
+
+    def first_one_fails(*, message_id, sent_at):
+        if not failed:
+            failed.append(message_id)
+            raise RuntimeError("bug in the first offer's start")
+        return start(message_id=message_id, sent_at=sent_at)
+
+    monkeypatch.setattr(offers, "start_deadline", first_one_fails)
+    dispatch_due()  # both offers' SMS and the booking's texts: one batch
+    assert not Message.objects.exclude(status=Message.Status.SENT).exists()
+
+    started = {o.pk: o.deadline for o in Offer.objects.filter(pk__in=[offer.pk, next_offer.pk])}
+    failed_offer = offer.pk if failed == [offer.message_id] else next_offer.pk
+    assert started.pop(failed_offer) is None
+    [(_other, deadline)] = started.items()
+    assert deadline is not None
+    monkeypatch.undo()
+    assert offers.sweep()["deadlines"] == 1  # the safety net starts the other
+    assert not Offer.objects.filter(status=Offer.Status.OPEN, deadline__isnull=True).exists()
 
 
 def test_a_dropped_offer_sms_is_passed_on_by_the_sweep(offer, second_in_line):
