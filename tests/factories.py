@@ -148,9 +148,7 @@ def open_group(
         rank=rank, defaults={"name": name, "min_age": min_age}
     )
     for vaccine in vaccines:
-        VaccineOpening.objects.get_or_create(
-            group=group, vaccine=vaccine, defaults={"scope": scope}
-        )
+        VaccineOpening.objects.get_or_create(group=group, vaccine=vaccine, scope=scope)
     return group
 
 
