@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, event, note, settings
 from hypothesis import strategies as st
@@ -166,7 +166,7 @@ class DoseSeats(RuleBasedStateMachine):
         self, vaccine: int, offset: int, hour: int, times: int, lanes: int, hotline: int = 0
     ) -> None:
         """A small release a few days ahead (hourly times from ``hour``), with
-        ``hotline`` percent held for the hotline for 10 hours."""
+        ``hotline`` percent held for the hotline for 3 hours."""
         day = self.today + timedelta(days=offset)
         request = ReleaseRequest(
             center=self.center,
@@ -179,7 +179,7 @@ class DoseSeats(RuleBasedStateMachine):
             interval_minutes=60,
             lanes=lanes,
             hotline_share=hotline,
-            hotline_hours=10 if hotline else 0,
+            hotline_hours=3 if hotline else 0,
         )
         try:
             plan = plan_release(request)
@@ -280,7 +280,7 @@ class DoseSeats(RuleBasedStateMachine):
 
     @rule()
     def hotline_holds_end(self) -> None:
-        """The task at the end of a hold (or the sweep): what is due goes back."""
+        """The task at the end of a hold (again, or the sweep): what is due goes back."""
         if given := end_due_hotline_holds():
             tell(f"{given} seats held for the hotline given back", "hotline hold ended")
 
@@ -350,6 +350,8 @@ class DoseSeats(RuleBasedStateMachine):
     def time_passes(self, step: timedelta) -> None:
         Clocked.clock.advance(step)
         tell(f"now {timezone.localtime():%d.%m. %H:%M}", "time passed")
+        # The worker runs the task that fell due: the end of the hotline's holds.
+        self.hotline_holds_end()
 
     # --- staff: the day list -------------------------------------------------
 
@@ -402,10 +404,17 @@ class DoseSeats(RuleBasedStateMachine):
     def cancel_day(self, ahead: int, vaccine: int | None) -> None:
         day = self.today + timedelta(days=ahead)
         only = None if vaccine is None else self.vaccines[vaccine]
+        start, end = _day_bounds(day)
+        held = Slot.objects.filter(
+            Q(starts_at__gte=start, starts_at__lt=end)
+            | Q(second_dose_slot__starts_at__gte=start, second_dose_slot__starts_at__lt=end),
+            center=self.center,
+            hotline_held__gt=0,
+        ).exists()
         cancelled = cancel_day(center=self.center, day=day, vaccine=only, by=self.staff)
         tell(
             f"{day} ({only or 'all vaccines'}) cancelled: {cancelled.people} people",
-            "day cancelled",
+            "day with seats held for the hotline cancelled" if held else "day cancelled",
         )
 
     # --- a forged post -------------------------------------------------------
