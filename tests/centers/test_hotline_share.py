@@ -219,6 +219,24 @@ def test_the_release_page_says_how_many_are_held_and_until_when(desk, stocked, v
     assert 'class="field-hotline">6</td>' in listing
 
 
+def test_a_share_changed_after_the_preview_is_not_released(desk, stocked, vaccine):
+    """The share is part of what staff confirm: a different one needs a new preview."""
+    data = release_data(stocked, vaccine, hotline_share="10", hotline_hours="4")
+    fingerprint = desk.post(RELEASE, data).context["plan"].fingerprint
+    response = desk.post(
+        RELEASE,
+        {**data, "hotline_share": "100", "confirm": "1", "fingerprint": fingerprint},
+        follow=True,
+    )
+    assert response.context["stage"] == "preview"
+    assert (
+        german("The appointments have changed since the preview. Please check them again.")
+        in response.content.decode()
+    )
+    assert not Slot.objects.exists()
+    assert not SlotRelease.objects.exists()
+
+
 # --- bad input -------------------------------------------------------------------
 
 
