@@ -247,7 +247,10 @@ class Slot(models.Model):
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
     withdrawn = models.PositiveSmallIntegerField(_("withdrawn"), default=0)
-    hotline_held = models.PositiveSmallIntegerField(_("held for the hotline"), default=0)
+    # db_default too: bulk loads that write the table with SQL need not know it.
+    hotline_held = models.PositiveSmallIntegerField(
+        _("held for the hotline"), default=0, db_default=0
+    )
     # Set on first-dose slots only: the second dose's held seats end with their first's.
     hotline_held_until = models.DateTimeField(
         _("held for the hotline until"), null=True, blank=True
