@@ -15,7 +15,8 @@ from draw.models import Draw
 
 @admin.register(Draw)
 class DrawAdmin(admin.ModelAdmin):
-    list_display = ["opening", "closes_at", "seats", "seats_offered", "ranked_at"]
+    list_display = ["opening", "closes_at", "seats", "seats_offered", "ranked_at", "fingerprint"]
+    list_select_related = ["opening"]
     fields = [
         "opening",
         "closes_at",
@@ -34,6 +35,12 @@ class DrawAdmin(admin.ModelAdmin):
     @admin.display(description=_("SHA-256 of the key"))
     def commitment(self, obj: Draw) -> str:
         return obj.opening.commitment if obj.pk else "-"
+
+    @admin.display(description=_("Fingerprint of the key (SHA-256)"))
+    def fingerprint(self, obj: Draw) -> str:
+        """The commitment's start and whether the key is public, at a glance."""
+        revealed = _("key published") if obj.revealed_key() else _("key secret")
+        return format_html("<code>{}</code>… ({})", obj.commitment_prefix, revealed)
 
     @admin.display(description=_("figures"))
     def figures(self, obj: Draw) -> str:

@@ -27,6 +27,9 @@ from centers.models import Center, District
 from waitingroom.models import Opening
 from waitlist.models import Entry
 
+# Hex digits of the commitment shown where a whole one is too wide (lists, tables).
+COMMITMENT_PREFIX = 12
+
 
 def new_public_id() -> str:
     """The entry's pseudonym in the published protocol: random, names nobody."""
@@ -34,6 +37,14 @@ def new_public_id() -> str:
 
 
 class Draw(models.Model):
+    class Phase(models.TextChoices):
+        """Where a draw stands; derived from its times, not stored."""
+
+        UPCOMING = "upcoming", _("registration not open yet")
+        OPEN = "open", _("registration open")
+        CLOSED = "closed", _("registration closed, not drawn yet")
+        DRAWN = "drawn", _("drawn")
+
     opening = models.OneToOneField(
         Opening,
         on_delete=models.PROTECT,
@@ -95,6 +106,20 @@ class Draw(models.Model):
     def revealed_key(self) -> str | None:
         """The opening's key once the order is fixed; None (secret) before."""
         return self.opening.key if self.ranked_at else None
+
+    def phase(self, *, now=None) -> "Draw.Phase":
+        if self.ranked_at is not None:
+            return self.Phase.DRAWN
+        moment = now or timezone.now()
+        if moment < self.opening.opens_at:
+            return self.Phase.UPCOMING
+        return self.Phase.OPEN if moment < self.closes_at else self.Phase.CLOSED
+
+    @property
+    def commitment_prefix(self) -> str:
+        """The start of the key's SHA-256: enough to tell draws apart at a glance
+        and to match the published fingerprint; the whole one is on the public page."""
+        return self.opening.commitment[:COMMITMENT_PREFIX]
 
     def covers(self, entry: Entry) -> bool:
         """Whether the draw covers a waiting place: its district is covered, or its
