@@ -47,10 +47,14 @@ class DrawAdmin(admin.ModelAdmin):
         if obj.pk is None or obj.ranked_at is None:
             return "-"
         numbers = selectors.figures(obj)
+        groups = selectors.groups_of(rank for rank, _count in numbers.entrants)
         lines = [
             *(
-                (_("entrants of group %(rank)d") % {"rank": rank}, count)
-                for rank, count in numbers.entrants
+                (
+                    _("Registrations: %(group)s") % {"group": group.name},
+                    numbers.entrants_of(group.rank),
+                )
+                for group in groups
             ),
             (_("seats"), numbers.seats),
             (_("offers"), numbers.offers),

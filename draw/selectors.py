@@ -1,7 +1,7 @@
 """What the draw's pages, protocol and figures read."""
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -138,17 +138,22 @@ class Overview:
     rows: tuple[DrawRow, ...]  # newest draw first
 
 
+def groups_of(ranks: Iterable[int]) -> tuple[Group, ...]:
+    """The priority groups of these ranks with their names, older first (one query)."""
+    ranks = sorted(ranks)
+    names = dict(PriorityGroup.objects.filter(rank__in=ranks).values_list("rank", "name"))
+    return tuple(
+        Group(rank=rank, name=names.get(rank) or gettext("Group %(rank)d") % {"rank": rank})
+        for rank in ranks
+    )
+
+
 def overview(*, now: datetime | None = None) -> Overview:
     """Every draw with its figures, for the ministry: four queries however many
     draws there are (the draws, entrants, offers, the groups' names)."""
     draws = list(Draw.objects.select_related("opening__vaccine").order_by("-closes_at", "-pk"))
     by_draw = figures_of(draws)
-    ranks = sorted({rank for numbers in by_draw.values() for rank, _count in numbers.entrants})
-    names = dict(PriorityGroup.objects.filter(rank__in=ranks).values_list("rank", "name"))
-    groups = tuple(
-        Group(rank=rank, name=names.get(rank) or gettext("Group %(rank)d") % {"rank": rank})
-        for rank in ranks
-    )
+    groups = groups_of({rank for numbers in by_draw.values() for rank, _count in numbers.entrants})
     now = now or timezone.now()
     rows = tuple(
         DrawRow(

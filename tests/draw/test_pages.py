@@ -232,3 +232,7 @@ def test_the_draws_list_in_the_admin_shows_each_commitment_and_whether_the_key_i
     after = listed()
     assert f"<code>{prefix}</code>… ({german('key published')})" in after
     assert german("key secret") not in after
+    # The draw's own page names the priority group of its registrations.
+    change = logged_in(operator).get(reverse("admin:draw_draw_change", args=[the_draw.pk]))
+    group = german("Registrations: %(group)s", group="80 und älter")
+    assert f"<div>{group}: 2</div>" in change.content.decode()
