@@ -63,11 +63,21 @@ def forget_rules(**_signal_kwargs) -> None:
     _rules = None
 
 
+def _in_force(openings: list[VaccineOpening]) -> list[VaccineOpening]:
+    """The openings whose moment has come. An opening may be scheduled ahead (the
+    ministry's 08:00, ``waitingroom.openings.schedule_eligibility``); it is checked
+    at each call, not when the rules were read, so it starts on the second."""
+    now = timezone.now()
+    return [opening for opening in openings if opening.opened_at <= now]
+
+
 def eligibility_for(person: Person, *, on: date | None = None) -> Eligibility:
+    """What ``person`` may book or wait for now; ``on`` is the day their age is
+    counted on (today by default)."""
     age = person.age_on(on or timezone.localdate())
     rules = _current_rules()
     group = next((group for group in rules.groups if group.min_age <= age), None)
-    openings = [opening for opening in rules.openings if opening.group.min_age <= age]
+    openings = [opening for opening in _in_force(rules.openings) if opening.group.min_age <= age]
     bookable = {o.vaccine for o in openings if o.scope == VaccineOpening.Scope.BOOKING}
     waitlist = {o.vaccine for o in openings if o.scope == VaccineOpening.Scope.WAITLIST}
     return Eligibility(
@@ -94,13 +104,27 @@ class OpenAges:
 def open_ages() -> OpenAges:
     rules = _current_rules()
     by_scope: dict[str, list[int]] = {scope: [] for scope in VaccineOpening.Scope.values}
-    for opening in rules.openings:
+    for opening in _in_force(rules.openings):
         by_scope[opening.scope].append(opening.group.min_age)
     booking = min(by_scope[VaccineOpening.Scope.BOOKING], default=None)
     waitlist = min(by_scope[VaccineOpening.Scope.WAITLIST], default=None)
     if waitlist is not None and booking is not None and waitlist >= booking:
         waitlist = None
     return OpenAges(booking=booking, waitlist=waitlist)
+
+
+def next_booking_opening() -> VaccineOpening | None:
+    """The earliest scheduled opening that lets a younger group book than now can."""
+    ages = open_ages()
+    now = timezone.now()
+    ahead = [
+        opening
+        for opening in _current_rules().openings
+        if opening.opened_at > now
+        and opening.scope == VaccineOpening.Scope.BOOKING
+        and (ages.booking is None or opening.group.min_age < ages.booking)
+    ]
+    return min(ahead, key=attrgetter("opened_at"), default=None)
 
 
 def may_ever_be_eligible(date_of_birth: date, *, on: date | None = None) -> bool:

@@ -27,21 +27,29 @@ Views show ``str(error)`` of the BookingError these raise.
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from booking import services
-from booking.eligibility import Eligibility, eligibility_for, may_ever_be_eligible, open_ages
+from booking.eligibility import (
+    Eligibility,
+    eligibility_for,
+    may_ever_be_eligible,
+    next_booking_opening,
+    open_ages,
+)
 from booking.errors import BookingError
 from booking.models import Appointment, Household, Person, Series
 from booking.signals import person_corrected, person_is_busy, person_removing
 
 
 def open_groups_sentence() -> str:
-    """Who may book, and who may wait, right now, in one or two plain sentences."""
+    """Who may book, and who may wait, right now, in one or two plain sentences,
+    and the next scheduled opening for younger people, if there is one."""
     ages = open_ages()
-    if ages.booking is None and ages.waitlist is None:
-        return _("At present no age group can book an appointment yet.")
     sentences = []
+    if ages.booking is None and ages.waitlist is None:
+        sentences.append(_("At present no age group can book an appointment yet."))
     if ages.booking is not None:
         sentences.append(
             _("At present people aged %(age)d and over can book an appointment.")
@@ -51,6 +59,15 @@ def open_groups_sentence() -> str:
         sentences.append(
             _("People aged %(age)d and over can join a waiting list.") % {"age": ages.waitlist}
         )
+    if upcoming := next_booking_opening():
+        when = formats.date_format(
+            timezone.localtime(upcoming.opened_at), "WEEKDAY_DATETIME_FORMAT"
+        )
+        if ages.booking is None:
+            text = _("From %(when)s people aged %(age)d and over can book an appointment.")
+        else:
+            text = _("From %(when)s people aged %(age)d and over can book as well.")
+        sentences.append(text % {"when": when, "age": upcoming.group.min_age})
     return " ".join(sentences)
 
 

@@ -26,7 +26,12 @@ class PriorityGroup(models.Model):
 
 
 class VaccineOpening(models.Model):
-    """The ministry opened a vaccine to a group, for booking or only for the waiting list."""
+    """The ministry opened a vaccine to a group, for booking or only for the waiting list.
+
+    ``opened_at`` may lie ahead: the opening takes effect at that moment (the
+    morning of a scheduled opening). A group may wait for a vaccine now and
+    book it from a later moment: one row per scope.
+    """
 
     class Scope(models.TextChoices):
         BOOKING = "booking", _("booking")
@@ -42,14 +47,18 @@ class VaccineOpening(models.Model):
         Vaccine, on_delete=models.CASCADE, related_name="openings", verbose_name=_("vaccine")
     )
     scope = models.CharField(_("opened for"), max_length=10, choices=Scope)
-    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    opened_at = models.DateTimeField(
+        _("opened at"),
+        default=timezone.now,
+        help_text=_("May lie in the future: the opening takes effect at that moment."),
+    )
 
     class Meta:
         verbose_name = _("vaccine opening")
         verbose_name_plural = _("vaccine openings")
         constraints = [
             models.UniqueConstraint(
-                fields=["group", "vaccine"], name="one_opening_per_group_vaccine"
+                fields=["group", "vaccine", "scope"], name="one_opening_per_group_vaccine_scope"
             )
         ]
 

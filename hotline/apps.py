@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -8,6 +9,7 @@ class HotlineConfig(AppConfig):
     verbose_name = _("Hotline")
 
     def ready(self) -> None:
+        from hotline.codes import add_translate_to_sqlite
         from hotline.group import ensure_hotline_group_after_migrate, is_agent
         from staff_auth.policy import ROLES_NEEDING_A_SECOND_FACTOR
 
@@ -16,6 +18,9 @@ class HotlineConfig(AppConfig):
             sender=self,
             dispatch_uid="hotline.ensure_hotline_group",
         )
+        # The voice line finds booking codes by their keys with translate(),
+        # which SQLite (the quick start) lacks.
+        connection_created.connect(add_translate_to_sqlite, dispatch_uid="hotline.sqlite_translate")
         # Agents see households' personal data: they confirm their login with
         # a second factor, as center staff do.
         if is_agent not in ROLES_NEEDING_A_SECOND_FACTOR:

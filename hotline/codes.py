@@ -41,3 +41,20 @@ def keypad_translation() -> tuple[str, str]:
     """``translate()``'s two arguments that turn a stored code into its keys (SQL)."""
     letters = "".join(ch for ch in BOOKING_CODE_ALPHABET if not ch.isdigit()) + "-"
     return letters, "".join(KEYPAD[ch] for ch in letters[:-1])
+
+
+def sql_translate(text: str | None, source: str, target: str) -> str | None:
+    """PostgreSQL's ``translate()`` for SQLite (the quick start's database): each
+    character of ``source`` becomes the one at its place in ``target``, and is
+    dropped when ``target`` is shorter."""
+    if text is None:
+        return None
+    table = {ord(ch): (target[i] if i < len(target) else None) for i, ch in enumerate(source)}
+    return text.translate(table)
+
+
+def add_translate_to_sqlite(sender, connection, **kwargs) -> None:
+    """``connection_created`` receiver: give SQLite the ``translate()`` that the
+    voice line's booking-code lookup uses (``hotline.voice.calls.keypad_series``)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("translate", 3, sql_translate, deterministic=True)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from booking.models import VaccineOpening
 from waitingroom import fairness
 from waitingroom.models import Opening, PrequeueEntry
 
@@ -85,3 +86,48 @@ def write_log(opening: Opening, arrivals: dict[str, int]) -> int:
             ignore_conflicts=True,
         )
     return len(order)
+
+
+def _scope_of(opening: Opening) -> str:
+    # A draw's window lets the group register on the waiting list; a queue
+    # opening lets it book.
+    if opening.mode == Opening.Mode.DRAW:
+        return VaccineOpening.Scope.WAITLIST
+    return VaccineOpening.Scope.BOOKING
+
+
+def schedule_eligibility(opening: Opening, *, now: datetime | None = None) -> VaccineOpening | None:
+    """Let the opening's group book (or, for a draw, register for) its vaccine
+    from ``opens_at`` on, so that the room and eligibility open on the same second.
+
+    An eligibility already in force stays as it is (an opening never closes
+    what is open); one still scheduled moves with the opening. Nothing happens
+    for an opening without a group or a vaccine.
+    """
+    if opening.group_id is None or opening.vaccine_id is None:
+        return None
+    now = now or timezone.now()
+    eligibility, created = VaccineOpening.objects.get_or_create(
+        group_id=opening.group_id,
+        vaccine_id=opening.vaccine_id,
+        scope=_scope_of(opening),
+        defaults={"opened_at": opening.opens_at},
+    )
+    if not created and eligibility.opened_at > now and eligibility.opened_at != opening.opens_at:
+        eligibility.opened_at = opening.opens_at
+        eligibility.save(update_fields=["opened_at"])
+    return eligibility
+
+
+def unschedule_eligibility(opening: Opening, *, now: datetime | None = None) -> int:
+    """A deleted opening takes back the eligibility it scheduled, unless it is in force."""
+    if opening.group_id is None or opening.vaccine_id is None:
+        return 0
+    deleted, _ = VaccineOpening.objects.filter(
+        group_id=opening.group_id,
+        vaccine_id=opening.vaccine_id,
+        scope=_scope_of(opening),
+        opened_at=opening.opens_at,
+        opened_at__gt=now or timezone.now(),
+    ).delete()
+    return deleted

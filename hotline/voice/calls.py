@@ -368,7 +368,8 @@ def code(call: Call, digits: str) -> str:
 
 def keypad_series(keys: str, date_of_birth: date):
     """Series whose booking code is typed with ``keys`` and whose person was born
-    on ``date_of_birth`` (PostgreSQL's translate(); see the expression index)."""
+    on ``date_of_birth`` (SQL translate(); PostgreSQL has an expression index for it,
+    SQLite gets the function from ``hotline.codes.add_translate_to_sqlite``)."""
     letters, numbers = keypad_translation()
     typed = Func(F("booking_code"), Value(letters), Value(numbers), function="translate")
     return (

@@ -116,7 +116,7 @@ class Command(BaseCommand):
             VaccineOpening.objects.update_or_create(
                 group=groups[min_age],
                 vaccine=vaccines[slug],
-                defaults={"scope": VaccineOpening.Scope.BOOKING},
+                scope=VaccineOpening.Scope.BOOKING,
             )
         return vaccines
 
