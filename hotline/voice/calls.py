@@ -62,19 +62,29 @@ class Call:
     sid: str
     caller: str  # the calling number as Twilio gives it ("anonymous" when withheld)
     called: str
-    state: dict = field(default_factory=dict)
-    loaded: dict = field(default_factory=dict)
+    _state: dict | None = field(default=None, repr=False)
+    _loaded: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, *, sid: str, caller: str, called: str) -> "Call":
-        state = cache.get(_key(sid)) or {}
-        return cls(sid=sid, caller=caller, called=called, state=state, loaded=dict(state))
+        """The call; its answers so far are read from the cache when first used."""
+        return cls(sid=sid, caller=caller, called=called)
+
+    @property
+    def state(self) -> dict:
+        """The answers so far. Read on first use: half of a call's webhooks (the
+        greeting, the menu key, a "1" that only leads on) never need them, and
+        a cache round trip is a good part of such a webhook's cost."""
+        if self._state is None:
+            self._state = cache.get(_key(self.sid)) or {}
+            self._loaded = dict(self._state)
+        return self._state
 
     def save(self) -> None:
         """Write the answers back when this webhook changed them (one round trip less
         for the questions that only lead on)."""
-        if self.state != self.loaded:
-            cache.set(_key(self.sid), self.state, STATE_SECONDS)
+        if self._state is not None and self._state != self._loaded:
+            cache.set(_key(self.sid), self._state, STATE_SECONDS)
 
 
 def _key(sid: str) -> str:
