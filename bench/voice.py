@@ -178,9 +178,9 @@ def in_process_costs(
     *, calls: int, first: int, cprofile: Path | None = None
 ) -> tuple[dict[str, tuple[float, float]], int]:
     """Queries and CPU milliseconds (medians of ``calls`` calls, after a warm-up)
-    of each of a call's webhooks and of the one-query view, measured in this
-    process through Django's test client and the full middleware stack: these
-    figures do not move with the machine's load as the ones under gunicorn do.
+    of each of a call's webhooks and of the one-query view (fetched after each
+    webhook), measured in this process through Django's test client and the
+    full middleware stack: steadier than the figures under gunicorn.
     The webhooks are posted form-encoded and signed as Twilio posts them; the
     client keeps a call's cookies for that call only, as Twilio does. Also
     returns how many answers set a cookie. With ``cprofile`` as many more calls
@@ -228,6 +228,13 @@ def in_process_costs(
             HTTP_X_TWILIO_SIGNATURE=signature,
         )
 
+    def webhook(name: str, sample: str, path: str, form: dict) -> str:
+        """The webhook, then the one-query view: each step's figures and the floor's
+        come from the same moments of a shared machine."""
+        answer = measured(name, sample, post, path, form).content.decode()
+        measured("one-query", sample, client.get, BASELINE)
+        return answer
+
     # With a profiler, every other call is profiled and the others measured
     # (the profiler's own overhead would double the CPU figures).
     rounds = 2 if profiler else 1
@@ -237,19 +244,14 @@ def in_process_costs(
             number = first + index
             params = call_params(number)
             client.cookies.clear()
-            answer = measured("incoming", sample, post, INCOMING, params).content.decode()
+            answer = webhook("incoming", sample, INCOMING, params)
             for name, digits in zip(STEPS[1:], keys_of(number), strict=True):
                 path = next_path(answer)
                 if path is None:
                     raise RuntimeError(f"{name}: no question in {answer[:200]}")
-                form = {**params, "Digits": digits}
-                answer = measured(name, sample, post, path, form).content.decode()
+                answer = webhook(name, sample, path, {**params, "Digits": digits})
             if "<Hangup" not in answer:
                 raise RuntimeError(f"the call did not end: {answer[:200]}")
-        client.cookies.clear()
-        for index in range(warm_up + calls):
-            sample = "warm up" if index < warm_up else "measure"
-            measured("one-query", sample, client.get, BASELINE)
     if profiler and cprofile:
         profiler.dump_stats(cprofile)
     medians = {

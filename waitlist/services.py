@@ -83,7 +83,7 @@ def join_waitlist(
         except IntegrityError:
             # A second tab joined for the same person a moment ago.
             raise already from None
-        entry.vaccines.set(chosen)
+        entry.vaccines.add(*chosen)  # a new entry: one INSERT, without reading its set first
         # A draw covering this place holds the entry back (``draw.registration``).
         answers = signals.entry_registered.send(sender=Entry, entry=entry)
         held = any(answer is True for _receiver, answer in answers)
