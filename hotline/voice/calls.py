@@ -331,12 +331,18 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
     goodbye = _("We will call you on this number when an appointment is free. Goodbye.")
     try:
         with transaction.atomic():
-            household, new = Household.objects.get_or_create(phone=number.e164)
-            if not new:
-                # The same answer posted twice at once (a retried webhook): the
-                # second waits here and then finds the first one's person.
-                Household.objects.select_for_update().filter(pk=household.pk).first()
-            person = None if new else household.people.filter(date_of_birth=date_of_birth).first()
+            # One statement for a new number and a known one: the household is
+            # inserted, or the known row locked by the no-op update (get_or_create
+            # and a lock took four). The same answer posted twice at once (a
+            # retried webhook): the second waits here and then finds the first
+            # one's person.
+            [household] = Household.objects.bulk_create(
+                [Household(phone=number.e164)],
+                update_conflicts=True,
+                unique_fields=["phone"],
+                update_fields=["phone"],
+            )
+            person = household.people.filter(date_of_birth=date_of_birth).first()
             if person is None:
                 person = households.add_person(
                     household=household,
@@ -345,7 +351,7 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
                     date_of_birth=date_of_birth,
                     postal_code=postal_code,
                 )
-            if not new and person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
+            elif person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
                 already = _("You are on the waiting list already.")
                 return f"{already} {goodbye}"
             entry = waitlist_services.join_waitlist(person=person)
