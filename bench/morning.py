@@ -137,8 +137,9 @@ class Resident:
     async def request(self, session, method: str, path: str, **kwargs):
         started = time.perf_counter()
         try:
+            stamp = {"X-Request-Start": f"t={int(time.time() * 1000)}"}
             async with session.request(
-                method, self.base + path, allow_redirects=False, **kwargs
+                method, self.base + path, allow_redirects=False, headers=stamp, **kwargs
             ) as response:
                 body = await response.text()
         except TimeoutError:
@@ -468,6 +469,9 @@ def main() -> int:
                 "SMS_RATE_PER_SECOND": str(args.sms_rate),
                 "SMS_DISPATCHER_PROCESSES": str(args.dispatchers),
                 "WAITINGROOM_CAPACITY": str(args.capacity),
+                # The client plays the proxy: it stamps each request as it sends it,
+                # so that the room sees the wait for a free worker.
+                "WAITINGROOM_REQUEST_START_HEADER": "X-Request-Start",
                 # Thousands of residents behind one test address.
                 "SMS_CODES_PER_ADDRESS_PER_HOUR": "1000000",
                 "SMS_CODES_PER_HOUR": "1000000",

@@ -27,7 +27,7 @@ from booking.errors import (
 from booking.models import Appointment, Household, Person, Series
 from booking.signals import series_booked
 from centers.models import Slot, Vaccine
-from centers.services import take_seat, take_series_seats
+from centers.services import take_held_series_seats, take_seat, take_series_seats
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 
@@ -140,6 +140,7 @@ def book_series(
     slot: Slot,
     request_token: uuid.UUID,
     bookable: Collection[Vaccine] | None = None,
+    hotline: bool = False,
 ) -> Series:
     """Book the first dose in ``slot`` and the second at the same center after
     the vaccine's interval, in one transaction: both or neither.
@@ -153,6 +154,10 @@ def book_series(
     repeated submission returns the series it booked. Raises SlotTaken,
     AlreadyBooked, BookingBusy or BookingError. A time that is no first-dose
     time (a second-dose seat's id posted as one) is SlotTaken, as a taken one.
+
+    ``hotline`` is for hotline agents booking for a caller: a seat a release
+    holds for the hotline is taken first (``take_held_series_seats``), a free
+    one otherwise. Without it held seats are taken seats, as for everyone.
     """
     refused: BookingError | None = None
     if slot.starts_at <= timezone.now() or not slot.is_first_dose:
@@ -167,7 +172,9 @@ def book_series(
             )
     if refused is None:
         try:
-            return _book_with_a_new_code(person=person, slot=slot, request_token=request_token)
+            return _book_with_a_new_code(
+                person=person, slot=slot, request_token=request_token, hotline=hotline
+            )
         except (SlotTaken, BookingBusy) as error:
             refused = error
     # Only when it failed is it asked why (no query on the way to a booking): a
@@ -197,7 +204,9 @@ def _earlier_booking(*, person: Person, request_token: uuid.UUID) -> Series | No
     return None
 
 
-def _book_with_a_new_code(*, person: Person, slot: Slot, request_token: uuid.UUID) -> Series:
+def _book_with_a_new_code(
+    *, person: Person, slot: Slot, request_token: uuid.UUID, hotline: bool = False
+) -> Series:
     """The booking's transaction, again with a new booking code if that one was taken.
 
     The unique constraints guard "one active series per person" and "one series
@@ -206,7 +215,9 @@ def _book_with_a_new_code(*, person: Person, slot: Slot, request_token: uuid.UUI
     """
     for attempt in range(1, BOOKING_CODE_ATTEMPTS + 1):
         try:
-            return _book_both_seats(person=person, first=slot, request_token=request_token)
+            return _book_both_seats(
+                person=person, first=slot, request_token=request_token, hotline=hotline
+            )
         except IntegrityError:
             # The same form submitted twice, a second tab booking the same person,
             # or (once in 10¹¹) the booking code was taken.
@@ -224,10 +235,16 @@ def _book_with_a_new_code(*, person: Person, slot: Slot, request_token: uuid.UUI
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _book_both_seats(*, person: Person, first: Slot, request_token: uuid.UUID) -> Series:
-    """The booking's transaction: both seats, then the series' rows."""
+def _book_both_seats(
+    *, person: Person, first: Slot, request_token: uuid.UUID, hotline: bool = False
+) -> Series:
+    """The booking's transaction: both seats (for the hotline a held pair first),
+    then the series' rows."""
+    timeout = settings.BOOKING_LOCK_TIMEOUT_MS
     with transaction.atomic():
-        second = take_series_seats(first, lock_timeout_ms=settings.BOOKING_LOCK_TIMEOUT_MS)
+        second = take_held_series_seats(first, lock_timeout_ms=timeout) if hotline else None
+        if second is None:
+            second = take_series_seats(first, lock_timeout_ms=timeout)
         if second is None:
             raise SlotTaken(_("Someone else has just booked this time. Please choose another one."))
         return _write_series(person=person, first=first, second=second, request_token=request_token)

@@ -105,6 +105,36 @@ class ReleaseForm(forms.Form):
         ),
         required=False,
     )
+    hotline_share = forms.IntegerField(
+        label=_("Share for the hotline (percent)"),
+        help_text=_(
+            "This share of the first-dose appointments can at first be booked only by "
+            "the hotline's agents for callers. 0 means none (the default)."
+        ),
+        required=False,
+        min_value=0,
+        max_value=100,
+        error_messages={
+            "min_value": _("Enter a share between 0 and 100 percent."),
+            "max_value": _("Enter a share between 0 and 100 percent."),
+            "invalid": _("Enter the share as a whole number between 0 and 100."),
+        },
+    )
+    hotline_hours = forms.IntegerField(
+        label=_("Hours held for the hotline"),
+        help_text=_(
+            "After these hours the appointments the hotline has not booked are free for "
+            "everyone; the waiting list gets them first."
+        ),
+        required=False,
+        min_value=1,
+        max_value=releases.MAX_HOTLINE_HOURS,
+        error_messages={
+            "min_value": _("Enter at least 1 hour."),
+            "max_value": _("Hold the appointments for at most %(limit_value)s hours."),
+            "invalid": _("Enter the hours as a whole number."),
+        },
+    )
 
     def __init__(self, *args, centers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,6 +153,7 @@ class ReleaseForm(forms.Form):
             "closes_at": time(18),
             "interval_minutes": 10,
             "lanes": 2,
+            "hotline_share": 0,
         }
         if len(centers) == 1:
             initial["center"] = centers[0]
@@ -141,10 +172,18 @@ class ReleaseForm(forms.Form):
             interval_minutes=data["interval_minutes"],
             lanes=data["lanes"],
             include_holidays=data.get("include_holidays", False),
+            hotline_share=data.get("hotline_share") or 0,
+            hotline_hours=(data.get("hotline_hours") or 0) if data.get("hotline_share") else 0,
         )
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
+        share, hours = cleaned.get("hotline_share"), cleaned.get("hotline_hours")
+        if share and not hours and "hotline_hours" not in self.errors:
+            self.add_error(
+                "hotline_hours",
+                _("Enter for how many hours the hotline's share is held (at least 1)."),
+            )
         if not self.errors:
             try:
                 self.plan = releases.plan_release(self.release_request())

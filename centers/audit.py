@@ -82,6 +82,13 @@ def _day(value: str) -> str:
     return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
 
 
+def _hotline_part(facts: dict) -> str:
+    held = facts.get("hotline_appointments", 0)
+    if not held:
+        return ""
+    return "; " + _("%(count)d of them held for the hotline") % {"count": held}
+
+
 def describe(entry: AuditEntry) -> str:
     """The entry's details as a sentence for the reader (empty if there is nothing to add)."""
     facts = entry.details or {}
@@ -97,7 +104,7 @@ def describe(entry: AuditEntry) -> str:
             "doses": facts["doses"],
             "first": _day(facts["first_day"]),
             "last": _day(facts["last_day"]),
-        }
+        } + _hotline_part(facts)
     if entry.action == Action.EXPORTED:
         rows = facts.get("rows", 0)
         return ngettext("%(rows)d row exported", "%(rows)d rows exported", rows) % {"rows": rows}

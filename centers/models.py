@@ -175,6 +175,26 @@ class SlotQuerySet(models.QuerySet):
     def bookable(self):
         return self.upcoming().with_free_series()
 
+    def bookable_by_hotline(self):
+        """What a hotline agent can book for a caller: the bookable times, and the
+        times with series seats held for the hotline (``hotline_held``; each held
+        first-dose seat holds its second dose with it, so it is a whole series).
+
+        Only the agent's console uses this; everywhere else held seats count as
+        taken, so what residents see free stays exactly what they can book.
+        """
+        return (
+            self.upcoming()
+            .first_doses()
+            .filter(
+                Q(hotline_held__gt=0)
+                | Q(
+                    booked__lt=F("capacity"),
+                    second_dose_slot__booked__lt=F("second_dose_slot__capacity"),
+                )
+            )
+        )
+
     def with_free_appointments(self):
         """Annotate ``free_appointments``: first doses that can be booked with
         their second dose (the fewer free seats of the pair)."""
@@ -198,7 +218,11 @@ class Slot(models.Model):
     (``SlotQuerySet.with_free_series``). The same time can have a slot of each
     purpose (one release's second doses, the next release's first doses).
 
-    ``booked`` counts seats taken by appointments and held offers.
+    ``booked`` counts seats taken by appointments, held offers and seats held
+    for the hotline. ``hotline_held`` is the part of ``booked`` a release keeps
+    for hotline agents until ``hotline_held_until`` (``centers.hotline_hold``):
+    in a first-dose slot, whole series (each with a held seat in its second-dose
+    slot); in a second-dose slot, the held seats of its first-dose slots.
     The CHECK constraint makes overselling impossible even if code goes wrong;
     seats are taken by a conditional UPDATE (see centers.services.take_seat).
     A cancelled day shrinks ``capacity`` and counts the seats it took away in
@@ -223,6 +247,14 @@ class Slot(models.Model):
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
     withdrawn = models.PositiveSmallIntegerField(_("withdrawn"), default=0)
+    # db_default too: bulk loads that write the table with SQL need not know it.
+    hotline_held = models.PositiveSmallIntegerField(
+        _("held for the hotline"), default=0, db_default=0
+    )
+    # Set on first-dose slots only: the second dose's held seats end with their first's.
+    hotline_held_until = models.DateTimeField(
+        _("held for the hotline until"), null=True, blank=True
+    )
     dose = models.PositiveSmallIntegerField(_("purpose"), choices=Dose, default=Dose.FIRST)
     second_dose_slot = models.ForeignKey(
         "self",
@@ -246,6 +278,15 @@ class Slot(models.Model):
                 condition=Q(booked__gte=0) & Q(booked__lte=F("capacity")),
                 name="slot_booked_within_capacity",
             ),
+            # Seats held for the hotline are taken seats: never more than booked.
+            models.CheckConstraint(
+                condition=Q(hotline_held__gte=0) & Q(hotline_held__lte=F("booked")),
+                name="slot_hotline_held_within_booked",
+            ),
+            models.CheckConstraint(
+                condition=Q(hotline_held=0) | Q(dose=2) | Q(hotline_held_until__isnull=False),
+                name="slot_hotline_hold_has_an_end",
+            ),
             models.UniqueConstraint(
                 fields=["center", "vaccine", "starts_at", "dose"],
                 name="one_slot_per_center_vaccine_time_dose",
@@ -260,6 +301,12 @@ class Slot(models.Model):
         ]
         indexes = [
             models.Index(fields=["center", "dose", "starts_at"], name="slot_center_dose_time"),
+            # The holds that end next (``end_due_hotline_holds``), without reading every slot.
+            models.Index(
+                fields=["hotline_held_until"],
+                condition=Q(hotline_held__gt=0, dose=1),
+                name="slot_hotline_hold_ends",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -305,6 +352,14 @@ class SlotRelease(models.Model):
     second_dose_days = models.PositiveSmallIntegerField(_("days until the second dose"))
     appointments = models.PositiveIntegerField(_("first-dose appointments"))
     doses = models.PositiveIntegerField(_("doses bound"))
+    # The hotline's share (issue 19; 0 = off): that many percent of the first-dose
+    # appointments are held for hotline agents for ``hotline_hours`` after the release.
+    hotline_share = models.PositiveSmallIntegerField(_("hotline share in percent"), default=0)
+    hotline_hours = models.PositiveSmallIntegerField(_("hours held for the hotline"), default=0)
+    hotline_appointments = models.PositiveIntegerField(
+        _("appointments held for the hotline"), default=0
+    )
+    hotline_until = models.DateTimeField(_("held for the hotline until"), null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -328,6 +383,16 @@ class SlotRelease(models.Model):
             models.CheckConstraint(
                 condition=Q(lanes__gt=0) & Q(interval_minutes__gt=0),
                 name="release_has_lanes_and_interval",
+            ),
+            models.CheckConstraint(
+                condition=Q(hotline_share=0, hotline_appointments=0, hotline_until__isnull=True)
+                | Q(
+                    hotline_share__gt=0,
+                    hotline_share__lte=100,
+                    hotline_hours__gt=0,
+                    hotline_until__isnull=False,
+                ),
+                name="release_hotline_share_has_hours",
             ),
         ]
 

@@ -10,6 +10,9 @@ Each appointment therefore binds two doses (see ``centers.stock``).
 the one the user confirmed, overlaps an earlier release, or needs more doses
 than the stock has. Releases of a center are serialised on the center's row,
 so two staff members cannot both spend the same doses.
+
+A release may keep a share of its appointments for the hotline for some hours
+(``hotline_share``, ``hotline_hours``; off by default): see ``centers.hotline_hold``.
 """
 
 import hashlib
@@ -26,8 +29,9 @@ from django.db.models import F
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from centers import audit
+from centers import audit, tasks
 from centers.errors import CenterError, PlanChanged
+from centers.hotline_hold import hold_for_hotline, spread_hotline_seats
 from centers.models import AuditEntry, Center, Slot, SlotRelease, Vaccine
 from centers.signals import seats_freed, slots_released
 from centers.stock import Stock, stock_for
@@ -36,6 +40,7 @@ MAX_DAYS = 92
 MAX_LANES = 50
 MIN_INTERVAL_MINUTES = 5
 MAX_INTERVAL_MINUTES = 240
+MAX_HOTLINE_HOURS = 168  # a week: longer, and the held seats would miss the waiting list
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class ReleaseRequest:
     lanes: int
     # Public holidays (of the day or of its second dose) are left out unless confirmed.
     include_holidays: bool = False
+    # Percent of the first-dose appointments held for the hotline (0: off), and for
+    # how many hours after the release.
+    hotline_share: int = 0
+    hotline_hours: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,20 @@ class ReleasePlan:
         """Doses bound: each first-dose appointment and the second dose it will need."""
         return 2 * self.appointments
 
+    def hotline_seats_by_time(self) -> dict[datetime, int]:
+        """Series seats held for the hotline at each first-dose time (none when off)."""
+        spread = spread_hotline_seats(
+            times=len(self.first_dose_times),
+            lanes=self.request.lanes,
+            share=self.request.hotline_share,
+        )
+        return dict(zip(self.first_dose_times, spread, strict=True))
+
+    @property
+    def hotline_appointments(self) -> int:
+        """Appointments held for the hotline: the share of all, rounded down."""
+        return self.appointments * self.request.hotline_share // 100
+
     @property
     def second_dose_times(self) -> tuple[datetime, ...]:
         return tuple(_later(moment, self.second_dose_days) for moment in self.first_dose_times)
@@ -124,6 +147,7 @@ class ReleasePlan:
                 self.request.center.pk,
                 self.request.vaccine.pk,
                 self.second_dose_days,
+                (self.request.hotline_share, self.request.hotline_hours),
                 sorted(
                     (moment.isoformat(), dose, n)
                     for (moment, dose), n in self.seats_by_time().items()
@@ -158,6 +182,16 @@ def _validate(request: ReleaseRequest, today: date) -> None:
         raise CenterError(
             _("The time between appointments must be between %(min)d and %(max)d minutes.")
             % {"min": MIN_INTERVAL_MINUTES, "max": MAX_INTERVAL_MINUTES}
+        )
+    if not 0 <= request.hotline_share <= 100:
+        raise CenterError(_("The hotline's share must be between 0 and 100 percent."))
+    if request.hotline_share and not 1 <= request.hotline_hours <= MAX_HOTLINE_HOURS:
+        raise CenterError(
+            _(
+                "With a share for the hotline, enter for how many hours it is held: "
+                "between 1 and %(max)d."
+            )
+            % {"max": MAX_HOTLINE_HOURS}
         )
 
 
@@ -317,6 +351,16 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
             first_dose_times=plan.first_dose_times,
             lanes=request.lanes,
         )
+        hotline_until = None
+        if request.hotline_share:
+            hotline_until = now + timedelta(hours=request.hotline_hours)
+            held = plan.hotline_seats_by_time()
+            # Held before the new seats are announced: the exchange offers only the rest.
+            hold_for_hotline(
+                seats={slot: held[slot.starts_at] for slot in slots if slot.is_first_dose},
+                until=hotline_until,
+            )
+            tasks.end_hotline_holds.using(run_after=hotline_until).enqueue()
         release = SlotRelease.objects.create(
             center=request.center,
             vaccine=request.vaccine,
@@ -330,7 +374,12 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
             second_dose_days=plan.second_dose_days,
             appointments=plan.appointments,
             doses=plan.doses,
+            hotline_share=request.hotline_share,
+            hotline_hours=request.hotline_hours if request.hotline_share else 0,
+            hotline_appointments=plan.hotline_appointments,
+            hotline_until=hotline_until,
             released_by=by,
+            released_at=now,
         )
         audit.record(
             user=by,
@@ -342,6 +391,7 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
                 "doses": plan.doses,
                 "first_day": request.first_day.isoformat(),
                 "last_day": request.last_day.isoformat(),
+                "hotline_appointments": plan.hotline_appointments,
             },
         )
         seats_freed.send(sender=Slot, slot_ids=[slot.pk for slot in slots])

@@ -1,4 +1,5 @@
-"""Seats of slots: the only code that moves ``Slot.booked``.
+"""Seats of slots: the only code that moves ``Slot.booked`` (with
+``centers.hotline_hold``, which holds seats for the hotline and gives them back).
 
 Seats are taken with a conditional UPDATE (``booked < capacity``), which is
 correct on PostgreSQL and SQLite without an application lock: concurrent
@@ -15,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from centers.hotline_hold import end_holds_touching
 from centers.models import Slot
 from centers.signals import (
     answers_added_up,
@@ -75,8 +77,9 @@ WHERE id IN (SELECT id FROM free) AND (SELECT count(*) FROM free) = 2
 """
 
 
-def _take_both_seats(first: Slot, *, lock_timeout_ms: int | None = None) -> bool:
-    sql = _TAKE_BOTH_SEATS
+def _take_both_seats(
+    first: Slot, *, lock_timeout_ms: int | None = None, sql: str = _TAKE_BOTH_SEATS
+) -> bool:
     if lock_timeout_ms is not None:
         # One round trip for both: a multi-statement query runs with client-side
         # binding (Django's default for psycopg); the UPDATE's count is the last.
@@ -88,6 +91,47 @@ def _take_both_seats(first: Slot, *, lock_timeout_ms: int | None = None) -> bool
         return cursor.rowcount == 2
 
 
+def take_held_series_seats(first: Slot, *, lock_timeout_ms: int | None = None) -> Slot | None:
+    """Take a series seat that a release held for the hotline: one of the
+    first-dose slot's held seats and the held second-dose seat that belongs to
+    it. ``booked`` stays as it is (held seats are counted as taken already);
+    ``hotline_held`` drops by one in both slots, only while the first-dose slot
+    still holds one (a conditional UPDATE, as ``take_series_seats``).
+
+    Returns the second-dose slot, or None when nothing is held (then nothing
+    changes). For hotline agents only (``booking.services.book_series`` with
+    ``hotline=True``). Call inside a transaction.
+    """
+    if not first.is_first_dose or first.second_dose_slot_id is None:
+        return None
+    if connection.vendor == "postgresql":
+        taken = _take_both_seats(first, lock_timeout_ms=lock_timeout_ms, sql=_TAKE_HELD_SERIES)
+        return first.second_dose_slot if taken else None
+    if not Slot.objects.filter(pk=first.pk, hotline_held__gt=0).update(
+        hotline_held=F("hotline_held") - 1
+    ):
+        return None
+    # Its second dose holds a seat for each held first dose (CHECK hotline_held >= 0).
+    Slot.objects.filter(pk=first.second_dose_slot_id).update(hotline_held=F("hotline_held") - 1)
+    return first.second_dose_slot
+
+
+# The held pair in one round trip: lock both rows in time order, and take a held
+# seat of each only while the first-dose slot (read under its lock) still holds
+# one; its second-dose slot holds at least as many (``centers.hotline_hold``).
+_TAKE_HELD_SERIES = """
+WITH pair AS (
+    SELECT id, hotline_held FROM centers_slot
+    WHERE id IN (%(first)s, %(second)s)
+    ORDER BY starts_at, id
+    FOR UPDATE
+)
+UPDATE centers_slot SET hotline_held = centers_slot.hotline_held - 1
+WHERE id IN (SELECT id FROM pair)
+  AND (SELECT hotline_held FROM pair WHERE id = %(first)s) > 0
+"""
+
+
 def release_seats(slots: Sequence[Slot], *, offer_to_waitlist: bool = True) -> None:
     """Give one seat of each slot back and tell the waiting list about it.
 
@@ -97,7 +141,10 @@ def release_seats(slots: Sequence[Slot], *, offer_to_waitlist: bool = True) -> N
     ordered = sorted(slots, key=lambda slot: (slot.starts_at, slot.pk))
     with transaction.atomic():
         for slot in ordered:
-            Slot.objects.filter(pk=slot.pk, booked__gt=0).update(booked=F("booked") - 1)
+            # A seat held for the hotline is no appointment's to give back.
+            Slot.objects.filter(pk=slot.pk, booked__gt=F("hotline_held")).update(
+                booked=F("booked") - 1
+            )
         if offer_to_waitlist and ordered:
             seats_freed.send(sender=Slot, slot_ids=[slot.pk for slot in ordered])
 
@@ -118,7 +165,8 @@ def withdraw_free_seats(slots: Sequence[Slot]) -> ClosedSlots:
     freed, and the doses they bound go back to the stock. Call inside the
     transaction of the cancellation, after ``release_seats``.
 
-    Order matters. The capacity shrinks first, so that from here on no seat of
+    Order matters. Seats held for the hotline are given back first (see below).
+    Then the capacity shrinks, so that from here on no seat of
     these slots is free, not even for the exchange passing on the other seat of
     an offer it withdraws (as a second dose, it could land in the closed day).
     Then ``slots_withdrawn`` lets the holders of seats in them (open offers)
@@ -135,6 +183,10 @@ def withdraw_free_seats(slots: Sequence[Slot]) -> ClosedSlots:
         return ClosedSlots()
     ids = [slot.pk for slot in ordered]
     with transaction.atomic():
+        # Seats held for the hotline in these slots (or whose pair is in them)
+        # are nobody's: they are freed first, so that they go with the free seats
+        # below (a held pair split by the closure would be a seat without its partner).
+        end_holds_touching(ids)
         before = dict(
             Slot.objects.select_for_update()
             .filter(pk__in=ids)
@@ -195,6 +247,6 @@ def give_back_withdrawn_seats(slots: Sequence[Slot]) -> None:
     closed: the seat goes with it (capacity shrinks too), so it is not free for
     anyone and nobody is told. Call inside the transaction of the withdrawal."""
     for slot in sorted(slots, key=lambda slot: (slot.starts_at, slot.pk)):
-        Slot.objects.filter(pk=slot.pk, booked__gt=0).update(
+        Slot.objects.filter(pk=slot.pk, booked__gt=F("hotline_held")).update(
             booked=F("booked") - 1, capacity=F("capacity") - 1, withdrawn=F("withdrawn") + 1
         )

@@ -7,7 +7,8 @@ its seats:
 - in slots still to come, every seat (booked, held or free): each may still
   become a vaccination;
 - in slots that have begun, the seats still taken (vaccinated, or expected and
-  not yet marked). A no-show gives its seat back (``booking.staff``), so its
+  not yet marked), but not those still held for the hotline (nobody can book
+  them any more). A no-show gives its seat back (``booking.staff``), so its
   dose returns to the stock.
 
 ``available = delivered - bound``. A release adds two seats per first-dose
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -76,7 +77,8 @@ def stock_table(center_ids: Iterable[int], *, now: datetime | None = None) -> li
         .values(*group)
         .annotate(
             reserved=Sum("capacity", filter=Q(starts_at__gt=now), default=0),
-            used=Sum("booked", filter=Q(starts_at__lte=now), default=0),
+            # A seat still held for the hotline when its time came binds no dose.
+            used=Sum(F("booked") - F("hotline_held"), filter=Q(starts_at__lte=now), default=0),
         )
         .order_by()
     ):

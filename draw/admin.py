@@ -15,7 +15,8 @@ from draw.models import Draw
 
 @admin.register(Draw)
 class DrawAdmin(admin.ModelAdmin):
-    list_display = ["opening", "closes_at", "seats", "seats_offered", "ranked_at"]
+    list_display = ["opening", "closes_at", "seats", "seats_offered", "ranked_at", "fingerprint"]
+    list_select_related = ["opening"]
     fields = [
         "opening",
         "closes_at",
@@ -35,15 +36,25 @@ class DrawAdmin(admin.ModelAdmin):
     def commitment(self, obj: Draw) -> str:
         return obj.opening.commitment if obj.pk else "-"
 
+    @admin.display(description=_("Fingerprint of the key (SHA-256)"))
+    def fingerprint(self, obj: Draw) -> str:
+        """The commitment's start and whether the key is public, at a glance."""
+        revealed = _("key published") if obj.revealed_key() else _("key secret")
+        return format_html("<code>{}</code>… ({})", obj.commitment_prefix, revealed)
+
     @admin.display(description=_("figures"))
     def figures(self, obj: Draw) -> str:
         if obj.pk is None or obj.ranked_at is None:
             return "-"
         numbers = selectors.figures(obj)
+        groups = selectors.groups_of(rank for rank, _count in numbers.entrants)
         lines = [
             *(
-                (_("entrants of group %(rank)d") % {"rank": rank}, count)
-                for rank, count in numbers.entrants
+                (
+                    _("Registrations: %(group)s") % {"group": group.name},
+                    numbers.entrants_of(group.rank),
+                )
+                for group in groups
             ),
             (_("seats"), numbers.seats),
             (_("offers"), numbers.offers),

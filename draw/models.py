@@ -19,7 +19,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,13 +27,42 @@ from centers.models import Center, District
 from waitingroom.models import Opening
 from waitlist.models import Entry
 
+# Hex digits of the commitment shown where a whole one is too wide (lists, tables).
+COMMITMENT_PREFIX = 12
+
 
 def new_public_id() -> str:
     """The entry's pseudonym in the published protocol: random, names nobody."""
     return secrets.token_hex(8)
 
 
+class DrawQuerySet(models.QuerySet["Draw"]):
+    def covering(self, entry: Entry) -> "DrawQuerySet":
+        """Draws that cover a waiting place: its district is covered, or its center
+        is, or (a district-wide place) a covered center lies in its district.
+
+        Two EXISTS in the one query, so that registering asks the database once
+        instead of loading every open draw with its districts and centers."""
+        districts = Draw.districts.through.objects.filter(
+            draw_id=OuterRef("pk"), district_id=entry.district_id
+        )
+        centers = Draw.centers.through.objects.filter(draw_id=OuterRef("pk"))
+        if entry.center_id is not None:
+            centers = centers.filter(center_id=entry.center_id)
+        else:
+            centers = centers.filter(center__district_id=entry.district_id)
+        return self.filter(Exists(districts) | Exists(centers))
+
+
 class Draw(models.Model):
+    class Phase(models.TextChoices):
+        """Where a draw stands; derived from its times, not stored."""
+
+        UPCOMING = "upcoming", _("registration not open yet")
+        OPEN = "open", _("registration open")
+        CLOSED = "closed", _("registration closed, not drawn yet")
+        DRAWN = "drawn", _("drawn")
+
     opening = models.OneToOneField(
         Opening,
         on_delete=models.PROTECT,
@@ -62,6 +91,8 @@ class Draw(models.Model):
     offered_at = models.DateTimeField(
         _("first offers made at"), null=True, blank=True, editable=False
     )
+
+    objects = DrawQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("draw")
@@ -96,16 +127,19 @@ class Draw(models.Model):
         """The opening's key once the order is fixed; None (secret) before."""
         return self.opening.key if self.ranked_at else None
 
-    def covers(self, entry: Entry) -> bool:
-        """Whether the draw covers a waiting place: its district is covered, or its
-        center is, or (a district-wide place) a covered center lies in its district."""
-        district_ids = {district.pk for district in self.districts.all()}
-        centers = list(self.centers.all())
-        if entry.district_id in district_ids:
-            return True
-        if entry.center_id is not None:
-            return entry.center_id in {center.pk for center in centers}
-        return entry.district_id in {center.district_id for center in centers}
+    def phase(self, *, now=None) -> "Draw.Phase":
+        if self.ranked_at is not None:
+            return self.Phase.DRAWN
+        moment = now or timezone.now()
+        if moment < self.opening.opens_at:
+            return self.Phase.UPCOMING
+        return self.Phase.OPEN if moment < self.closes_at else self.Phase.CLOSED
+
+    @property
+    def commitment_prefix(self) -> str:
+        """The start of the key's SHA-256: enough to tell draws apart at a glance
+        and to match the published fingerprint; the whole one is on the public page."""
+        return self.opening.commitment[:COMMITMENT_PREFIX]
 
 
 class DrawEntry(models.Model):

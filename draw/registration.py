@@ -10,7 +10,6 @@ draw it is not offered the (draw's) free seats on joining.
 
 import hashlib
 import hmac
-from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -34,20 +33,16 @@ def person_key(person: Person) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
-def open_draws(moment: datetime) -> list[Draw]:
-    """Draws whose registration window contains ``moment`` and that have not run."""
-    return list(
-        Draw.objects.filter(
-            opening__opens_at__lte=moment, closes_at__gt=moment, ranked_at__isnull=True
-        )
-        .select_related("opening")
-        .prefetch_related("districts", "centers")
-    )
-
-
 def draw_for(entry: Entry) -> Draw | None:
-    """The open draw that covers this waiting place, if any."""
-    return next((draw for draw in open_draws(entry.joined_at) if draw.covers(entry)), None)
+    """The draw whose registration window is open for this waiting place, if any
+    (one query: a registration asks this on every join)."""
+    moment = entry.joined_at
+    return (
+        Draw.objects.covering(entry)
+        .filter(opening__opens_at__lte=moment, closes_at__gt=moment, ranked_at__isnull=True)
+        .select_related("opening")
+        .first()
+    )
 
 
 def duplicate_message(person: Person) -> str:
@@ -60,8 +55,10 @@ def duplicate_message(person: Person) -> str:
 
 def awaiting_draw(entry: Entry) -> bool:
     """Whether a draw covering this place has closed its window but not run yet."""
-    waiting = Draw.objects.filter(closes_at__lte=entry.joined_at, ranked_at__isnull=True)
-    return any(draw.covers(entry) for draw in waiting.prefetch_related("districts", "centers"))
+    waiting = Draw.objects.covering(entry).filter(
+        closes_at__lte=entry.joined_at, ranked_at__isnull=True
+    )
+    return waiting.exists()
 
 
 def hold_for_draw(sender, entry: Entry, **kwargs) -> bool:
@@ -77,8 +74,8 @@ def hold_for_draw(sender, entry: Entry, **kwargs) -> bool:
         return awaiting_draw(entry)
     person = entry.person
     key = person_key(person)
-    if DrawEntry.objects.filter(draw=draw, person_key=key).exists():
-        raise WaitlistError(duplicate_message(person))
+    # No look-up first: the constraint ``draw_entry_once_per_person`` refuses a
+    # second entry of the person (from this number or another), at once or later.
     try:
         with transaction.atomic():
             DrawEntry.objects.create(
@@ -89,7 +86,7 @@ def hold_for_draw(sender, entry: Entry, **kwargs) -> bool:
                 registered_at=entry.joined_at,
             )
     except IntegrityError:
-        # Another number registered the same person a moment ago.
+        # The person is registered already, perhaps from another number a moment ago.
         raise WaitlistError(duplicate_message(person)) from None
     Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.DRAW)
     entry.status = Entry.Status.DRAW

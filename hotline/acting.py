@@ -136,14 +136,17 @@ def remove_person(*, agent, household: Household, person_id: int) -> Person:
 def book(
     *, agent, household: Household, person_id: int, slot_id: int, request_token: uuid.UUID
 ) -> Series:
-    """Both doses, from a first-dose time the console offered."""
+    """Both doses, from a first-dose time the console offered: a seat the
+    release held for the hotline if there is one, a free seat otherwise."""
 
     def do() -> Series:
         person = _person(household, person_id)
         slot = Slot.objects.select_related("vaccine", "center").filter(pk=slot_id).first()
         if slot is None:
             raise BookingError(_("This time is no longer available. Please choose another one."))
-        return booking_services.book_series(person=person, slot=slot, request_token=request_token)
+        return booking_services.book_series(
+            person=person, slot=slot, request_token=request_token, hotline=True
+        )
 
     return _act(agent=agent, household=household, action=Action.BOOKED, do=do)
 

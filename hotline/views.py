@@ -408,12 +408,13 @@ def remove_person(request, household_id: int, person_id: int):
 
 
 def _free_times(person) -> list[Slot]:
-    """The next free first-dose times the person may book, their own district first."""
+    """The next first-dose times the person may book, their own district first:
+    free ones and those held for the hotline."""
     vaccines = eligibility_for(person).bookable
     if not vaccines:
         return []
     free = (
-        Slot.objects.bookable()
+        Slot.objects.bookable_by_hotline()
         .filter(vaccine__in=vaccines, starts_at__gt=timezone.now())
         .filter(starts_at__lt=timezone.now() + timedelta(days=60))
         .select_related("center__district", "vaccine", "second_dose_slot")

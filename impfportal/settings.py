@@ -491,6 +491,11 @@ WAITINGROOM_ADAPTIVE = env_bool("WAITINGROOM_ADAPTIVE", default=True)
 # The rate halves when the oldest queued code is older, or the booking posts' p95 slower.
 WAITINGROOM_CODE_AGE_LIMIT_SECONDS = env_int("WAITINGROOM_CODE_AGE_LIMIT_SECONDS", 10)
 WAITINGROOM_BOOKING_P95_LIMIT_MS = env_int("WAITINGROOM_BOOKING_P95_LIMIT_MS", 1000)
+# A header the proxy in front sets to the moment it received the request ("t=<ms>",
+# HAProxy: `http-request set-header X-Request-Start t=%Ts%ms`), so that the booking
+# posts' times include the wait for a free worker. Empty: not read (a client could
+# forge it; set it only behind a proxy that overwrites it).
+WAITINGROOM_REQUEST_START_HEADER = env_str("WAITINGROOM_REQUEST_START_HEADER", "")
 # A place in the queue is kept this long after the queue page was last loaded.
 WAITINGROOM_GRACE_SECONDS = env_int("WAITINGROOM_GRACE_SECONDS", 5 * 60)
 # A resident in the flow keeps their place this long after their last request;

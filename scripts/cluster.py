@@ -291,6 +291,8 @@ class Cluster:
             "PORTAL_URL": "https://impfportal.cluster.example",
             # HAProxy is the one proxy whose X-Forwarded-For we believe.
             "TRUSTED_PROXIES": "127.0.0.1",
+            # ... and whose request stamp (set-header above) the waiting room reads.
+            "WAITINGROOM_REQUEST_START_HEADER": "X-Request-Start",
             "LOG_LEVEL": "WARNING",
             "BENCH_STATIC_ROOT": str(self.run_dir / "static"),
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -630,6 +632,9 @@ class Cluster:
             "frontend portal\n"
             f"    bind 127.0.0.1:{self.proxy_port}\n"
             "    http-request deny if { path /metrics }\n"
+            # When the proxy received the request (overwrites a client's): the waiting
+            # room counts the wait for a free worker (WAITINGROOM_REQUEST_START_HEADER).
+            "    http-request set-header X-Request-Start t=%Ts%ms\n"
             # Every node reports a shared problem (Redis, the outbox): serve anyway.
             "    use_backend web_alive if { nbsrv(web) eq 0 }\n"
             "    default_backend web\n"

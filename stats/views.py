@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from draw import selectors as draw_selectors
 from impfportal.db_router import read_from_replica
 from staff_auth.forms import MinistryLoginForm
 from stats import availability
 from stats.access import ministry_required
 from stats.chart import bar_chart
-from stats.export import csv_response
+from stats.export import csv_response, draws_response
 from stats.figures import all_centers, daily_figures, place_figures
 from stats.forms import BreakdownForm, OverviewForm, PeriodForm
 from stats.tables import build_tables, sections_for
@@ -136,6 +137,21 @@ def breakdown_csv(request):
         ),
         sections=sections_for(state_wide=False),
     )
+
+
+@require_GET
+@ministry_required
+@read_from_replica
+def draws(request):
+    """Every draw: window, state, commitment, entrants per group, seats and offers."""
+    return render(request, "stats/draws.html", {"overview": draw_selectors.overview()})
+
+
+@require_GET
+@ministry_required
+@read_from_replica
+def draws_csv(request):
+    return draws_response(overview=draw_selectors.overview(), url=request.build_absolute_uri)
 
 
 class LoginView(auth_views.LoginView):

@@ -1,7 +1,7 @@
 """Small builders for test data; each returns saved rows with sensible defaults."""
 
 import itertools
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -9,6 +9,9 @@ from booking.models import Household, Person, PriorityGroup, VaccineOpening
 from centers.models import Center, Delivery, District, PostalCode, Slot, Vaccine
 
 _numbers = itertools.count(1)
+# Openings made by ``open_group`` are in force from then: tests that move the clock
+# back (time_machine) must still find the group open.
+LONG_AGO = datetime(2020, 12, 27, tzinfo=UTC)
 
 
 def unique_mobile() -> str:
@@ -148,7 +151,9 @@ def open_group(
         rank=rank, defaults={"name": name, "min_age": min_age}
     )
     for vaccine in vaccines:
-        VaccineOpening.objects.get_or_create(group=group, vaccine=vaccine, scope=scope)
+        VaccineOpening.objects.get_or_create(
+            group=group, vaccine=vaccine, scope=scope, defaults={"opened_at": LONG_AGO}
+        )
     return group
 
 

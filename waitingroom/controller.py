@@ -8,7 +8,11 @@ gets Redis's ``SET NX`` first, from inside an ordinary request) looks at:
   the bottleneck and every new admission only ages the codes further (the
   cascade of 2021);
 - the booking core: the 95th percentile of the last booking posts' times.
-  Past ``WAITINGROOM_BOOKING_P95_LIMIT_MS`` the database is the bottleneck.
+  Past ``WAITINGROOM_BOOKING_P95_LIMIT_MS`` the web workers or the database are
+  the bottleneck. Behind a proxy that stamps each request
+  (``WAITINGROOM_REQUEST_START_HEADER``) a post's time counts from the proxy,
+  so requests waiting for a free worker (gunicorn's backlog, HAProxy's queue)
+  slow the room down too; without it, only the time inside the worker counts.
 
 If either is over, the rate halves (not below ``WAITINGROOM_RATE_MIN``);
 otherwise it grows by ``WAITINGROOM_RATE_STEP`` of the maximum per step, up

@@ -46,6 +46,35 @@ FINISHED = "booking:confirmation"
 LOGOUT = "sms:logout"
 
 
+# A proxy's clock may run a little ahead of ours; a stamp older than this is no
+# measurement but a mistake (or a forgery that got through) and is not used.
+_OLDEST_START_SECONDS = 120
+
+
+def received_at(request) -> float | None:
+    """When the proxy received the request (Unix seconds), from
+    ``WAITINGROOM_REQUEST_START_HEADER``; None when not configured or unreadable.
+
+    Accepts ``t=<seconds>[.<fraction>]``, ``t=<milliseconds>`` and
+    ``t=<microseconds>`` (HAProxy's ``t=%Ts%ms``, nginx's ``t=${msec}``).
+    """
+    name = settings.WAITINGROOM_REQUEST_START_HEADER
+    if not name:
+        return None
+    raw = request.headers.get(name, "").strip().removeprefix("t=")
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    if "." not in raw:
+        digits = len(raw)
+        value /= 1_000_000 if digits >= 16 else 1000 if digits >= 13 else 1
+    now = time.time()
+    if not now - _OLDEST_START_SECONDS <= value <= now + 1:
+        return None
+    return min(value, now)
+
+
 def check(request, *, create: bool = True) -> Verdict | None:
     """Ask the room about this session's ticket (made if ``create``); None: no ticket."""
     ticket = tickets.ticket_for(request, create=create)
@@ -92,7 +121,14 @@ class WaitingRoomMiddleware:
         if match is None or not settings.WAITINGROOM_ENABLED:
             return response
         if match.view_name == BOOKING_POST and request.method == "POST":
-            controller.record_booking_ms((time.perf_counter() - started) * 1000)
+            # From the proxy's clock when it tells us, so that the wait for a free
+            # worker (which this process cannot see) counts as the resident feels it.
+            proxy_start = received_at(request)
+            if proxy_start is not None:
+                ms = (time.time() - proxy_start) * 1000
+            else:
+                ms = (time.perf_counter() - started) * 1000
+            controller.record_booking_ms(ms)
         elif match.view_name == FINISHED and response.status_code == 200:
             ticket = tickets.ticket_for(request, create=False)
             if ticket:

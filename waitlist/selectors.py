@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from booking.models import Household
+from booking.models import Household, Person, Series
 from waitlist.models import Entry, Offer
 
 SERVED_WINDOW = timedelta(days=7)
@@ -18,9 +18,35 @@ class Place:
     """A waiting place as "my waiting place" shows it."""
 
     entry: Entry
-    position: int
-    served_ahead: int  # people ahead of it who got an appointment in the last 7 days
+    # Counted for a place in line only (None otherwise): the page shows them for
+    # nothing else, and for a place waiting for a draw they would count through
+    # a district's whole list on each view.
+    position: int | None
+    served_ahead: int | None  # people ahead who got an appointment in the last 7 days
     open_offer: Offer | None
+
+
+@dataclass(frozen=True)
+class Joiner:
+    """A person about to join, and what would stop them."""
+
+    person: Person
+    waiting: bool  # holds an active waiting place
+    booked: bool  # holds an active appointment series
+
+
+def joiner_for_phone(*, phone: str, person_id: int) -> Joiner:
+    """The person of this verified number's household, or 404; one query for the
+    person and both questions, as each step of joining asks them."""
+    person = get_object_or_404(
+        Person.objects.annotate(
+            waiting=Exists(Entry.objects.filter(person_id=OuterRef("pk"), status__in=Entry.ACTIVE)),
+            booked=Exists(Series.objects.active().filter(person_id=OuterRef("pk"))),
+        ),
+        pk=person_id,
+        household__phone=phone,
+    )
+    return Joiner(person=person, waiting=person.waiting, booked=person.booked)  # type: ignore[attr-defined]
 
 
 def entry_for_household(household: Household, entry_id: int) -> Entry:
@@ -87,11 +113,12 @@ def household_places(household: Household) -> list[Place]:
                 .select_related("first_slot__center", "second_slot")
                 .first()
             )
+        in_line = entry.status == Entry.Status.WAITING
         places.append(
             Place(
                 entry=entry,
-                position=position_of(entry),
-                served_ahead=served_ahead_of(entry),
+                position=position_of(entry) if in_line else None,
+                served_ahead=served_ahead_of(entry) if in_line else None,
                 open_offer=open_offer,
             )
         )

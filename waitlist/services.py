@@ -83,7 +83,8 @@ def join_waitlist(
         except IntegrityError:
             # A second tab joined for the same person a moment ago.
             raise already from None
-        entry.vaccines.add(*chosen)  # a new entry: one INSERT, without reading its set first
+        # A new entry has no vaccines yet: add (one INSERT) rather than set (a read first).
+        entry.vaccines.add(*chosen)
         # A draw covering this place holds the entry back (``draw.registration``).
         answers = signals.entry_registered.send(sender=Entry, entry=entry)
         held = any(answer is True for _receiver, answer in answers)

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from booking import selectors as booking_selectors
 from booking.eligibility import eligibility_for
 from booking.services import household_for
 from centers.models import Center
@@ -22,7 +21,7 @@ from sms.session import verification_required
 from waitlist import offers, selectors, services
 from waitlist.errors import WaitlistError
 from waitlist.forms import PreferencesForm
-from waitlist.models import Entry, Offer
+from waitlist.models import Offer
 
 FRESH_CODE = settings.CANCEL_VERIFICATION_MAX_AGE_SECONDS
 ANSWERED_OFFERS = "answered_offers"
@@ -50,12 +49,12 @@ def _joinable_person(request, person_id: int):
     Returns a redirect instead when the person cannot join (already waiting,
     already booked, not eligible).
     """
-    household = household_for(request.phone)
-    person = booking_selectors.person_for_household(household, person_id)
-    if person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
+    joiner = selectors.joiner_for_phone(phone=request.phone, person_id=person_id)
+    person = joiner.person
+    if joiner.waiting:
         messages.info(request, _("%(name)s is already on a waiting list.") % {"name": person})
         return person, None, redirect("waitlist:my_places")
-    if person.series.active().exists():
+    if joiner.booked:
         messages.info(request, _("%(name)s already has an appointment.") % {"name": person})
         return person, None, redirect("booking:people")
     vaccines = services.eligible_vaccines(person)

@@ -7,24 +7,41 @@ The staff pages in the admin and the ministry's statistics are checked by
 """
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from booking import services
+from draw.models import Draw
 from impfportal.staff_group import STAFF_GROUP
 from tests import factories
 from tests.browser.browsing import OVERFLOW_SCRIPT, Mode, axe_report
 from tests.journeys import latest_code
+from waitingroom.models import Opening
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = [Mode("axe-de", locale="de-DE"), Mode("axe-en", locale="en-GB")]
+
+
+def make_draw(center, vaccine) -> None:
+    """A draw for the center's district, so that the ministry's draws page has a row."""
+    opens = timezone.now() + timedelta(days=1)
+    opening = Opening.objects.create(
+        name="Auslosung 80+",
+        mode=Opening.Mode.DRAW,
+        vaccine=vaccine,
+        opens_at=opens,
+        prequeue_starts_at=opens,
+    )
+    made = Draw.objects.create(opening=opening, closes_at=opens + timedelta(hours=4), seats=10)
+    made.districts.add(center.district)
 
 
 @pytest.fixture
@@ -197,10 +214,12 @@ def test_staff_and_ministry_pages_pass_axe(server, open_page, mode):
         reverse("admin:booking_appointment_cancel_day"),
         reverse("admin:centers_center_change", args=[center.pk]),  # with its waiting list
     ]
+    make_draw(center, vaccine)
     ministry_pages = [
         reverse("stats:overview"),
         reverse("stats:overview") + f"?scope=center:{center.slug}",
         reverse("stats:breakdown"),
+        reverse("stats:draws"),
     ]
 
     failures = []
@@ -225,6 +244,7 @@ def test_the_ministry_pages_fit_a_320px_screen_and_pass_axe(server, open_page):
     vaccine = factories.make_vaccine()
     center = factories.make_center()
     factories.make_delivery(center, vaccine, doses=5000)
+    make_draw(center, vaccine)
     ministry = get_user_model().objects.create_user("ministerium", password="impfen-demo-2021")
     ministry.groups.add(Group.objects.get_or_create(name=settings.STATS_GROUP)[0])
     page = open_page(Mode("ministry-320px", width=320, height=640))
@@ -243,6 +263,7 @@ def test_the_ministry_pages_fit_a_320px_screen_and_pass_axe(server, open_page):
         reverse("stats:overview"),
         reverse("stats:overview") + f"?scope=center:{center.slug}",
         reverse("stats:breakdown"),
+        reverse("stats:draws"),
     ]:
         assert page.goto(server.url + path).status == 200, path
         check(path)

@@ -209,3 +209,30 @@ def test_the_admin_refuses_a_window_that_closes_before_it_opens(the_draw, django
     assert german("Registration must close after the opening's time.") in response.content.decode()
     assert not Draw.objects.exists()
     assert not DBTaskResult.objects.exists()
+
+
+def test_the_draws_list_in_the_admin_shows_each_commitment_and_whether_the_key_is_public(
+    the_draw, django_user_model, time_machine
+):
+    register_many(time_machine, the_draw, 2)
+    operator = django_user_model.objects.create_superuser("operator", password="x")
+    prefix = the_draw.opening.commitment[:12]
+
+    def listed() -> str:
+        return logged_in(operator).get(reverse("admin:draw_draw_changelist")).content.decode()
+
+    before = listed()
+    assert f"<code>{prefix}</code>… ({german('key secret')})" in before
+    assert the_draw.opening.commitment not in before
+    assert the_draw.opening.key not in before
+
+    after_close(time_machine, the_draw)
+    services.run_draw(draw_id=the_draw.pk)
+
+    after = listed()
+    assert f"<code>{prefix}</code>… ({german('key published')})" in after
+    assert german("key secret") not in after
+    # The draw's own page names the priority group of its registrations.
+    change = logged_in(operator).get(reverse("admin:draw_draw_change", args=[the_draw.pk]))
+    group = german("Registrations: %(group)s", group="80 und älter")
+    assert f"<div>{group}: 2</div>" in change.content.decode()

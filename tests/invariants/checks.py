@@ -116,7 +116,9 @@ def dose_problems() -> list[str]:
 
 def seat_problems() -> list[str]:
     """Invariant 3: every slot's counter is its booked and attended appointments
-    plus the open offers holding a seat in it."""
+    plus the open offers holding a seat in it plus its seats held for the hotline,
+    with 0 <= hotline_held <= booked <= capacity; and each held series is a pair:
+    a second-dose slot holds exactly what its first-dose slots hold (issue 19)."""
     held: Counter[int] = Counter()
     for first, second in Offer.objects.filter(status=Offer.Status.OPEN).values_list(
         "first_slot_id", "second_slot_id"
@@ -126,14 +128,29 @@ def seat_problems() -> list[str]:
     taken = Counter(
         Appointment.objects.filter(status__in=HOLDING).values_list("slot_id", flat=True)
     )
+    held_by_firsts: Counter[int] = Counter()
+    for second_id, hotline_held in Slot.objects.first_doses().values_list(
+        "second_dose_slot_id", "hotline_held"
+    ):
+        held_by_firsts[second_id] += hotline_held
     problems = []
     for slot in Slot.objects.order_by("starts_at", "dose"):
-        expected = taken[slot.pk] + held[slot.pk]
-        if slot.booked != expected or slot.booked > slot.capacity:
+        expected = taken[slot.pk] + held[slot.pk] + slot.hotline_held
+        if (
+            slot.booked != expected
+            or slot.booked > slot.capacity
+            or not 0 <= slot.hotline_held <= slot.booked
+        ):
             problems.append(
                 f"slot {slot.pk} (dose {slot.dose}, "
                 f"{timezone.localtime(slot.starts_at):%Y-%m-%d %H:%M}): booked={slot.booked} "
-                f"capacity={slot.capacity}, appointments={taken[slot.pk]} held={held[slot.pk]}"
+                f"capacity={slot.capacity}, appointments={taken[slot.pk]} held={held[slot.pk]} "
+                f"hotline={slot.hotline_held}"
+            )
+        if not slot.is_first_dose and slot.hotline_held != held_by_firsts[slot.pk]:
+            problems.append(
+                f"second-dose slot {slot.pk} holds {slot.hotline_held} for the hotline, "
+                f"its first-dose slots {held_by_firsts[slot.pk]}"
             )
     return problems
 

@@ -3,10 +3,12 @@
 One center, two vaccines (second dose after 2 and 3 days, so that one release's
 second-dose times meet the next release's first-dose times), a clock moved by hand
 (``tests/invariants/clock.py``), and every public service a resident or staff member
-uses: releases, bookings, the waiting list's offers (accepted, declined, expired,
-undeliverable), cancellations, check-in, no-shows, closing and cancelling days,
-delivery corrections, and a forged post of a second-dose seat as a first dose. After
-every step the five invariants of ``tests/invariants/checks.py`` must hold.
+uses: releases (some with a share held for the hotline, issue 19), bookings by
+residents and by hotline agents, the end of the hotline's hold, the waiting list's
+offers (accepted, declined, expired, undeliverable), cancellations, check-in,
+no-shows, closing and cancelling days, delivery corrections, and a forged post of a
+second-dose seat as a first dose. After every step the five invariants of
+``tests/invariants/checks.py`` must hold.
 
 Each example runs in a savepoint of the test's transaction that is rolled back at its
 end; services that lock (FOR UPDATE, SKIP LOCKED) see one connection, which is all a
@@ -36,7 +38,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, event, note, settings
 from hypothesis import strategies as st
@@ -55,6 +57,7 @@ from booking.selectors import center_with_free_slots, free_days, free_slots_on
 from booking.services import book_series, cancel_series
 from booking.staff import cancel_day, check_in, close_day, mark_no_show
 from centers.errors import CenterError
+from centers.hotline_hold import end_due_hotline_holds
 from centers.models import Center, Delivery, Slot, SlotQuerySet, Vaccine
 from centers.release import ReleaseRequest, plan_release, release_slots
 from centers.stock import check_delivery_reduction, stock_for
@@ -157,9 +160,13 @@ class DoseSeats(RuleBasedStateMachine):
         hour=st.sampled_from([8, 9, 14]),
         times=st.integers(1, 2),
         lanes=st.integers(1, 2),
+        hotline=st.sampled_from([0, 0, 50, 100]),
     )
-    def release(self, vaccine: int, offset: int, hour: int, times: int, lanes: int) -> None:
-        """A small release a few days ahead (hourly times from ``hour``)."""
+    def release(
+        self, vaccine: int, offset: int, hour: int, times: int, lanes: int, hotline: int = 0
+    ) -> None:
+        """A small release a few days ahead (hourly times from ``hour``), with
+        ``hotline`` percent held for the hotline for 3 hours."""
         day = self.today + timedelta(days=offset)
         request = ReleaseRequest(
             center=self.center,
@@ -171,6 +178,8 @@ class DoseSeats(RuleBasedStateMachine):
             closes_at=time(hour + times),
             interval_minutes=60,
             lanes=lanes,
+            hotline_share=hotline,
+            hotline_hours=3 if hotline else 0,
         )
         try:
             plan = plan_release(request)
@@ -179,8 +188,9 @@ class DoseSeats(RuleBasedStateMachine):
             tell(f"release {day} {hour}:00 refused: {error}", "release refused")
         else:
             tell(
-                f"released {self.vaccines[vaccine]} {day} {hour}:00 x{times}, {lanes} lanes",
-                "released",
+                f"released {self.vaccines[vaccine]} {day} {hour}:00 x{times}, {lanes} lanes, "
+                f"{hotline} % for the hotline",
+                "released" if not hotline else "released with a hotline share",
             )
 
     @initialize(
@@ -188,10 +198,14 @@ class DoseSeats(RuleBasedStateMachine):
         hour=st.sampled_from([8, 14]),
         lanes=st.integers(1, 2),
         bookings=st.integers(0, 2),
+        hotline=st.sampled_from([0, 50, 100]),
     )
-    def first_releases(self, offset: int, hour: int, lanes: int, bookings: int) -> None:
-        """Every example starts with appointments of both vaccines, some booked."""
-        self.release(vaccine=0, offset=offset, hour=hour, times=2, lanes=lanes)
+    def first_releases(
+        self, offset: int, hour: int, lanes: int, bookings: int, hotline: int
+    ) -> None:
+        """Every example starts with appointments of both vaccines, some booked
+        (the first release may hold a share for the hotline)."""
+        self.release(vaccine=0, offset=offset, hour=hour, times=2, lanes=lanes, hotline=hotline)
         self.release(vaccine=1, offset=4 - offset, hour=9, times=1, lanes=lanes)
         for who in range(bookings):
             self.book(day=who, slot=who, who=99)
@@ -239,6 +253,36 @@ class DoseSeats(RuleBasedStateMachine):
         person = self._person(who)
         series = book_series(person=person, slot=chosen, request_token=uuid.uuid4())
         tell(f"person {person.pk} booked {self._day(chosen)} ({series.booking_code})", "booked")
+
+    @rule(slot=st.integers(0, 3), who=st.integers(0, 3))
+    def agent_books(self, slot: int, who: int) -> None:
+        """A hotline agent books a time the console offers (held or free): must succeed,
+        and takes a held seat where the time has one."""
+        offered = list(
+            Slot.objects.bookable_by_hotline()
+            .filter(center=self.center)
+            .select_related("vaccine", "center", "second_dose_slot")
+            .order_by("starts_at", "pk")
+        )
+        if not offered:
+            tell("nothing for the hotline to book", "agent: nothing to book")
+            return
+        chosen = nth(offered, slot)
+        held_before = chosen.hotline_held
+        person = self._person(who)
+        series = book_series(person=person, slot=chosen, request_token=uuid.uuid4(), hotline=True)
+        chosen.refresh_from_db()
+        assert chosen.hotline_held == max(held_before - 1, 0), "a held seat was left for later"
+        tell(
+            f"agent booked {self._day(chosen)} for person {person.pk} ({series.booking_code})",
+            "agent booked a held seat" if held_before else "agent booked a free seat",
+        )
+
+    @rule()
+    def hotline_holds_end(self) -> None:
+        """The task at the end of a hold (again, or the sweep): what is due goes back."""
+        if given := end_due_hotline_holds():
+            tell(f"{given} seats held for the hotline given back", "hotline hold ended")
 
     @rule(which=st.integers(0, 3))
     def cancel(self, which: int) -> None:
@@ -306,6 +350,8 @@ class DoseSeats(RuleBasedStateMachine):
     def time_passes(self, step: timedelta) -> None:
         Clocked.clock.advance(step)
         tell(f"now {timezone.localtime():%d.%m. %H:%M}", "time passed")
+        # The worker runs the task that fell due: the end of the hotline's holds.
+        self.hotline_holds_end()
 
     # --- staff: the day list -------------------------------------------------
 
@@ -358,10 +404,17 @@ class DoseSeats(RuleBasedStateMachine):
     def cancel_day(self, ahead: int, vaccine: int | None) -> None:
         day = self.today + timedelta(days=ahead)
         only = None if vaccine is None else self.vaccines[vaccine]
+        start, end = _day_bounds(day)
+        held = Slot.objects.filter(
+            Q(starts_at__gte=start, starts_at__lt=end)
+            | Q(second_dose_slot__starts_at__gte=start, second_dose_slot__starts_at__lt=end),
+            center=self.center,
+            hotline_held__gt=0,
+        ).exists()
         cancelled = cancel_day(center=self.center, day=day, vaccine=only, by=self.staff)
         tell(
             f"{day} ({only or 'all vaccines'}) cancelled: {cancelled.people} people",
-            "day cancelled",
+            "day with seats held for the hotline cancelled" if held else "day cancelled",
         )
 
     # --- a forged post -------------------------------------------------------
@@ -394,6 +447,26 @@ class DoseSeats(RuleBasedStateMachine):
         assert snapshot() == before
         tell(f"forged first dose in second-dose slot {self._day(second)} refused", "forged refused")
 
+    @rule(which=st.integers(0, 3))
+    def forge_held_time(self, which: int) -> None:
+        """A resident posts a time whose only seats are held for the hotline: refused
+        as a taken time, and nothing changes."""
+        held = list(
+            Slot.objects.first_doses()
+            .upcoming()
+            .filter(center=self.center, hotline_held__gt=0, booked=F("capacity"))
+            .select_related("vaccine", "center", "second_dose_slot")
+            .order_by("starts_at", "pk")
+        )
+        if not held:
+            return
+        slot = nth(held, which)
+        before = snapshot()
+        with pytest.raises(SlotTaken):
+            book_series(person=new_person(), slot=slot, request_token=uuid.uuid4())
+        assert snapshot() == before
+        tell(f"resident's post of held time {self._day(slot)} refused", "held time refused")
+
     # --- after every step ----------------------------------------------------
 
     @invariant()
@@ -412,7 +485,11 @@ def _day_bounds(day):
 def snapshot() -> tuple:
     """Everything a booking would change."""
     return (
-        list(Slot.objects.order_by("pk").values_list("pk", "booked", "capacity", "withdrawn")),
+        list(
+            Slot.objects.order_by("pk").values_list(
+                "pk", "booked", "capacity", "withdrawn", "hotline_held"
+            )
+        ),
         Appointment.objects.count(),
         Series.objects.count(),
         list(Offer.objects.order_by("pk").values_list("pk", "status")),
@@ -538,3 +615,79 @@ def test_negative_control_a_lost_counter_is_caught(booked_center):
     with fake_clock(START):
         problems = _problems(center, vaccine)
     assert list(problems) == ["5 statistics"], problems
+
+
+# --- issue 19: seats held for the hotline ----------------------------------------
+
+
+@pytest.fixture
+def held_center():
+    """A release of 04.03. 08:00 (two lanes) held wholly for the hotline for 10 hours."""
+    with fake_clock(START):
+        district = factories.make_district(postal_codes=[("30159", "Hannover")])
+        center = factories.make_center(district=district)
+        vaccine = factories.make_vaccine("Kurz", interval_days=2)
+        factories.open_group(vaccines=[vaccine])
+        factories.make_delivery(center, vaccine, doses=10)
+        day = START.date() + timedelta(days=1)
+        request = ReleaseRequest(
+            center=center,
+            vaccine=vaccine,
+            first_day=day,
+            last_day=day,
+            weekdays=frozenset(range(1, 8)),
+            opens_at=time(8),
+            closes_at=time(9),
+            interval_minutes=60,
+            lanes=2,
+            hotline_share=100,
+            hotline_hours=10,
+        )
+        staff = get_user_model().objects.create_user("impfzentrum", password="x")
+        release_slots(request=request, fingerprint=plan_release(request).fingerprint, by=staff)
+        yield center, vaccine
+
+
+def test_negative_control_the_checks_pass_with_seats_held_for_the_hotline(held_center):
+    center, vaccine = held_center
+    with fake_clock(START):
+        assert _problems(center, vaccine) == {}
+
+
+def test_negative_control_a_held_seat_without_its_second_dose_is_caught(booked_center):
+    """A first-dose seat held for the hotline whose second dose was not held with it."""
+    center, vaccine, first, _series = booked_center
+    Slot.objects.filter(pk=first.pk).update(
+        booked=F("booked") + 1, hotline_held=1, hotline_held_until=START + timedelta(hours=10)
+    )
+    with fake_clock(START):
+        problems = _problems(center, vaccine)
+    assert list(problems) == ["3 seat counters"], problems
+    assert any(
+        "holds 0 for the hotline, its first-dose slots 1" in p for p in problems["3 seat counters"]
+    )
+
+
+def test_negative_control_held_seats_shown_as_free_are_caught(held_center, monkeypatch):
+    """With "free" counting seats held for the hotline, the day is shown to residents,
+    and their booking is refused."""
+    center, vaccine = held_center
+    monkeypatch.setattr(
+        SlotQuerySet,
+        "with_free_series",
+        lambda self: self.first_doses().filter(
+            booked__lt=F("capacity") + F("hotline_held"),
+            second_dose_slot__booked__lt=F("second_dose_slot__capacity")
+            + F("second_dose_slot__hotline_held"),
+        ),
+    )
+    monkeypatch.setattr(
+        SlotQuerySet,
+        "with_free_appointments",
+        lambda self: self.annotate(
+            free_appointments=F("capacity") - F("booked") + F("hotline_held")
+        ),
+    )
+    with fake_clock(START):
+        problems = checks.bookable_day_problems(center, [vaccine], new_person)
+    assert any("refused: SlotTaken" in p for p in problems), problems

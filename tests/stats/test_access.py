@@ -8,7 +8,14 @@ from tests.stats.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["stats:overview", "stats:overview_csv", "stats:breakdown", "stats:breakdown_csv"]
+PAGES = [
+    "stats:overview",
+    "stats:overview_csv",
+    "stats:breakdown",
+    "stats:breakdown_csv",
+    "stats:draws",
+    "stats:draws_csv",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -6,11 +6,12 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("name", ["stats:overview", "stats:breakdown"])
+@pytest.mark.parametrize("name", ["stats:overview", "stats:breakdown", "stats:draws"])
 def test_the_ministry_sees_its_own_menu_and_not_the_residents(ministry_client, name):
     content = ministry_client.get(reverse(name)).content.decode()
     assert f'href="{reverse("stats:overview")}"' in content
     assert f'href="{reverse("stats:breakdown")}"' in content
+    assert f'href="{reverse("stats:draws")}"' in content
     assert f'action="{reverse("stats:logout")}"' in content
     assert f'href="{reverse("booking:start")}"' not in content
     assert f'href="{reverse("booking:cancel_start")}"' not in content

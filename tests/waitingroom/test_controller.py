@@ -1,5 +1,7 @@
 """The admission rate follows the SMS queue and the booking core."""
 
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -7,7 +9,7 @@ from sms import services as sms_services
 from sms.phone import parse_phone_number
 from tests import factories
 from tests.waitingroom.conftest import arrive
-from waitingroom import controller, room
+from waitingroom import controller, gate, room
 from waitingroom.models import QueueDay
 
 
@@ -66,3 +68,61 @@ def test_the_days_figures_reach_the_database(settings):
     controller.step(room._redis())
     QueueDay.objects.get().refresh_from_db()
     assert QueueDay.objects.get().joined == 3
+
+
+def _post_booking_with_stamp(client, stamp: str):
+    """A booking post that the proxy stamped with ``stamp``; its answer does not matter."""
+    person = factories.make_person()
+    client.post(
+        reverse("booking:choose_time", args=[person.pk, "nowhere", "2026-03-02"]),
+        headers={"X-Request-Start": stamp},
+    )
+
+
+@pytest.mark.django_db
+def test_the_wait_for_a_worker_counts_behind_a_stamping_proxy(settings, limits, client):
+    settings.WAITINGROOM_REQUEST_START_HEADER = "X-Request-Start"
+    received = time.time() - 3  # the proxy held it 3 s before a worker was free
+    _post_booking_with_stamp(client, f"t={int(received * 1000)}")
+    assert controller.booking_p95_ms(room._redis(), now=room.clock()) >= 3000
+    assert controller.step(room._redis()) == 50
+
+
+@pytest.mark.django_db
+def test_without_the_setting_a_clients_stamp_is_not_believed(settings, limits, client):
+    settings.WAITINGROOM_REQUEST_START_HEADER = ""
+    _post_booking_with_stamp(client, f"t={int((time.time() - 30) * 1000)}")
+    assert 0 < controller.booking_p95_ms(room._redis(), now=room.clock()) < 3000
+    assert controller.step(room._redis()) == 100
+
+
+@pytest.mark.parametrize(
+    ("stamp", "age"),
+    [
+        ("t={ms}", 2.0),  # HAProxy's t=%Ts%ms
+        ("t={s:.3f}", 2.0),  # nginx's t=${msec}
+        ("t={us}", 2.0),  # microseconds
+        ("{ms}", 2.0),  # without the t=
+        ("t=soon", None),
+        ("", None),
+        ("t={old_ms}", None),  # older than any request could wait: a mistake
+        ("t={future_ms}", None),  # a proxy clock far ahead
+    ],
+)
+def test_it_reads_the_usual_stamps_and_ignores_nonsense(settings, rf, stamp, age):
+    settings.WAITINGROOM_REQUEST_START_HEADER = "X-Request-Start"
+    now = time.time()
+    sent = now - 2
+    value = stamp.format(
+        ms=int(sent * 1000),
+        s=sent,
+        us=int(sent * 1_000_000),
+        old_ms=int((now - 3600) * 1000),
+        future_ms=int((now + 3600) * 1000),
+    )
+    received = gate.received_at(rf.post("/", headers={"X-Request-Start": value}))
+    if age is None:
+        assert received is None
+    else:
+        assert received is not None
+        assert abs((now - received) - age) < 0.5

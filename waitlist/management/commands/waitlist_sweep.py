@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from centers.hotline_hold import end_due_hotline_holds
 from impfportal.task_leases import requeue_stalled_tasks
 from waitlist.offers import sweep
 
@@ -14,7 +15,8 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "The waiting list's safety net: expire overdue offers, start deadlines whose "
-        "signal was lost, pass on offers whose SMS failed. Runs every few seconds."
+        "signal was lost, pass on offers whose SMS failed, give back seats held for "
+        "the hotline whose hours are over. Runs every few seconds."
     )
 
     def add_arguments(self, parser):
@@ -29,7 +31,12 @@ class Command(BaseCommand):
     def handle(self, *args, once: bool, interval: float, **options):
         while True:
             close_old_connections()
-            counts = {**sweep(), "tasks_requeued": requeue_stalled_tasks()}
+            counts = {
+                **sweep(),
+                "tasks_requeued": requeue_stalled_tasks(),
+                # Behind the release's own task (``centers.tasks.end_hotline_holds``).
+                "hotline_holds_ended": end_due_hotline_holds(),
+            }
             if any(counts.values()):
                 logger.info("waitlist sweep: %s", counts)
             if once:
