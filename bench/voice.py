@@ -49,6 +49,24 @@ BASE = "https://impfportal.bench.example"
 TOKEN = "bench-voice-auth-token"  # noqa: S105 (a throw-away test token)
 POSTAL_CODE = "30159"
 _ACTION = re.compile(r'<Gather[^>]* action="([^"]+)"')
+INCOMING = "/voice/incoming/"
+# The webhooks of one call, in order (the menu's step names after the first).
+STEPS = ("incoming", "menu", "join_dob", "join_dob_ok", "join_plz", "join_plz_ok")
+
+
+def call_params(number: int) -> dict[str, str]:
+    """What Twilio posts with every webhook of call ``number``."""
+    return {
+        "CallSid": f"CA{number:032x}",
+        "From": f"+49511{2000000 + number}",
+        "To": "+495115550100",
+    }
+
+
+def keys_of(number: int) -> tuple[str, ...]:
+    """The keys call ``number`` presses after the greeting: join, born, yes, postal code, yes."""
+    born = f"{1 + number % 28:02d}{1 + number % 12:02d}{1925 + number % 15}"
+    return ("2", born, "1", POSTAL_CODE, "1")
 
 
 @dataclass
@@ -101,6 +119,15 @@ async def _http(
     return status, rest.partition(b"\r\n\r\n")[2].decode(errors="replace")
 
 
+def next_path(answer: str) -> str | None:
+    """The path (and query) of the ``<Gather>`` action the TwiML answer names."""
+    match = _ACTION.search(answer)
+    if match is None:
+        return None
+    action = urlsplit(match.group(1).replace("&amp;", "&"))
+    return f"{action.path}?{action.query}"
+
+
 class Client:
     def __init__(self, port: int, figures: Figures):
         from twilio.request_validator import RequestValidator
@@ -131,28 +158,125 @@ class Client:
 
     async def call(self, number: int, *, think_s: float) -> None:
         """One caller joins the waiting list: 6 webhooks, following the TwiML."""
-        params = {
-            "CallSid": f"CA{number:032x}",
-            "From": f"+49511{2000000 + number}",
-            "To": "+495115550100",
-        }
-        born = f"{1 + number % 28:02d}{1 + number % 12:02d}{1925 + number % 15}"
-        answer = await self.webhook("/voice/incoming/", params)
-        for digits in ("2", born, "1", POSTAL_CODE, "1"):
+        params = call_params(number)
+        answer = await self.webhook(INCOMING, params)
+        for digits in keys_of(number):
             if think_s:
                 await asyncio.sleep(random.uniform(0.5 * think_s, 1.5 * think_s))
-            match = _ACTION.search(answer)
-            if match is None:
+            path = next_path(answer)
+            if path is None:
                 self.figures.errors += 1
                 raise RuntimeError(f"no question in the answer: {answer[:200]}")
-            action = urlsplit(match.group(1).replace("&amp;", "&"))
-            answer = await self.webhook(
-                f"{action.path}?{action.query}", {**params, "Digits": digits}
-            )
+            answer = await self.webhook(path, {**params, "Digits": digits})
         if "<Hangup" not in answer:
             self.figures.errors += 1
             raise RuntimeError("the call did not end")
         self.figures.calls += 1
+
+
+def in_process_costs(
+    *, calls: int, first: int, cprofile: Path | None = None
+) -> tuple[dict[str, tuple[float, float]], int]:
+    """Queries and CPU milliseconds (medians of ``calls`` calls, after a warm-up)
+    of each of a call's webhooks and of the one-query view (fetched after each
+    webhook), measured in this process through Django's test client and the
+    full middleware stack: steadier than the figures under gunicorn.
+    The webhooks are posted form-encoded and signed as Twilio posts them; the
+    client keeps a call's cookies for that call only, as Twilio does. Also
+    returns how many answers set a cookie. With ``cprofile`` as many more calls
+    are profiled (by CPU time), the statistics written to that file.
+    """
+    import cProfile
+    from urllib.parse import urlencode
+
+    from django.db import connection
+    from django.test import Client as DjangoClient
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(TOKEN)
+    client = DjangoClient()  # one for all: a new one would load the middleware again
+    profiler = cProfile.Profile(time.process_time) if cprofile else None
+    costs: dict[str, list[tuple[int, float]]] = {name: [] for name in (*STEPS, "one-query")}
+    cookies_set = 0
+    warm_up = 3
+
+    def measured(name: str, sample: str, send, *args):
+        nonlocal cookies_set
+        with CaptureQueriesContext(connection) as queries:
+            if profiler and sample == "profile":
+                profiler.enable()
+            cpu = time.process_time()
+            response = send(*args)
+            cpu = time.process_time() - cpu
+            if profiler and sample == "profile":
+                profiler.disable()
+        if response.status_code != 200:
+            raise RuntimeError(f"{name}: {response.status_code}")
+        cookies_set += bool(response.cookies)
+        if sample == "measure":
+            costs[name].append((len(queries), cpu))
+        return response
+
+    def post(path: str, form: dict):
+        signature = validator.compute_signature(BASE + path, form)
+        return client.post(
+            path,
+            urlencode(form),
+            content_type="application/x-www-form-urlencoded",
+            HTTP_X_TWILIO_SIGNATURE=signature,
+        )
+
+    def webhook(name: str, sample: str, path: str, form: dict) -> str:
+        """The webhook, then the one-query view: each step's figures and the floor's
+        come from the same moments of a shared machine."""
+        answer = measured(name, sample, post, path, form).content.decode()
+        measured("one-query", sample, client.get, BASELINE)
+        return answer
+
+    # With a profiler, every other call is profiled and the others measured
+    # (the profiler's own overhead would double the CPU figures).
+    rounds = 2 if profiler else 1
+    with override_settings(TWILIO_AUTH_TOKEN=TOKEN, HOTLINE_VOICE_BASE_URL=BASE):
+        for index in range(warm_up + rounds * calls):
+            sample = "warm up" if index < warm_up else ("measure", "profile")[index % rounds]
+            number = first + index
+            params = call_params(number)
+            client.cookies.clear()
+            answer = webhook("incoming", sample, INCOMING, params)
+            for name, digits in zip(STEPS[1:], keys_of(number), strict=True):
+                path = next_path(answer)
+                if path is None:
+                    raise RuntimeError(f"{name}: no question in {answer[:200]}")
+                answer = webhook(name, sample, path, {**params, "Digits": digits})
+            if "<Hangup" not in answer:
+                raise RuntimeError(f"the call did not end: {answer[:200]}")
+    if profiler and cprofile:
+        profiler.dump_stats(cprofile)
+    medians = {
+        name: (
+            statistics.median(queries for queries, _ in samples),
+            1000 * statistics.median(cpu for _, cpu in samples),
+        )
+        for name, samples in costs.items()
+    }
+    return medians, cookies_set
+
+
+def describe_in_process(costs: dict[str, tuple[float, float]], *, calls: int, cookies: int) -> str:
+    floor_ms = costs["one-query"][1]
+    lines = [f"in-process, median of {calls} calls (CPU ms, and as a multiple of the floor):"]
+    for name in (*STEPS, "one-query"):
+        queries, cpu = costs[name]
+        lines.append(f"  {name:>12}: {queries:3.0f} queries, {cpu:6.2f} ms, {cpu / floor_ms:5.1f}x")
+    webhook_ms = statistics.mean(costs[name][1] for name in STEPS)
+    lines.append(
+        f"  per webhook {webhook_ms:.2f} ms = {webhook_ms / floor_ms:.1f}x the floor "
+        f"(in-process share by CPU {floor_ms / webhook_ms:.2f}); answers that set a cookie: "
+        f"{cookies}"
+    )
+    return "\n".join(lines)
 
 
 async def _guarded(coroutine) -> None:
@@ -247,11 +371,34 @@ def main() -> int:
     parser.add_argument("--callers", type=int, default=32, help="callers at once, capacity phase")
     parser.add_argument("--floor-seconds", type=float, default=8)
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument(
+        "--in-process", type=int, default=30, help="calls measured in-process (queries, CPU)"
+    )
+    parser.add_argument(
+        "--cprofile", type=Path, help="write cProfile statistics of the in-process calls"
+    )
+    parser.add_argument(
+        "--only-in-process",
+        action="store_true",
+        help="measure (and profile) in-process only, twice: no gunicorn",
+    )
     args = parser.parse_args()
 
     with Bench("voice") as bench:
         bench.env |= {"TWILIO_AUTH_TOKEN": TOKEN, "HOTLINE_VOICE_BASE_URL": BASE}
         load_district()
+        bench.analyze()
+        from waitlist.models import Entry
+
+        # Numbers far above those of the load below, so that no call is repeated.
+        for run in range(1, 3 if args.only_in_process else 2):
+            costs, cookies = in_process_costs(
+                calls=args.in_process, first=run * 10**6, cprofile=args.cprofile
+            )
+            print(describe_in_process(costs, calls=args.in_process, cookies=cookies), flush=True)
+        if args.only_in_process:
+            return 0
+        joined_in_process = Entry.objects.count()
         bench.analyze()
         server = bench.start_gunicorn(workers=args.workers)
         print(
@@ -291,9 +438,7 @@ def main() -> int:
         )
         bench.stop(server)
 
-        from waitlist.models import Entry
-
-        entries = Entry.objects.count()
+        entries = Entry.objects.count() - joined_in_process
         calls_done = cap.calls + mob.calls
         floor_rps = floor_done / floor_s
         cap_rps = len(cap.latencies) / cap_s

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.db.models.functions import Abs, ExtractHour, ExtractMinute, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,16 +52,24 @@ def add_person(
     with transaction.atomic():
         # The household row serialises two browser tabs adding people at once.
         Household.objects.select_for_update().get(pk=household.pk)
-        if household.people.count() >= settings.HOUSEHOLD_LIMIT:
+        # Both questions in one round trip: how many, and whether this person is one.
+        people = household.people.aggregate(
+            total=Count("pk"),
+            same=Count(
+                "pk",
+                filter=Q(
+                    first_name__iexact=first_name,
+                    last_name__iexact=last_name,
+                    date_of_birth=date_of_birth,
+                ),
+            ),
+        )
+        if people["total"] >= settings.HOUSEHOLD_LIMIT:
             raise BookingError(
                 _("One phone number can book for at most %(limit)d people.")
                 % {"limit": settings.HOUSEHOLD_LIMIT}
             )
-        if household.people.filter(
-            first_name__iexact=first_name,
-            last_name__iexact=last_name,
-            date_of_birth=date_of_birth,
-        ).exists():
+        if people["same"]:
             raise BookingError(_("This person has already been added."))
         return Person.objects.create(
             household=household,

@@ -3,15 +3,47 @@
 import re
 import unicodedata
 from itertools import groupby, product
+from time import monotonic
 
+from django.conf import settings
 from django.db.models import Q
 
 from centers.models import Center, District, PostalCode
 
+# postal code -> (read at, the district's id, name and slug)
+_districts: dict[str, tuple[float, tuple[int, str, str]]] = {}
+# Postal codes are 5 digits, but anything typed is looked up: bound the memory.
+_DISTRICTS_KEPT = 20_000
+
 
 def responsible_district(postal_code: str) -> District | None:
-    area = PostalCode.objects.select_related("district").filter(code=postal_code).first()
-    return area.district if area else None
+    """The district responsible for ``postal_code``, or None when it is unknown.
+
+    Asked on every join, by the start page's search and twice in a voice call,
+    about a table that changes a few times a year: each process keeps the
+    answers for DISTRICT_CACHE_SECONDS (0: ask the database every time); saving
+    or deleting a district or postal code in this process forgets them at once
+    (``forget_districts``). An unknown code is not kept, so a code added (also
+    in bulk) is found at once. Each caller gets a District instance of its own.
+    """
+    seconds = settings.DISTRICT_CACHE_SECONDS
+    kept = _districts.get(postal_code) if seconds else None
+    now = monotonic()
+    if kept is None or now - kept[0] >= seconds:
+        area = PostalCode.objects.select_related("district").filter(code=postal_code).first()
+        if area is None or not seconds:
+            return area.district if area else None
+        if len(_districts) >= _DISTRICTS_KEPT:
+            _districts.clear()
+        district = area.district
+        kept = _districts[postal_code] = (now, (district.pk, district.name, district.slug))
+    pk, name, slug = kept[1]
+    return District(pk=pk, name=name, slug=slug)
+
+
+def forget_districts(**_signal_kwargs) -> None:
+    """Ask the database again on the next call (a signal receiver)."""
+    _districts.clear()
 
 
 # How German writes an umlaut without the key for it, both ways round: a

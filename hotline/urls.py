@@ -1,15 +1,23 @@
-from django.urls import path
+from django.urls import include, path
 
 from hotline import views
 from hotline.voice import views as voice
 
 app_name = "hotline"
-H = "hotline/households/<int:household_id>/"
-urlpatterns = [
-    path("hotline/", views.search_page, name="search"),
-    path("hotline/login/", views.LoginView.as_view(), name="login"),
-    path("hotline/logout/", views.LogoutView.as_view(), name="logout"),
-    path("hotline/new-caller/", views.new_caller, name="new_caller"),
+H = "households/<int:household_id>/"
+# Twilio's webhooks (signed, POST only). Listed first, and the project lists
+# this module first: a caller waits in silence while the URL is resolved, and
+# other pages pay two prefix checks for it.
+voice_patterns = [
+    path("incoming/", voice.incoming, name="voice_incoming"),
+    path("step/<slug:name>/", voice.step, name="voice_step"),
+    path("offer/<int:message_id>/", voice.offer_call, name="voice_offer"),
+]
+console_patterns = [
+    path("", views.search_page, name="search"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("new-caller/", views.new_caller, name="new_caller"),
     path(H, views.household_page, name="household"),
     path(H + "check/", views.check_booking_code, name="check_booking_code"),
     path(H + "send-code/", views.send_code, name="send_code"),
@@ -23,8 +31,8 @@ urlpatterns = [
     path(H + "series/<int:series_id>/cancel/", views.cancel, name="cancel"),
     path(H + "places/<int:entry_id>/leave/", views.leave_waitlist, name="leave_waitlist"),
     path(H + "offers/<int:offer_id>/answer/", views.answer_offer, name="answer_offer"),
-    # Twilio's webhooks (signed, POST only).
-    path("voice/incoming/", voice.incoming, name="voice_incoming"),
-    path("voice/step/<slug:name>/", voice.step, name="voice_step"),
-    path("voice/offer/<int:message_id>/", voice.offer_call, name="voice_offer"),
+]
+urlpatterns = [
+    path("voice/", include(voice_patterns)),
+    path("hotline/", include(console_patterns)),
 ]

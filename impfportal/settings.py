@@ -349,6 +349,9 @@ PUBLIC_HOLIDAYS_SUBDIVISION = env_str("PUBLIC_HOLIDAYS_SUBDIVISION", "NI")
 # Each process keeps the priority groups and vaccine openings this long (0: read
 # them on every request); a change made elsewhere shows this much late.
 ELIGIBILITY_CACHE_SECONDS = env_int("ELIGIBILITY_CACHE_SECONDS", 5)
+# Each process keeps which district a postal code belongs to this long (0: ask
+# the database every time); a change made elsewhere shows this much late.
+DISTRICT_CACHE_SECONDS = env_int("DISTRICT_CACHE_SECONDS", 30)
 # Each process shows a center-day's free times (and their rendered list) from a
 # copy this young (0: read them on every request); the booking reads fresh.
 TIME_PAGE_CACHE_SECONDS = env_int("TIME_PAGE_CACHE_SECONDS", 1)

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from staff_auth.forms import StaffLoginForm
 
 urlpatterns = [
+    # First: the voice line's webhooks (hotline/urls.py says why).
+    path("", include("hotline.urls")),
     path("", include("centers.urls")),
     path("", include("sms.urls")),
     path("", include("booking.urls")),
@@ -14,7 +16,6 @@ urlpatterns = [
     path("", include("standby.urls")),
     path("", include("door.urls")),
     path("", include("staff_auth.urls")),
-    path("", include("hotline.urls")),
     path("", include("waitingroom.urls")),
     path("", include("draw.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

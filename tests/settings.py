@@ -20,6 +20,8 @@ os.environ.setdefault("START_PAGE_CACHE_SECONDS", "0")
 # A test's rolled-back openings must not outlive it: read them on every request
 # (tests/booking/test_eligibility_cache.py switches the cache on).
 os.environ.setdefault("ELIGIBILITY_CACHE_SECONDS", "0")
+# Postal codes' districts too (tests/centers/test_district_cache.py switches it on).
+os.environ.setdefault("DISTRICT_CACHE_SECONDS", "0")
 # The time page's free times fresh on every request too
 # (tests/booking/test_time_page_cache.py switches the copy on).
 os.environ.setdefault("TIME_PAGE_CACHE_SECONDS", "0")

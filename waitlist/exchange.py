@@ -227,7 +227,11 @@ def pass_on_freed_seats(*, slot_ids: Iterable[int]) -> None:
 def offer_free_seats_for(entry: Entry) -> list[Offer]:
     """After joining or re-activating: offer seats that are free right now in the
     entry's scope and suit its preferences (to whoever is next in line)."""
-    return offer_free_seats(slot_ids=_suitable_free_slots(entry)[:SLOTS_OFFERED_ON_JOIN])
+    slot_ids = _suitable_free_slots(entry)[:SLOTS_OFFERED_ON_JOIN]
+    # Mostly none are free (that is why people wait): then building the offerable
+    # slots' query (it finds that it is empty only when compiled) costs a join
+    # more CPU than the question itself.
+    return offer_free_seats(slot_ids=slot_ids) if slot_ids else []
 
 
 def offer_free_seat_to(entry: Entry) -> Offer | None:

@@ -62,19 +62,29 @@ class Call:
     sid: str
     caller: str  # the calling number as Twilio gives it ("anonymous" when withheld)
     called: str
-    state: dict = field(default_factory=dict)
-    loaded: dict = field(default_factory=dict)
+    _state: dict | None = field(default=None, repr=False)
+    _loaded: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, *, sid: str, caller: str, called: str) -> "Call":
-        state = cache.get(_key(sid)) or {}
-        return cls(sid=sid, caller=caller, called=called, state=state, loaded=dict(state))
+        """The call; its answers so far are read from the cache when first used."""
+        return cls(sid=sid, caller=caller, called=called)
+
+    @property
+    def state(self) -> dict:
+        """The answers so far. Read on first use: half of a call's webhooks (the
+        greeting, the menu key, a "1" that only leads on) never need them, and
+        a cache round trip is a good part of such a webhook's cost."""
+        if self._state is None:
+            self._state = cache.get(_key(self.sid)) or {}
+            self._loaded = dict(self._state)
+        return self._state
 
     def save(self) -> None:
         """Write the answers back when this webhook changed them (one round trip less
         for the questions that only lead on)."""
-        if self.state != self.loaded:
-            cache.set(_key(self.sid), self.state, STATE_SECONDS)
+        if self._state is not None and self._state != self._loaded:
+            cache.set(_key(self.sid), self._state, STATE_SECONDS)
 
 
 def _key(sid: str) -> str:
@@ -321,12 +331,18 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
     goodbye = _("We will call you on this number when an appointment is free. Goodbye.")
     try:
         with transaction.atomic():
-            household, new = Household.objects.get_or_create(phone=number.e164)
-            if not new:
-                # The same answer posted twice at once (a retried webhook): the
-                # second waits here and then finds the first one's person.
-                Household.objects.select_for_update().filter(pk=household.pk).first()
-            person = None if new else household.people.filter(date_of_birth=date_of_birth).first()
+            # One statement for a new number and a known one: the household is
+            # inserted, or the known row locked by the no-op update (get_or_create
+            # and a lock took four). The same answer posted twice at once (a
+            # retried webhook): the second waits here and then finds the first
+            # one's person.
+            [household] = Household.objects.bulk_create(
+                [Household(phone=number.e164)],
+                update_conflicts=True,
+                unique_fields=["phone"],
+                update_fields=["phone"],
+            )
+            person = household.people.filter(date_of_birth=date_of_birth).first()
             if person is None:
                 person = households.add_person(
                     household=household,
@@ -335,7 +351,7 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
                     date_of_birth=date_of_birth,
                     postal_code=postal_code,
                 )
-            if not new and person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
+            elif person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
                 already = _("You are on the waiting list already.")
                 return f"{already} {goodbye}"
             entry = waitlist_services.join_waitlist(person=person)

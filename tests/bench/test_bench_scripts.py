@@ -55,7 +55,7 @@ TINY: dict[str, list[str]] = {
     ],
     "voice.py": [
         *("--calls", "5", "--think-ms", "10", "--ramp-s", "1", "--capacity-calls", "10"),
-        *("--callers", "2", "--floor-seconds", "1", "--workers", "1"),
+        *("--callers", "2", "--floor-seconds", "1", "--workers", "1", "--in-process", "2"),
     ],
 }
 # Modules of the package that are not benchmarks.

@@ -29,12 +29,14 @@ class Caller:
         self.params = {"CallSid": sid or f"CA{next(_sids):032x}", "From": caller, "To": called}
         self.twiml = ""
         self.last_path = ""
+        self.responses: list = []
 
     def _post(self, path: str, extra: dict | None = None) -> str:
         response = signed_post(self.client, path, {**self.params, **(extra or {})})
         assert response.status_code == 200, response.status_code
         assert response["Content-Type"].startswith("text/xml")
         self.last_path = path
+        self.responses.append(response)
         self.twiml = response.content.decode()
         return self.twiml
 
