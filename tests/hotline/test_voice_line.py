@@ -16,8 +16,7 @@ from hotline.voice.calls import spoken_date, spoken_moment
 from sms.models import Message
 from sms.outbox import dispatch_due
 from tests import factories
-from tests.hotline.voice import AGENTS, BASE, Caller, signed_post
-from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+from tests.hotline.voice import AGENTS, BASE, Caller, signed_post, switch_on_voice_line
 from waitlist import exchange
 from waitlist import services as waitlist_services
 from waitlist.models import Entry, Offer
@@ -28,10 +27,7 @@ LANDLINE = "+495111234567"
 
 @pytest.fixture(autouse=True)
 def voice_line(settings):
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.HOTLINE_VOICE_BASE_URL = BASE
-    settings.HOTLINE_AGENT_NUMBER = AGENTS
+    switch_on_voice_line(settings)
 
 
 def de(text: str, **params) -> str:

@@ -10,8 +10,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 
 from hotline.voice import calls
-from tests.hotline.voice import AGENTS, BASE, Caller
-from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+from tests.hotline.voice import Caller, switch_on_voice_line
 from waitlist.models import Entry
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +19,7 @@ LANDLINE = "+495111234567"
 
 @pytest.fixture(autouse=True)
 def voice_line(settings):
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.HOTLINE_VOICE_BASE_URL = BASE
-    settings.HOTLINE_AGENT_NUMBER = AGENTS
+    switch_on_voice_line(settings)
 
 
 class CountingCache:

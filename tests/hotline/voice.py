@@ -8,11 +8,19 @@ from django.test import Client
 from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
-from tests.sms.fake_twilio import AUTH_TOKEN
+from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
 
 BASE = "https://impfportal.example"
 AGENTS = "+495115550199"
 _sids = itertools.count(1)
+
+
+def switch_on_voice_line(settings) -> None:
+    """The settings of a voice line answered at ``BASE`` with agents at ``AGENTS``."""
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.HOTLINE_VOICE_BASE_URL = BASE
+    settings.HOTLINE_AGENT_NUMBER = AGENTS
 
 
 def signed_post(client: Client, path: str, params: dict, *, token: str = AUTH_TOKEN):

@@ -5,18 +5,14 @@ import pytest
 from django.core.cache import cache
 
 from hotline.voice.calls import STATE_SECONDS, _key
-from tests.hotline.voice import AGENTS, BASE, Caller
-from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+from tests.hotline.voice import Caller, switch_on_voice_line
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def voice_line(settings):
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
-    settings.HOTLINE_VOICE_BASE_URL = BASE
-    settings.HOTLINE_AGENT_NUMBER = AGENTS
+    switch_on_voice_line(settings)
 
 
 def test_a_callers_answers_expire_with_the_call(center, vaccine, open_for_80):
