@@ -476,6 +476,10 @@ OTP_TOTP_ISSUER = "Impfportal"
 WAITINGROOM_ENABLED = env_bool("WAITINGROOM_ENABLED", default=True)
 # Residents in the flow (code, booking, waiting list) at once; more wait in the queue.
 WAITINGROOM_CAPACITY = env_int("WAITINGROOM_CAPACITY", 1000)
+# The controller lowers the number in the flow with the rate when the booking core
+# is overloaded (the residents inside keep the workers' backlog full otherwise), never
+# below this, and lets it grow back slowly to WAITINGROOM_CAPACITY.
+WAITINGROOM_CAPACITY_MIN = env_int("WAITINGROOM_CAPACITY_MIN", 20)
 # Admissions per second: at most the SMS provider's rate (every admitted resident
 # needs a code), at least the minimum; adapted in between (waitingroom/controller.py).
 WAITINGROOM_RATE_MAX = env_int("WAITINGROOM_RATE_MAX", SMS_RATE_PER_SECOND or 100)

@@ -14,11 +14,15 @@ gets Redis's ``SET NX`` first, from inside an ordinary request) looks at:
   so requests waiting for a free worker (gunicorn's backlog, HAProxy's queue)
   slow the room down too; without it, only the time inside the worker counts.
 
-If either is over, the rate halves (not below ``WAITINGROOM_RATE_MIN``);
-otherwise it grows by ``WAITINGROOM_RATE_STEP`` of the maximum per step, up
-to ``WAITINGROOM_RATE_MAX`` (additive increase, multiplicative decrease, as
-TCP does: quick to back off, slow to speed up). The rate's ceiling defaults to
-the SMS provider's rate, because every admitted resident needs a code.
+If either is over, the rate halves (not below ``WAITINGROOM_RATE_MIN``); when
+the booking posts are slow, so does the number of residents let into the flow
+at once (not below ``WAITINGROOM_CAPACITY_MIN``): a slower rate lets fewer new
+residents in, but those already inside would still fill the workers' backlog.
+Otherwise each grows by ``WAITINGROOM_RATE_STEP`` of its maximum per step, up
+to ``WAITINGROOM_RATE_MAX`` and ``WAITINGROOM_CAPACITY`` (additive increase,
+multiplicative decrease, as TCP does: quick to back off, slow to speed up).
+The rate's ceiling defaults to the SMS provider's rate, because every admitted
+resident needs a code.
 
 The same step publishes the measured admission rate (admissions from the
 queue over the last minute) that the queue page's estimate uses, and writes
@@ -91,6 +95,16 @@ def next_rate(*, rate: float, code_age: float, booking_p95: float) -> float:
     return min(high, rate + high * settings.WAITINGROOM_RATE_STEP)
 
 
+def next_capacity(*, capacity: int, booking_p95: float) -> int:
+    """The number in the flow: halved while the booking posts are slow (old codes
+    are the SMS provider's limit, which the rate alone answers), else grown back by
+    the rate's step, between the two settings."""
+    low, high = settings.WAITINGROOM_CAPACITY_MIN, settings.WAITINGROOM_CAPACITY
+    if booking_p95 > settings.WAITINGROOM_BOOKING_P95_LIMIT_MS:
+        return max(low, capacity // 2)
+    return min(high, capacity + max(1, round(high * settings.WAITINGROOM_RATE_STEP)))
+
+
 def maybe_step() -> None:
     """Run ``step`` if this process's timer says so and no other process ran it just now."""
     global _next_check
@@ -120,14 +134,20 @@ def step(redis) -> float:
     code_age = oldest_code_age()
     p95 = booking_p95_ms(redis, now=now)
     new = next_rate(rate=rate, code_age=code_age, booking_p95=p95)
+    stored = redis.get(room._key("capacity"))
+    capacity = int(stored) if stored is not None else settings.WAITINGROOM_CAPACITY
+    capacity = next_capacity(capacity=capacity, booking_p95=p95)
     pipe = redis.pipeline()
     pipe.set(room._key("rate"), f"{new:.3f}")
+    pipe.set(room._key("capacity"), str(capacity))
     pipe.set(room._key("measured"), f"{admitted / MEASURE_SECONDS:.3f}")
     pipe.execute()
     if new < rate:
         logger.info(
-            "waiting room slows down to %.1f/s (oldest code %.0f s, booking p95 %.0f ms)",
+            "waiting room slows down to %.1f/s and %d in the flow (oldest code %.0f s, "
+            "booking p95 %.0f ms)",
             new,
+            capacity,
             code_age,
             p95,
         )

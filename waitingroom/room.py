@@ -189,6 +189,7 @@ def enter(*, ticket: str, returning: bool, phase: Phase | None) -> Verdict:
         _key("fresh"),
         _key("measured"),
         _key(f"day:{timezone.localdate().isoformat()}"),
+        _key("capacity"),
     ]
     rate = float(settings.WAITINGROOM_RATE_MAX)
     args = [

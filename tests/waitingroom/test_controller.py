@@ -8,7 +8,7 @@ from django.urls import reverse
 from sms import services as sms_services
 from sms.phone import parse_phone_number
 from tests import factories
-from tests.waitingroom.conftest import arrive
+from tests.waitingroom.conftest import admitted, arrive, queued
 from waitingroom import controller, gate, room
 from waitingroom.models import QueueDay
 
@@ -126,3 +126,26 @@ def test_it_reads_the_usual_stamps_and_ignores_nonsense(settings, rf, stamp, age
     else:
         assert received is not None
         assert abs((now - received) - age) < 0.5
+
+
+def test_slow_bookings_halve_the_number_in_the_flow_and_it_grows_back_slowly(settings, limits):
+    settings.WAITINGROOM_CAPACITY = 200
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    assert controller.next_capacity(capacity=200, booking_p95=1001) == 100
+    assert controller.next_capacity(capacity=30, booking_p95=5000) == 20  # the floor
+    assert controller.next_capacity(capacity=100, booking_p95=1000) == 110
+    assert controller.next_capacity(capacity=195, booking_p95=0) == 200  # the ceiling
+
+
+@pytest.mark.django_db
+def test_the_room_lets_in_only_as_many_as_the_controller_allows(settings, limits):
+    settings.WAITINGROOM_CAPACITY = 4
+    settings.WAITINGROOM_CAPACITY_MIN = 2
+    for ms in [1500] * 20:
+        controller.record_booking_ms(ms)
+    controller.step(room._redis())
+    assert int(room._redis().get(room._key("capacity"))) == 2
+    inside = [arrive() for _ in range(2)]
+    late = arrive()
+    assert all(admitted(r.arrival) for r in inside)
+    assert queued(late.arrival)  # the setting would have let a third and a fourth in

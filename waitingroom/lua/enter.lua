@@ -5,8 +5,9 @@
 --       5 bucket (hash tokens, ts), 6 rate (admissions/s set by the controller),
 --       7 pre (hash ticket -> arrival number, this opening's pre-queue),
 --       8 fresh (zset: admitted from the queue, not yet back), 9 measured,
---       10 the day's figures (hash joined, admitted, peak).
--- ARGV: 1 ticket, 2 now, 3 capacity, 4 active idle s, 5 arrival window s,
+--       10 the day's figures (hash joined, admitted, peak),
+--       11 capacity (residents in the flow at once, set by the controller).
+-- ARGV: 1 ticket, 2 now, 3 default capacity, 4 active idle s, 5 arrival window s,
 --       6 grace s, 7 burst, 8 default rate, 9 pre-queue start (0: none),
 --       10 opens at (0: none), 11 pre-queue score, 12 returning (1/0),
 --       13 prefix of the per-second admission counters.
@@ -16,7 +17,7 @@ local queue, seen, active, seq, bucket, ratekey, pre, fresh, measured, day =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local ticket = ARGV[1]
 local now = tonumber(ARGV[2])
-local capacity = tonumber(ARGV[3])
+local capacity = tonumber(redis.call('GET', KEYS[11])) or tonumber(ARGV[3])
 local idle = tonumber(ARGV[4])
 local arrive = tonumber(ARGV[5])
 local grace = tonumber(ARGV[6])
