@@ -18,6 +18,8 @@ If either is over, the rate halves (not below ``WAITINGROOM_RATE_MIN``); when
 the booking posts are slow, so does the number of residents let into the flow
 at once (not below ``WAITINGROOM_CAPACITY_MIN``): a slower rate lets fewer new
 residents in, but those already inside would still fill the workers' backlog.
+While a scheduled opening's pre-queue waits, the number is held at the minimum,
+so that the opening lets the pre-queue in by slow start, not all at once.
 Otherwise each grows by ``WAITINGROOM_RATE_STEP`` of its maximum per step, up
 to ``WAITINGROOM_RATE_MAX`` and ``WAITINGROOM_CAPACITY`` (additive increase,
 multiplicative decrease, as TCP does: quick to back off, slow to speed up).
@@ -134,9 +136,15 @@ def step(redis) -> float:
     code_age = oldest_code_age()
     p95 = booking_p95_ms(redis, now=now)
     new = next_rate(rate=rate, code_age=code_age, booking_p95=p95)
-    stored = redis.get(room._key("capacity"))
-    capacity = int(stored) if stored is not None else settings.WAITINGROOM_CAPACITY
-    capacity = next_capacity(capacity=capacity, booking_p95=p95)
+    phase = openings.current_phase()
+    if phase is not None and phase.prequeueing(timezone.now()):
+        # Slow start: the pre-queue is let in at the opening as fast as the flow
+        # shows it can take them, from the minimum, not all at once.
+        capacity = settings.WAITINGROOM_CAPACITY_MIN
+    else:
+        stored = redis.get(room._key("capacity"))
+        capacity = int(stored) if stored is not None else settings.WAITINGROOM_CAPACITY
+        capacity = next_capacity(capacity=capacity, booking_p95=p95)
     pipe = redis.pipeline()
     pipe.set(room._key("rate"), f"{new:.3f}")
     pipe.set(room._key("capacity"), str(capacity))

@@ -114,3 +114,18 @@ def test_the_commitment_is_the_sha256_of_the_key(opening):
         opening.key
         != Opening.objects.create(name="60 und älter", opens_at=OPENS + timedelta(days=30)).key
     )
+
+
+def test_the_pre_queue_is_let_in_by_slow_start_not_all_at_once(opening, settings, time_machine):
+    settings.WAITINGROOM_CAPACITY = 100
+    settings.WAITINGROOM_CAPACITY_MIN = 2
+    settings.WAITINGROOM_RATE_MAX = 100
+    time_machine.move_to(OPENS - timedelta(minutes=5), tick=False)
+    early = [arrive() for _ in range(5)]
+    controller.step(room._redis())  # during the pre-queue: held at the minimum
+    assert int(room._redis().get(room._key("capacity"))) == 2
+    time_machine.move_to(OPENS + timedelta(seconds=1), tick=False)
+    let_in = [r for r in (refresh(c) for c in early) if r.status_code == 302]
+    assert len(let_in) == 2  # the setting alone would have let all five in
+    controller.step(room._redis())  # after the opening, with nothing slow: it grows
+    assert int(room._redis().get(room._key("capacity"))) == 2 + 5
