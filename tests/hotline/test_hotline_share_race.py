@@ -2,10 +2,9 @@
 seats, and an agent booking while the hold ends. Real threads against PostgreSQL."""
 
 import uuid
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError
 from django.utils import timezone
 
@@ -13,11 +12,11 @@ from booking.models import Household, Series
 from centers import services
 from centers.hotline_hold import end_due_hotline_holds
 from centers.models import Slot
-from centers.release import ReleaseRequest, plan_release, release_slots
 from hotline import acting, identity
 from hotline.errors import HotlineError
 from tests import factories
 from tests.hotline.conftest import make_agent
+from tests.hotline.test_hotline_share import release_one_time
 from tests.staff.helpers import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,23 +25,7 @@ AGENTS = 6
 
 def held_time(center, vaccine, *, lanes: int) -> Slot:
     """One first-dose time with all its ``lanes`` seats held for the hotline."""
-    factories.make_delivery(center, vaccine, doses=100)
-    day = factories.days_ahead(2)
-    request = ReleaseRequest(
-        center=center,
-        vaccine=vaccine,
-        first_day=day,
-        last_day=day,
-        weekdays=frozenset(range(1, 8)),
-        opens_at=time(10),
-        closes_at=time(10, 10),
-        interval_minutes=10,
-        lanes=lanes,
-        hotline_share=100,
-        hotline_hours=4,
-    )
-    staff = get_user_model().objects.create_user("impfzentrum", password="x", is_staff=True)
-    release_slots(request=request, fingerprint=plan_release(request).fingerprint, by=staff)
+    release_one_time(center, vaccine, lanes=lanes, share=100)
     return Slot.objects.get(dose=Slot.Dose.FIRST)
 
 
