@@ -35,6 +35,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 if sys.path[0] == str(Path(__file__).resolve().parent):
     # Run as a script: import the project's booking app, not this file.
@@ -133,6 +134,7 @@ def verified_session(number: int) -> tuple[str, str]:
     from sms.phone import parse_phone_number
     from sms.services import check_code, request_code
     from sms.session import VERIFIED_AT, VERIFIED_PHONE
+    from waitingroom import tickets
 
     phone = parse_phone_number(f"+49151{90000000 + number}")
     verification = request_code(phone)
@@ -144,6 +146,15 @@ def verified_session(number: int) -> tuple[str, str]:
     session[VERIFIED_PHONE] = phone.e164
     session[VERIFIED_AT] = session[LAST_SEEN] = int(time.time())
     session.create()
+    # A resident who verified came through the phone page, where the waiting
+    # room gave the session its ticket and let it in. Without them the first
+    # time page would write the session and set the CSRF cookie in one answer,
+    # and wrk keeps only one Set-Cookie header of an answer (the CSRF one lost,
+    # the booking's POST refused with a 403).
+    visit = SimpleNamespace(session=session)
+    tickets.ticket_for(visit, create=True)
+    tickets.mark_admitted(visit)
+    session.save()
     return session.session_key, phone.e164
 
 
@@ -266,10 +277,11 @@ def in_process_costs(
         sample = "warm up" if number < warm_up else ("measure", "profile")[number % rounds]
         client.cookies[settings.SESSION_COOKIE_NAME] = key
         url = f"/book/{person}/{center.slug}/{later.isoformat()}/"
-        page = measured("time page", sample, client.get, url).content.decode()
+        response = measured("time page", sample, client.get, url)
+        page = response.content.decode()
         slot_match = re.search(r'name="slot" value="(\d+)"', page)
         token_match = re.search(r'name="token" value="([\w-]+)"', page)
-        assert slot_match, "the time page has no free slot"
+        assert slot_match, f"the time page has no free slot: {response.status_code} {page[:2000]}"
         assert token_match, "the time page has no form token"
         form = {"slot": slot_match.group(1), "token": token_match.group(1)}
         booked = measured("booking", sample, client.post, url, form)
