@@ -116,6 +116,34 @@ def add_person(
     )
 
 
+def person_born_on(
+    *, household: Household, date_of_birth: date, first_name: str, last_name: str, postal_code: str
+) -> tuple[Person, bool]:
+    """The household's first person born on ``date_of_birth``, or (True) one added
+    with these details: for a keypad, which gives a date of birth but no name.
+
+    Precondition: the caller's transaction holds the household's row lock (it
+    inserted or updated the row), so no second tab adds anyone meanwhile, and
+    one read of the household's few people answers what ``add_person`` asks
+    after taking the lock. Adding refuses what ``add_person`` refuses (a full
+    household, an age no group includes) with a BookingError.
+    """
+    people = list(household.people.all())
+    for person in people:
+        if person.date_of_birth == date_of_birth:
+            return person, False
+    _refuse_never_eligible(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth)
+    services.refuse_full_household(len(people))
+    person = Person.objects.create(
+        household=household,
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        postal_code=postal_code,
+    )
+    return person, True
+
+
 def why_unchangeable(person: Person, *, for_update: bool = False) -> str | None:
     """Why the person cannot be corrected or removed now, or None when they can.
 

@@ -64,11 +64,7 @@ def add_person(
                 ),
             ),
         )
-        if people["total"] >= settings.HOUSEHOLD_LIMIT:
-            raise BookingError(
-                _("One phone number can book for at most %(limit)d people.")
-                % {"limit": settings.HOUSEHOLD_LIMIT}
-            )
+        refuse_full_household(people["total"])
         if people["same"]:
             raise BookingError(_("This person has already been added."))
         return Person.objects.create(
@@ -77,6 +73,15 @@ def add_person(
             last_name=last_name,
             date_of_birth=date_of_birth,
             postal_code=postal_code,
+        )
+
+
+def refuse_full_household(people: int) -> None:
+    """Raise BookingError when a household of ``people`` has no room for one more."""
+    if people >= settings.HOUSEHOLD_LIMIT:
+        raise BookingError(
+            _("One phone number can book for at most %(limit)d people.")
+            % {"limit": settings.HOUSEHOLD_LIMIT}
         )
 
 

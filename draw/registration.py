@@ -12,7 +12,8 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from booking.models import Person
@@ -33,16 +34,28 @@ def person_key(person: Person) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
-def draw_for(entry: Entry) -> Draw | None:
-    """The draw whose registration window is open for this waiting place, if any
-    (one query: a registration asks this on every join)."""
+def draws_for(entry: Entry) -> tuple[Draw | None, bool]:
+    """The draw whose registration window is open for this waiting place, if any,
+    and whether a draw covering it has closed its window but not run yet.
+
+    Asked on every join. Mostly no draw is pending at all: a plain query says so
+    (building the covering query costs a join more CPU than asking it). Else one
+    query for both: the covering draws not run yet whose window is open or
+    closed at the moment of joining, a handful at most; the open one with the
+    latest close is the place's draw.
+    """
+    if not Draw.objects.filter(ranked_at__isnull=True).exists():
+        return None, False
     moment = entry.joined_at
-    return (
+    started = Q(opening__opens_at__lte=moment, closes_at__gt=moment)
+    draws = list(
         Draw.objects.covering(entry)
-        .filter(opening__opens_at__lte=moment, closes_at__gt=moment, ranked_at__isnull=True)
+        .filter(started | Q(closes_at__lte=moment), ranked_at__isnull=True)
         .select_related("opening")
-        .first()
+        .order_by("-closes_at", "pk")
     )
+    window = next((draw for draw in draws if draw.closes_at > moment), None)
+    return window, any(draw.closes_at <= moment for draw in draws)
 
 
 def duplicate_message(person: Person) -> str:
@@ -53,14 +66,6 @@ def duplicate_message(person: Person) -> str:
     ) % {"name": person, "hotline": settings.HOTLINE_PHONE}
 
 
-def awaiting_draw(entry: Entry) -> bool:
-    """Whether a draw covering this place has closed its window but not run yet."""
-    waiting = Draw.objects.covering(entry).filter(
-        closes_at__lte=entry.joined_at, ranked_at__isnull=True
-    )
-    return waiting.exists()
-
-
 def hold_for_draw(sender, entry: Entry, **kwargs) -> bool:
     """``waitlist.signals.entry_registered``: make the place a draw entry if a
     window is open for it; refuse a person already registered from elsewhere.
@@ -69,22 +74,22 @@ def hold_for_draw(sender, entry: Entry, **kwargs) -> bool:
     place that joins after a window closed and before its draw ran: the free
     seats are the draw's, and the place waits behind its entrants.
     """
-    draw = draw_for(entry)
+    draw, awaiting = draws_for(entry)
     if draw is None:
-        return awaiting_draw(entry)
+        return awaiting
     person = entry.person
     key = person_key(person)
     # No look-up first: the constraint ``draw_entry_once_per_person`` refuses a
     # second entry of the person (from this number or another), at once or later.
+    # No savepoint: the WaitlistError rolls the whole join back (``entry_registered``).
     try:
-        with transaction.atomic():
-            DrawEntry.objects.create(
-                draw=draw,
-                entry=entry,
-                person_key=key,
-                priority_rank=entry.priority_rank,
-                registered_at=entry.joined_at,
-            )
+        DrawEntry.objects.create(
+            draw=draw,
+            entry=entry,
+            person_key=key,
+            priority_rank=entry.priority_rank,
+            registered_at=entry.joined_at,
+        )
     except IntegrityError:
         # The person is registered already, perhaps from another number a moment ago.
         raise WaitlistError(duplicate_message(person)) from None

@@ -68,20 +68,19 @@ def join_waitlist(
     with transaction.atomic():
         if person.series.active().exists():
             raise WaitlistError(_("%(name)s already has an appointment.") % {"name": person})
-        if Entry.objects.filter(person=person, status__in=Entry.ACTIVE).exists():
-            raise already
+        # No look-up first: ``one_active_waiting_place_per_person`` refuses a second place
+        # (this person's earlier one, or a second tab's a moment ago). No savepoint
+        # of its own either: the error leaves this block, which rolls back.
         try:
-            with transaction.atomic():
-                entry = Entry.objects.create(
-                    person=person,
-                    district=district,
-                    center=center,
-                    priority_rank=eligibility.group.rank,
-                    weekdays=weekdays,
-                    time_of_day=time_of_day,
-                )
+            entry = Entry.objects.create(
+                person=person,
+                district=district,
+                center=center,
+                priority_rank=eligibility.group.rank,
+                weekdays=weekdays,
+                time_of_day=time_of_day,
+            )
         except IntegrityError:
-            # A second tab joined for the same person a moment ago.
             raise already from None
         # A new entry has no vaccines yet: add (one INSERT) rather than set (a read first).
         entry.vaccines.add(*chosen)

@@ -342,16 +342,16 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
                 unique_fields=["phone"],
                 update_fields=["phone"],
             )
-            person = household.people.filter(date_of_birth=date_of_birth).first()
-            if person is None:
-                person = households.add_person(
-                    household=household,
-                    first_name=PHONE_FIRST_NAME,
-                    last_name=PHONE_LAST_NAME,
-                    date_of_birth=date_of_birth,
-                    postal_code=postal_code,
-                )
-            elif person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
+            # The upsert holds the household's row: one read finds the person or
+            # makes room for them, without add_person's lock and savepoint.
+            person, added = households.person_born_on(
+                household=household,
+                date_of_birth=date_of_birth,
+                first_name=PHONE_FIRST_NAME,
+                last_name=PHONE_LAST_NAME,
+                postal_code=postal_code,
+            )
+            if not added and person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
                 already = _("You are on the waiting list already.")
                 return f"{already} {goodbye}"
             entry = waitlist_services.join_waitlist(person=person)
