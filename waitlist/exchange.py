@@ -224,10 +224,14 @@ def pass_on_freed_seats(*, slot_ids: Iterable[int]) -> None:
         tasks.offer_free_seats.enqueue(slot_ids=slot_ids)
 
 
-def offer_free_seats_for(entry: Entry) -> list[Offer]:
+def offer_free_seats_for(entry: Entry, *, vaccine_ids: list[int] | None = None) -> list[Offer]:
     """After joining or re-activating: offer seats that are free right now in the
-    entry's scope and suit its preferences (to whoever is next in line)."""
-    slot_ids = _suitable_free_slots(entry)[:SLOTS_OFFERED_ON_JOIN]
+    entry's scope and suit its preferences (to whoever is next in line).
+
+    ``vaccine_ids``: the entry's vaccines when the caller has them at hand (the
+    join that just added them), so that the question needs no subquery for them.
+    """
+    slot_ids = _suitable_free_slots(entry, vaccine_ids=vaccine_ids)[:SLOTS_OFFERED_ON_JOIN]
     # Mostly none are free (that is why people wait): then building the offerable
     # slots' query (it finds that it is empty only when compiled) costs a join
     # more CPU than the question itself.
@@ -256,12 +260,13 @@ def offer_free_seat_to(entry: Entry) -> Offer | None:
     return None
 
 
-def _suitable_free_slots(entry: Entry) -> list[int]:
+def _suitable_free_slots(entry: Entry, *, vaccine_ids: list[int] | None = None) -> list[int]:
     """Ids of first-dose slots free now in the entry's scope that suit it, earliest first."""
     earliest = timezone.now() + settings.WAITLIST_MIN_NOTICE
+    vaccines = entry.vaccines.all() if vaccine_ids is None else vaccine_ids
     free = Slot.objects.with_free_series().filter(
         center__district_id=entry.district_id,
-        vaccine__in=entry.vaccines.all(),
+        vaccine__in=vaccines,
         starts_at__gte=earliest,
     )
     if entry.center_id:

@@ -91,7 +91,7 @@ def join_waitlist(
             sender=Entry, on=timezone.localdate(entry.joined_at), **signals.scope_of(entry)
         )
         if entry.status == Entry.Status.WAITING and not held:
-            exchange.offer_free_seats_for(entry)
+            exchange.offer_free_seats_for(entry, vaccine_ids=[vaccine.pk for vaccine in chosen])
     return entry
 
 
