@@ -354,7 +354,8 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
             if not added and person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():
                 already = _("You are on the waiting list already.")
                 return f"{already} {goodbye}"
-            entry = waitlist_services.join_waitlist(person=person)
+            # All or nothing already: the join needs no savepoint of its own.
+            entry = waitlist_services.join_waitlist(person=person, savepoint=False)
     except (BookingError, WaitlistError) as error:
         return with_goodbye(str(error))
     return (
