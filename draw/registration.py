@@ -39,10 +39,10 @@ def draws_for(entry: Entry) -> tuple[Draw | None, bool]:
     and whether a draw covering it has closed its window but not run yet.
 
     Asked on every join. Mostly no draw is pending at all: a plain query says so
-    (building the covering query costs a join more CPU than asking it). Else one
-    query for both: the covering draws not run yet whose window is open or
-    closed at the moment of joining, a handful at most; the open one with the
-    latest close is the place's draw.
+    (building the covering query, two EXISTS, costs about as much CPU as all the
+    join's other reads together). Else one query for both: the covering draws
+    not run yet whose window is open or closed at the moment of joining, a
+    handful at most; the open one with the latest close is the place's draw.
     """
     if not Draw.objects.filter(ranked_at__isnull=True).exists():
         return None, False
