@@ -101,8 +101,18 @@ class Person(models.Model):
             )
         ]
 
+    # A person put on the list by telephone has no name the keypad could give;
+    # the center (or an agent) corrects it when they come.
+    PHONE_FIRST_NAME = "Anrufende Person"
+    PHONE_LAST_NAME = "(Sprachtelefon)"
+
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def name_unknown(self) -> bool:
+        """Put on the list by the voice line, with no name yet."""
+        return (self.first_name, self.last_name) == (self.PHONE_FIRST_NAME, self.PHONE_LAST_NAME)
 
     def age_on(self, day: date) -> int:
         born = self.date_of_birth

@@ -26,10 +26,18 @@ from waitlist.models import Entry
 def person_key(person: Person) -> str:
     """A keyed hash of the normalised name and date of birth: the same person
     whichever number registers them ("Müller " and "müller" alike), and no
-    name in the table."""
-    parts = [
-        " ".join(german_sort_key(part).split()) for part in (person.first_name, person.last_name)
-    ]
+    name in the table.
+
+    A caller the voice line put on the list has no name yet: two of them born on
+    the same day (dozens per day among 200,000 entrants) are not the same person.
+    Their number (the household, which holds one person per date of birth)
+    stands in for the name.
+    """
+    if person.name_unknown:
+        parts = [f"household {person.household_id}"]
+    else:
+        names = (person.first_name, person.last_name)
+        parts = [" ".join(german_sort_key(part).split()) for part in names]
     text = "|".join([*parts, person.date_of_birth.isoformat()])
     return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
 

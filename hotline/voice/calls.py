@@ -29,7 +29,7 @@ from booking import households
 from booking import services as booking_services
 from booking.errors import BookingError
 from booking.forms import OLDEST_AGE
-from booking.models import Household, Series
+from booking.models import Household, Person, Series
 from centers.models import Center
 from centers.selectors import responsible_district
 from hotline.codes import keypad_translation
@@ -43,10 +43,6 @@ from waitlist.exchange import describe_duration
 from waitlist.models import Entry, Offer
 
 STATE_SECONDS = 30 * 60
-# A person put on the list by telephone has no name the keypad could give;
-# the center (or an agent) corrects it when they come.
-PHONE_FIRST_NAME = "Anrufende Person"
-PHONE_LAST_NAME = "(Sprachtelefon)"
 
 
 class Wrong(Exception):
@@ -347,8 +343,8 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
             person, added = households.person_born_on(
                 household=household,
                 date_of_birth=date_of_birth,
-                first_name=PHONE_FIRST_NAME,
-                last_name=PHONE_LAST_NAME,
+                first_name=Person.PHONE_FIRST_NAME,
+                last_name=Person.PHONE_LAST_NAME,
                 postal_code=postal_code,
             )
             if not added and person.waitlist_entries.filter(status__in=Entry.ACTIVE).exists():

@@ -7,6 +7,7 @@ import pytest
 from django.db import DatabaseError
 
 from booking.errors import BookingError
+from booking.models import Person
 from booking.services import add_person
 from draw import order, registration, selectors, services
 from draw.models import DrawEntry
@@ -182,6 +183,18 @@ def test_the_person_key_is_normalised():
     assert registration.person_key(one) == registration.person_key(two)
     three = factories.make_person(first_name="Jurgen Karla", last_name="Test")
     assert registration.person_key(one) != registration.person_key(three)
+
+
+def test_a_person_without_a_name_is_told_apart_by_their_number():
+    """The voice line's placeholder name says nothing: the number stands in for it."""
+    callers = [
+        factories.make_person(first_name=Person.PHONE_FIRST_NAME, last_name=Person.PHONE_LAST_NAME)
+        for _ in range(2)
+    ]
+    assert callers[0].date_of_birth == callers[1].date_of_birth
+    assert registration.person_key(callers[0]) != registration.person_key(callers[1])
+    named = [factories.make_person(first_name="Erna") for _ in range(2)]
+    assert registration.person_key(named[0]) == registration.person_key(named[1])
 
 
 def test_one_number_registers_at_most_two_people(the_draw, settings):

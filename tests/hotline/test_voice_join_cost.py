@@ -17,11 +17,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking.models import Household, Person
+from draw import registration
 from draw.models import Draw, DrawEntry
 from stats.models import NOWHERE, DailyCounter
 from tests import factories
 from tests.hotline.voice import Caller, switch_on_voice_line
 from waitingroom.models import Opening
+from waitlist.errors import WaitlistError
 from waitlist.models import Entry
 
 pytestmark = pytest.mark.django_db
@@ -114,18 +116,35 @@ def test_a_join_after_a_window_closed_waits_for_its_draw(center, vaccine, open_f
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_join_refused_inside_the_join_leaves_nothing_behind(center, vaccine, open_for_80):
+def test_a_join_refused_inside_the_join_leaves_nothing_behind(
+    center, vaccine, open_for_80, monkeypatch
+):
     """The join's refusals roll back the caller's household and person with it
     (no savepoint of the join's own; here the call's transaction is the outermost,
-    as under gunicorn): a second number registering the same person for a draw."""
+    as under gunicorn): the draw's registration refuses a new caller."""
     draw_for_district(center, vaccine, opened_hours_ago=1, closes_in_hours=3)
-    call_until_confirmation("+495111000005").press("1")
+    refused = WaitlistError("Diese Anmeldung ist nicht möglich.")
 
-    second = call_until_confirmation("+495111000006")
-    second.press("1")
+    def refuse(**_kwargs):
+        raise refused
 
-    assert second.hung_up
-    assert "für diese Auslosung schon angemeldet" in second.said
-    assert Entry.objects.count() == DrawEntry.objects.count() == 1
+    monkeypatch.setattr(registration, "person_key", lambda person: refuse())
+    call = call_until_confirmation("+495111000006")
+    call.press("1")
+
+    assert call.hung_up
+    assert "Diese Anmeldung ist nicht möglich." in call.said
+    assert not Entry.objects.exists()
+    assert not DrawEntry.objects.exists()
     assert not Household.objects.filter(phone="+495111000006").exists()
-    assert Person.objects.count() == 1
+    assert not Person.objects.exists()
+
+
+def test_two_callers_born_on_the_same_day_both_take_part_in_a_draw(center, vaccine, open_for_80):
+    """The voice line knows no names: two callers from two numbers born on the same
+    day are two people (not one person registering twice), and both take part."""
+    draw_for_district(center, vaccine, opened_hours_ago=1, closes_in_hours=3)
+    for number in ("+495111000007", "+495111000008"):
+        call_until_confirmation(number).press("1")
+    assert DrawEntry.objects.count() == 2
+    assert set(Entry.objects.values_list("status", flat=True)) == {Entry.Status.DRAW}
