@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from sms import dispatcher as dispatcher_module
 from sms.backends import PermanentSendError, SmsBackend, memory
 from sms.dispatcher import Dispatcher
 from sms.models import Message
@@ -311,6 +312,29 @@ def test_an_unexpected_backend_error_is_retried_not_lost():
     assert message.status == Message.Status.QUEUED
     assert message.next_attempt_at > timezone.now()
     assert "KeyError" in message.last_error
+
+
+@pytest.mark.django_db
+def test_an_error_of_ours_on_a_sending_thread_is_retried_not_left_to_the_lease(monkeypatch):
+    """Not the backend's error (send_one sorts those): a bug around it. The row is
+    recorded for a retry, the thread goes on with the next message, and the
+    dispatcher does not wait for an outcome that never comes."""
+    real_send_one = dispatcher_module.send_one
+
+    def send_one(message, backend):
+        if message.idempotency_key == "notice-1":
+            raise RuntimeError("bug")
+        return real_send_one(message, backend)
+
+    monkeypatch.setattr(dispatcher_module, "send_one", send_one)
+    queue_many(3)
+    backend = RecordingBackend()
+    assert Dispatcher(backend=backend, pool_size=1, throttles=UNLIMITED).run(until_idle=True) == 2
+    assert sorted(key for _at, key in backend.sent) == ["notice-0", "notice-2"]
+    broken = Message.objects.get(idempotency_key="notice-1")
+    assert broken.status == Message.Status.QUEUED
+    assert broken.next_attempt_at > timezone.now()
+    assert "RuntimeError" in broken.last_error
 
 
 @pytest.mark.parametrize("attempts", range(1, 12))
