@@ -12,20 +12,22 @@ due rows of its channel (most urgent first), hand them to the sending threads.
 A code queued behind 70,000 notices is therefore picked by the next claim of
 any dispatcher, whatever the backlog.
 
-The threads and the main thread meet in two queues and one event, not in a
-future per message: a sending thread takes the next message, sends it,
-appends the outcome and wakes the main thread only once enough outcomes wait
-for a claim of a pool's worth to fit (or when nothing else is in flight). The
-main thread therefore wakes, claims and records about once per pool's worth
-of messages instead of once per message; at thousands of messages a second on
-a few shared cores, those wake-ups and the executor's per-message objects
-were most of what the outbox added to the send (bench/README.md, sms_drain).
+The threads and the main thread meet in queues, not in a future per
+message: a sending thread takes the next message, sends it, appends the
+outcome and wakes the main thread only once enough outcomes wait for a claim
+of a pool's worth to fit (or at every outcome while less than that is in
+flight). The main thread therefore wakes, claims and records about once per
+pool's worth of messages instead of once per message; at thousands of
+messages a second on a few shared cores, those wake-ups and the executor's
+per-message objects were most of what the outbox added to the send
+(bench/README.md, sms_drain).
 
 When the provider fails every message for a while (down, refusing), the
 dispatcher pauses its claims with a growing delay instead of burning the
 queue's attempts; each message keeps its own backoff as well.
 """
 
+import contextlib
 import logging
 import queue
 import threading
@@ -95,8 +97,13 @@ class Dispatcher:
         self._todo: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
         # Sending threads -> main thread: outcomes (deque appends are atomic).
         self._done: deque[Outcome] = deque()
-        # Set by a sending thread once ``_wake_after`` outcomes wait, and by stop().
-        self._wake = threading.Event()
+        # The main thread waits on this bell; a sending thread rings it once
+        # ``_wake_after`` outcomes wait, stop() rings it too. A SimpleQueue, not
+        # an Event: its put is reentrant, so the command's SIGTERM handler
+        # (stop(), run on the main thread) cannot deadlock on a lock the main
+        # thread holds, as Event.set could while the loop is inside Event.clear.
+        self._bell: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._rung = False
         self._wake_after = 1
         self._threads: list[threading.Thread] = []
         self._outstanding = 0  # handed to the threads, outcome not collected yet
@@ -109,16 +116,16 @@ class Dispatcher:
     def stop(self) -> None:
         """Ask the loop to finish: no new claims, in-flight messages completed."""
         self._stop.set()
-        self._wake.set()
+        self._ring()
 
     def run(self, *, until_idle: bool = False) -> int:
         """Dispatch until stopped (or, with ``until_idle``, until nothing is due)."""
         try:
             while not self._stop.is_set():
                 try:
-                    # Cleared before the outcomes are taken: an outcome appended
-                    # after this point can set it again, so no wake-up is lost.
-                    self._wake.clear()
+                    # Silenced before the outcomes are taken: an outcome appended
+                    # after this point can ring again, so no wake-up is lost.
+                    self._silence()
                     self._collect()
                     claimed, wait = self._claim_and_submit()
                     # After the claim: a full pool's room is refilled first.
@@ -134,17 +141,35 @@ class Dispatcher:
                         flush_in = self._pending_since + FLUSH_AFTER - time.monotonic()
                         timeout = min(timeout, flush_in)
                     if self._arm_wake() and timeout > 0:
-                        self._wake.wait(timeout)
+                        self._wait_for_bell(timeout)
                 except (InterfaceError, OperationalError):
                     # The database went away: keep the outcomes in hand, wait,
                     # reconnect. Nothing is lost: unrecorded rows keep their lease.
                     logger.exception("database unavailable; retrying in %s s", DB_RETRY_AFTER)
                     if not connection.in_atomic_block:
                         connection.close()
-                    self._stop.wait(DB_RETRY_AFTER)
+                    retry_at = time.monotonic() + DB_RETRY_AFTER
+                    while not self._stop.is_set() and (left := retry_at - time.monotonic()) > 0:
+                        self._wait_for_bell(left)
         finally:
             self._shut_down()
         return self.sent
+
+    def _ring(self) -> None:
+        self._rung = True
+        self._bell.put(None)
+
+    def _silence(self) -> None:
+        self._rung = False
+        while True:
+            try:
+                self._bell.get_nowait()
+            except queue.Empty:
+                return
+
+    def _wait_for_bell(self, timeout: float) -> None:
+        with contextlib.suppress(queue.Empty):
+            self._bell.get(timeout=timeout)
 
     def _arm_wake(self) -> bool:
         """Tell the threads when to wake this one; False if that is already the case.
@@ -211,7 +236,7 @@ class Dispatcher:
         self._threads.append(thread)
 
     def _send_until_told(self) -> None:
-        done, wake = self._done, self._wake
+        done = self._done
         while (message := self._todo.get()) is not None:
             try:
                 outcome = send_one(message, self.backend)
@@ -223,8 +248,8 @@ class Dispatcher:
                     message, Result.RETRY, error=redact(f"{type(error).__name__}: {error}")
                 )
             done.append(outcome)
-            if len(done) >= self._wake_after and not wake.is_set():
-                wake.set()
+            if len(done) >= self._wake_after and not self._rung:
+                self._ring()
 
     # --- recording -----------------------------------------------------------
     def _collect(self) -> None:
