@@ -566,6 +566,25 @@ def main() -> None:
             flush=True,
         )
         print(f"load average at the end: {os.getloadavg()[0]:.1f}", flush=True)
+        # The machine's CPU per message on each side. Where both sides are
+        # CPU-bound on the same cores (a quiet machine), the rates compare as
+        # these do; a busy machine's other work moves the measured ratio far more.
+        bare_cpu = bare["cpu_ms"] + bare["fake_cpu_ms"]
+        drain_cpu = sum(
+            free[key]
+            for key in (
+                "dispatcher_cpu_ms",
+                "postgres_cpu_ms",
+                "fake_cpu_ms",
+                "bench_cpu_ms",
+                "bench_postgres_cpu_ms",
+            )
+        )
+        print(
+            f"CPU per message, all processes: bare loop {bare_cpu:.2f} ms, drain "
+            f"{drain_cpu:.2f} ms (ratio by CPU {bare_cpu / drain_cpu:.2f})",
+            flush=True,
+        )
         ratio = free["rate_per_s"] / bare["rate_per_s"] if bare["rate_per_s"] else 0.0
         print(
             f"RESULT sms_drain rate_per_s={free['rate_per_s']:.0f} "

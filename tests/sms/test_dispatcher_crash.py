@@ -52,7 +52,7 @@ def dispatcher_process(fake_base_url: str) -> subprocess.Popen:
     )
 
 
-def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_it_had_in_hand(twilio):
+def queue_confirmations() -> None:
     for number in range(COUNT):
         queue_message(
             recipient=f"+49151{number:08d}",
@@ -60,6 +60,10 @@ def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_it_had_in_hand(
             priority=Message.Priority.CONFIRMATION,
             idempotency_key=f"booked:{number}",
         )
+
+
+def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_it_had_in_hand(twilio):
+    queue_confirmations()
     twilio.set_mode("ok", delay=0.15)  # a slow provider: the batch is still in flight
     process = dispatcher_process(twilio.base_url)
     try:
@@ -99,13 +103,7 @@ def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_it_had_in_hand(
 def test_sigterm_finishes_the_messages_in_hand_and_gives_back_the_rest(twilio):
     """The command's handler (stop(), on the main thread between any two steps
     of its loop) ends the process cleanly however often it arrives."""
-    for number in range(COUNT):
-        queue_message(
-            recipient=f"+49151{number:08d}",
-            body=f"Ihr Termin Nummer {number}",
-            priority=Message.Priority.CONFIRMATION,
-            idempotency_key=f"booked:{number}",
-        )
+    queue_confirmations()
     twilio.set_mode("ok", delay=0.05)
     process = dispatcher_process(twilio.base_url)
     try:
