@@ -127,9 +127,11 @@ class Dispatcher:
                     # after this point can ring again, so no wake-up is lost.
                     self._silence()
                     self._collect()
-                    claimed, wait = self._claim_and_submit()
-                    # After the claim: a full pool's room is refilled first.
+                    # Recorded before the claim: rows in hand (claimed, outcome not
+                    # written) never pass max_in_flight, which is what a killed
+                    # process can strand.
                     flushed = self._flush_if_due()
+                    claimed, wait = self._claim_and_submit()
                     if not claimed and wait == 0:
                         # (The receivers of a batch just recorded may have queued more.)
                         idle = not (self._outstanding or self._pending or flushed)
@@ -177,7 +179,8 @@ class Dispatcher:
         Wanted: room for a pool's worth of claims, or else every outcome (with
         less than that in flight, each may be the last one, to be recorded now).
         """
-        self._wake_after = max(1, self._outstanding - (self.max_in_flight - self.refill_at))
+        in_hand = self._outstanding + len(self._pending)
+        self._wake_after = max(1, in_hand - (self.max_in_flight - self.refill_at))
         return len(self._done) < self._wake_after
 
     # --- claiming ------------------------------------------------------------
@@ -191,7 +194,7 @@ class Dispatcher:
         now = time.monotonic()
         if now < self._pause_until:
             return 0, self._pause_until - now
-        free = self.max_in_flight - self._outstanding
+        free = self.max_in_flight - self._outstanding - len(self._pending)
         if free < self.refill_at:
             return 0, None
         if now >= self._next_reclaim:

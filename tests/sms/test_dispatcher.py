@@ -18,7 +18,7 @@ from sms.backends import PermanentSendError, SmsBackend, memory
 from sms.dispatcher import Dispatcher
 from sms.models import Message
 from sms.outbox import _claim_with_the_orm, queue_message, retry_delay
-from sms.signals import messages_failed, messages_sent
+from sms.signals import messages_claimed, messages_failed, messages_sent
 from sms.throttle import LocalBucket, SharedBucket, Throttle, Unlimited, make_throttle
 
 UNLIMITED: dict[str, Throttle] = {"sms": Unlimited(), "voice": Unlimited()}
@@ -91,6 +91,27 @@ def test_the_pool_sends_at_once_but_never_more_than_its_size():
     assert sent == 24
     assert backend.most_at_once == 4
     assert Message.objects.filter(status=Message.Status.SENT).count() == 24
+
+
+@pytest.mark.django_db
+def test_a_dispatcher_never_holds_more_rows_than_it_may_strand():
+    """Claimed rows whose outcome is not written yet (sent or not) are what a
+    killed dispatcher leaves to their lease: never more than max_in_flight,
+    counted right after each claim, when they are most."""
+    queue_many(60)
+    dispatcher = Dispatcher(backend=RecordingBackend(delay=0.005), pool_size=4, throttles=UNLIMITED)
+    in_hand: list[int] = []
+
+    def count_in_hand(sender, messages, **kwargs):
+        in_hand.append(Message.objects.filter(status=Message.Status.SENDING).count())
+
+    messages_claimed.connect(count_in_hand)
+    try:
+        assert dispatcher.run(until_idle=True) == 60
+    finally:
+        messages_claimed.disconnect(count_in_hand)
+    assert len(in_hand) > 3
+    assert max(in_hand) <= dispatcher.max_in_flight
 
 
 @pytest.mark.django_db(transaction=True)
