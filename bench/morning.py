@@ -116,6 +116,7 @@ class Stats:
     def __init__(self) -> None:
         self.queue_ms: list[float] = []
         self.booking_ms: list[float] = []
+        self.booking_at: list[float] = []  # when each booking post was answered
         self.errors = 0
         self.timeouts = 0
         self.lost = 0
@@ -278,6 +279,7 @@ class Resident:
                     },
                 )
                 self.stats.booking_ms.append(ms)
+                self.stats.booking_at.append(time.time())
                 if response.status == 302 and "/booking/" in response.headers["Location"]:
                     self.stats.booked += 1
                     await self.request(session, "GET", response.headers["Location"])
@@ -310,7 +312,8 @@ class QueueWatch:
         self.redis = room._redis()
         self.order: list[str] = []
         self.left: set[str] = set()
-        self.timeline: list[tuple[float, int, float, int]] = []  # t, admitted, rate, queued
+        # t, admitted, rate, queued, the adapted number in the flow, residents in the flow
+        self.timeline: list[tuple[float, int, float, int, int, int]] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         previous: list[str] = []
@@ -321,7 +324,9 @@ class QueueWatch:
             self.order += gone
             self.left.update(gone)
             rate = float(self.redis.get(self.room._key("rate")) or 0)
-            self.timeline.append((time.time(), len(gone), rate, len(members)))
+            capacity = int(self.redis.get(self.room._key("capacity")) or 0)
+            inside = self.redis.zcard(self.room._key("active"))
+            self.timeline.append((time.time(), len(gone), rate, len(members), capacity, inside))
             previous = members
             await asyncio.sleep(0.2)
 
@@ -618,20 +623,25 @@ def main() -> int:
             )
         print(f"left the queue in order: pre-queue {len(pre)}, after the opening {len(post)}")
         print(
-            "admissions from the queue per 5 s (allowed rate/s, queued at the end of the window):"
+            "admissions from the queue per 5 s (at the end of the window: allowed rate/s, "
+            "allowed in the flow, in the flow, queued; booking posts answered in the window "
+            "and their p95):"
         )
-        buckets: dict[int, list] = defaultdict(lambda: [0, 0.0, 0])
-        for at, admitted, rate, queued in watch.timeline:
+        posts: dict[int, list[float]] = defaultdict(list)
+        for at, ms in zip(stats.booking_at, stats.booking_ms, strict=True):
+            posts[int((at - opens.timestamp()) // 5) * 5].append(ms)
+        buckets: dict[int, list] = defaultdict(lambda: [0, 0.0, 0, 0, 0])
+        for at, admitted, rate, queued, capacity, inside in watch.timeline:
             bucket = int((at - opens.timestamp()) // 5) * 5
             buckets[bucket][0] += admitted
-            buckets[bucket][1] = rate
-            buckets[bucket][2] = queued
+            buckets[bucket][1:] = [rate, queued, capacity, inside]
         for bucket in sorted(buckets):
-            admitted, rate, queued = buckets[bucket]
-            if admitted or queued:
+            admitted, rate, queued, capacity, inside = buckets[bucket]
+            if admitted or queued or inside:
                 print(
-                    f"  t={bucket:+5d} s  {admitted:5d}  "
-                    f"(rate {rate:.0f}/s, capacity {args.capacity}, queued {queued})"
+                    f"  t={bucket:+5d} s  {admitted:5d}  (rate {rate:.0f}/s, "
+                    f"capacity {capacity}, inside {inside}, queued {queued}; "
+                    f"{len(posts[bucket])} posts, p95 {percentile(posts[bucket], 0.95):.0f} ms)"
                 )
         print(
             f"RESULT morning queue_p99_ms={percentile(stats.queue_ms, 0.99):.0f} errors={errors} "
