@@ -28,6 +28,7 @@ from booking.models import Appointment, Household, Person, Series
 from booking.signals import series_booked
 from centers.models import Slot, Vaccine
 from centers.services import take_held_series_seats, take_seat, take_series_seats
+from impfportal.compiled import CompiledQuery
 from sms.models import Message
 from sms.outbox import queue_message, render_message
 
@@ -37,8 +38,15 @@ LOCK_NOT_AVAILABLE = "55P03"
 BOOKING_CODE_ATTEMPTS = 3  # a third collision in a row means something else is wrong
 
 
+# Asked by nearly every page of a verified resident.
+_HOUSEHOLD = CompiledQuery(lambda values: Household.objects.filter(phone=values.phone), phone=str)
+
+
 def household_for(phone: str) -> Household:
-    household, _created = Household.objects.get_or_create(phone=phone)
+    """The household of a verified number, made on its first visit."""
+    household = next(_HOUSEHOLD.run(phone=phone), None)
+    if household is None:
+        household, _created = Household.objects.get_or_create(phone=phone)
     return household
 
 

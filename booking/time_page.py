@@ -16,6 +16,7 @@ from datetime import date
 from time import monotonic
 
 from django.conf import settings
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString
@@ -28,6 +29,7 @@ from centers.models import Center, Slot
 MAX_ENTRIES = 512
 
 _copies: dict[tuple, tuple[float, Center, list[Slot], SafeString]] = {}
+_centers: dict[str, tuple[float, Center]] = {}
 
 
 def free_times(
@@ -61,6 +63,23 @@ def free_times(
     return center, slots, options
 
 
+def center(center_slug: str) -> Center:
+    """The center, from this process's copy while it is young enough; 404 for an
+    unknown one. The booking POST needs it (the page, the SMS) with the posted time."""
+    seconds = settings.TIME_PAGE_CACHE_SECONDS
+    now = monotonic()
+    copy = _centers.get(center_slug)
+    if copy is not None and now - copy[0] < seconds:
+        return copy[1]
+    found = get_object_or_404(Center, slug=center_slug)
+    if seconds > 0:
+        if len(_centers) >= MAX_ENTRIES:
+            _centers.clear()
+        _centers[center_slug] = (now, found)
+    return found
+
+
 def forget() -> None:
     """Drop every copy (tests)."""
     _copies.clear()
+    _centers.clear()

@@ -152,9 +152,11 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
     options_html = None
     if request.method == "POST":
         # The posted time alone, read fresh: the booking never trusts the page.
-        center, slots = selectors.center_with_free_slots(
-            center_slug, vaccines, chosen_day, only=request.POST.get("slot", "")
+        center = time_page.center(center_slug)
+        still_free = selectors.posted_free_time(
+            center, vaccines, chosen_day, request.POST.get("slot", "")
         )
+        slots = [still_free] if still_free else []
     else:
         center, slots, options_html = time_page.free_times(center_slug, vaccines, chosen_day)
     errors: list[str] = []

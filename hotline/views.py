@@ -39,7 +39,7 @@ from hotline.forms import (
 )
 from hotline.group import is_agent
 from hotline.models import AuditEntry
-from impfportal.ratelimits import exceeded
+from limits.ratelimits import exceeded
 from sms.errors import PhoneError
 from staff_auth.forms import MinistryLoginForm
 

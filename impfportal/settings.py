@@ -236,8 +236,6 @@ SECURE_CSP = {
 # Reverse proxies whose X-Forwarded-For we believe (exact addresses). Empty:
 # the client address is REMOTE_ADDR. See limits/client_address.py.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
-RATELIMIT_IP_META_KEY = "limits.client_address.client_address"
-RATELIMIT_USE_CACHE = "default"
 
 # --- Sessions, rate limits, Redis outages (issue 8; docs/security.md) ------
 # "__Host-" cookies are refused by browsers unless Secure, Path=/ and without
@@ -270,7 +268,7 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Posts per phone number, per client address and in total, for each action
-# (django-ratelimit notation: "10/10m" is 10 per ten minutes; None is off).
+# ("10/10m" is 10 per ten minutes; None is off; limits/ratelimits.py).
 # Many old people share one address (a care home, a mobile network's NAT),
 # so the address limits are generous; the global ceilings lie above the
 # busiest morning of 2021 and only stop a flood. Sending codes has its own

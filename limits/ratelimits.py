@@ -1,9 +1,11 @@
 """Limits on how often a number, an address and everyone together may post.
 
-Counting is django-ratelimit's (fixed windows in the shared Redis cache); this
-module adds what the pages need on top: several keys per action (the phone
-number, the client address, a global ceiling), a friendly page instead of a
-bare 403, and a deliberate choice of what happens when Redis is unreachable.
+Each action has up to three fixed-window counters (the phone number, the
+client address, a global ceiling), counted in order in the shared Redis by
+``limits.store.first_over``: one round trip for all three, and a post over the
+number's limit does not use up the address's or everyone's. On top of that this
+module adds a friendly page instead of a bare 403, and a deliberate choice of
+what happens when Redis is unreachable.
 
 When the counter store fails, ``exceeded`` answers with the caller's
 ``fail_open``:
@@ -15,27 +17,30 @@ When the counter store fails, ``exceeded`` answers with the caller's
 - Sending codes costs money and can be abused for SMS pumping, so it should
   **refuse** (``fail_open=False``) when it cannot count.
 
-Rates are set per action in ``settings.RATE_LIMITS``, in django-ratelimit's
-notation ("10/10m" is 10 per ten minutes); ``None`` switches a key off.
+Rates are set per action in ``settings.RATE_LIMITS`` as "count/period"
+("10/10m" is 10 per ten minutes; s, m, h, d); ``None`` switches a key off.
+``RATELIMIT_ENABLE = False`` switches every limit off.
 """
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
-from django_ratelimit.core import get_usage
 
-from limits.redis import FAILED_USAGE, usage_failed
+from limits import store
 
 # The name it had in the project package: operators' alerts and docs/security.md
 # look for it.
 logger = logging.getLogger("impfportal.ratelimits")
 
 SCOPES = ("number", "address", "global")
+_RATE = re.compile(r"^(?P<count>\d+)/(?P<multiple>\d*)(?P<unit>[smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,22 @@ class Verdict:
         return self.scope is not None
 
 
-def _key_for(scope: str, number: str | None):
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"300/10m"`` -> (300, 600): the count and the window in seconds."""
+    match = _RATE.match(rate)
+    if match is None:
+        raise ValueError(f"not a rate like '10/10m': {rate!r}")
+    seconds = int(match["multiple"] or 1) * _UNIT_SECONDS[match["unit"]]
+    return int(match["count"]), seconds
+
+
+def _value_for(scope: str, request: HttpRequest, number: str | None) -> str:
     if scope == "address":
-        # Reads settings.RATELIMIT_IP_META_KEY, i.e. limits.client_address:
-        # the forwarded address only from a trusted proxy.
-        return "ip"
+        # The forwarded address only from a trusted proxy; IPv6 per /64.
+        return store.network_of(request)
     if scope == "global":
-        return lambda group, request: "everyone"
-    return lambda group, request: number
+        return "everyone"
+    return number or ""
 
 
 def exceeded(request: HttpRequest, action: str, *, number: str | None, fail_open: bool) -> Verdict:
@@ -66,42 +79,38 @@ def exceeded(request: HttpRequest, action: str, *, number: str | None, fail_open
     if ``fail_open`` and "over the global limit" otherwise; the outage is
     logged once per call.
     """
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return Verdict(None)
     rates = settings.RATE_LIMITS.get(action, {})
-    for scope in SCOPES:
-        rate = rates.get(scope)
-        if rate is None or (scope == "number" and not number):
-            continue
-        try:
-            usage = get_usage(
-                request,
-                group=f"{action}:{scope}",
-                key=_key_for(scope, number),
-                rate=rate,
-                increment=True,
-            )
-        except Exception:
-            usage = FAILED_USAGE
-        if usage is None:  # RATELIMIT_ENABLE is off
-            return Verdict(None)
-        if usage_failed(usage):
-            # django-ratelimit could not read or write the counter (Redis down,
-            # or django-redis ignored the error). Nothing else to count with.
-            logger.warning(
-                "rate limit store unavailable; %s %s",
-                action,
-                "served" if fail_open else "refused",
-                extra={"action": action, "fail_open": fail_open},
-            )
-            return Verdict(None if fail_open else "global")
-        if usage["should_limit"]:
-            logger.warning(
-                "rate limit reached for %s per %s",
-                action,
-                scope,
-                extra={"action": action, "scope": scope},
-            )
-            return Verdict(scope)
-    return Verdict(None)
+    scopes = [
+        scope for scope in SCOPES if rates.get(scope) is not None and (scope != "number" or number)
+    ]
+    limits = []
+    for scope in scopes:
+        count, seconds = parse_rate(rates[scope])
+        value = _value_for(scope, request, number)
+        limits.append(store.Limit(f"posts:{action}:{scope}:{value}", count, seconds))
+    try:
+        over = store.first_over(limits, database_fallback=False)
+    except Exception:
+        # Redis refused, reset or timed out. Nothing else to count with.
+        logger.warning(
+            "rate limit store unavailable; %s %s",
+            action,
+            "served" if fail_open else "refused",
+            extra={"action": action, "fail_open": fail_open},
+        )
+        return Verdict(None if fail_open else "global")
+    if over is None:
+        return Verdict(None)
+    scope = scopes[over]
+    logger.warning(
+        "rate limit reached for %s per %s",
+        action,
+        scope,
+        extra={"action": action, "scope": scope},
+    )
+    return Verdict(scope)
 
 
 def limit_posts(

@@ -1,13 +1,15 @@
 """Fixed-window counters for rate limits that keep counting when Redis is down.
 
 Every limit that protects money or accounts (sending codes, staff logins) is
-counted here. Redis is the store: one ``INCR`` per hit, shared by every
-process. When Redis raises (refused, reset, timed out) the same hit goes to
-PostgreSQL instead: one row per limit and window, incremented by an atomic
-``INSERT … ON CONFLICT DO UPDATE … RETURNING``, so parallel requests on any
-node count exactly. After a failure this process leaves Redis alone for
-``LIMITS_REDIS_RETRY_SECONDS`` (a circuit breaker), so a Redis that hangs costs
-one timeout per process and interval, not one per request.
+counted here, and the page limits of ``limits.ratelimits``. Redis is the
+store: one ``INCR`` per hit, shared by every process; several limits of one
+request in one round trip (``first_over``). When Redis raises (refused, reset,
+timed out) the same hit goes to PostgreSQL instead: one row per limit and
+window, incremented by an atomic ``INSERT … ON CONFLICT DO UPDATE …
+RETURNING``, so parallel requests on any node count exactly. After a failure
+this process leaves Redis alone for ``LIMITS_REDIS_RETRY_SECONDS`` (a circuit
+breaker), so a Redis that hangs costs one timeout per process and interval, not
+one per request.
 
 Trade-off: the two stores do not share their counts. A window that spans the
 switch (Redis fails, or comes back) may let up to twice its limit through.
@@ -23,7 +25,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -61,8 +64,10 @@ def network_of(request) -> str:
     return str(parsed)
 
 
-def _digest(name: str) -> str:
-    return salted_hmac("limits.counter", name, algorithm="sha256").hexdigest()
+def _digest(name: str, seconds: int) -> str:
+    # The window's length is part of the counter: a daily and an hourly window
+    # of the same name both start at midnight.
+    return salted_hmac("limits.counter", f"{name}/{seconds}", algorithm="sha256").hexdigest()
 
 
 def _window(seconds: int) -> int:
@@ -98,7 +103,7 @@ def reset_breaker() -> None:
 
 def hit(name: str, *, seconds: int) -> int:
     """Count one event for ``name`` in the current window of ``seconds``; return the count."""
-    digest, start = _digest(name), _window(seconds)
+    digest, start = _digest(name, seconds), _window(seconds)
     redis = raw_redis()
     if redis is None:
         cache = caches["default"]
@@ -122,9 +127,71 @@ def hit(name: str, *, seconds: int) -> int:
     return _hit_database(digest, start, seconds)
 
 
+@dataclass(frozen=True)
+class Limit:
+    """At most ``limit`` events of ``name`` per fixed window of ``seconds``."""
+
+    name: str
+    limit: int
+    seconds: int
+
+
+# One event for each counter in order, up to the first that is over its limit;
+# that one's position (from 1), or 0. KEYS: the counters' windows; ARGV: per
+# counter, its window's seconds and its limit.
+_FIRST_OVER = """
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, tonumber(ARGV[2 * i - 1]) + 60) end
+  if count > tonumber(ARGV[2 * i]) then return i end
+end
+return 0
+"""
+_first_over_script = None
+
+
+def first_over(limits: Sequence[Limit], *, database_fallback: bool = True) -> int | None:
+    """Count one event against each of ``limits`` in order, up to the first one
+    it exceeds; return that one's index (None: within all). Events beyond a limit
+    do not count against the ones after it.
+
+    One round trip to Redis for all of them (a script, so the order holds).
+    When Redis fails: counted in the database if ``database_fallback`` (like
+    ``hit``), else the error is raised for the caller to decide; without the
+    circuit breaker, as the caller's own choice is the fallback.
+    """
+    if not limits:
+        return None
+    redis = raw_redis()
+    if redis is None or (database_fallback and not _use_redis()):
+        return _first_over_one_by_one(limits)
+    keys = [
+        _redis_key(_digest(limit.name, limit.seconds), _window(limit.seconds)) for limit in limits
+    ]
+    arguments = [value for limit in limits for value in (limit.seconds, limit.limit)]
+    global _first_over_script
+    if _first_over_script is None:
+        _first_over_script = redis.register_script(_FIRST_OVER)
+    try:
+        over = int(_first_over_script(keys=keys, args=arguments, client=redis))
+    except Exception as error:
+        if not database_fallback:
+            raise
+        _trip(error)
+        return _first_over_one_by_one(limits)
+    return over - 1 if over else None
+
+
+def _first_over_one_by_one(limits: Sequence[Limit]) -> int | None:
+    for index, limit in enumerate(limits):
+        if hit(limit.name, seconds=limit.seconds) > limit.limit:
+            return index
+    return None
+
+
 def peek(name: str, *, seconds: int) -> int:
     """The count of ``name`` in the current window, without counting."""
-    digest, start = _digest(name), _window(seconds)
+    digest, start = _digest(name, seconds), _window(seconds)
     redis = raw_redis()
     if redis is None:
         return int(caches["default"].get(f"limit:{digest}:{start}", 0))
@@ -166,4 +233,4 @@ def delete_expired() -> int:
     return deleted
 
 
-__all__ = ["delete_expired", "hit", "network_of", "peek", "reset_breaker"]
+__all__ = ["Limit", "delete_expired", "first_over", "hit", "network_of", "peek", "reset_breaker"]

@@ -50,10 +50,7 @@ class CodeLimitReached(VerificationError):
 
 
 @dataclass(frozen=True)
-class _Limit:
-    name: str
-    limit: int
-    seconds: int
+class _Limit(store.Limit):
     message: str
     offer_call: bool = False
 
@@ -163,7 +160,9 @@ def count_code_request(request, *, phone: PhoneNumber, by_voice: bool = False) -
     """
     if not getattr(settings, "RATELIMIT_ENABLE", True):
         return
-    for limit in _limits(request, phone, by_voice=by_voice):
-        if store.hit(limit.name, seconds=limit.seconds) > limit.limit:
-            logger.info("code request refused by limit %s", limit.name.split(":")[0])
-            raise CodeLimitReached(limit.message, offer_call=limit.offer_call)
+    limits = _limits(request, phone, by_voice=by_voice)
+    over = store.first_over(limits)
+    if over is not None:
+        limit = limits[over]
+        logger.info("code request refused by limit %s", limit.name.split(":")[0])
+        raise CodeLimitReached(limit.message, offer_call=limit.offer_call)

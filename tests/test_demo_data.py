@@ -5,9 +5,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from booking.models import Appointment, Series
 from centers.models import Center, District, Slot
+from sms.models import Message
 from waitlist.models import Entry
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +29,13 @@ def test_the_demo_data_shows_every_state_and_loads_twice_without_change(settings
     assert all(series.appointments.count() == 2 for series in Series.objects.all())
     assert Appointment.objects.count() == sum(Slot.objects.values_list("booked", flat=True))
     assert Entry.objects.filter(status=Entry.Status.WAITING).count() == 3
+    # Each confirmation names the first dose's time as the pages show it (the day
+    # screen's people were booked a little ahead and moved to today's times).
+    for series in Series.objects.all():
+        first = series.appointments.get(dose=1).slot
+        body = Message.objects.get(idempotency_key=f"booked:{series.pk}").body
+        shown = date_format(timezone.localtime(first.starts_at), "SMS_DATETIME_FORMAT")
+        assert shown in body, (shown, body)
 
     # A center's demo login works its own day list in the admin.
     staff = get_user_model().objects.get(username="staff-hannover-messe")

@@ -33,13 +33,11 @@ def my_places(request):
     """Each waiting place of the household with its position; who may still join."""
     household = household_for(request.phone)
     places = selectors.household_places(household)
-    waiting = {place.entry.person_id for place in places}
-    joinable = []
-    for person in household.people.all():
-        if person.pk in waiting or person.series.active().exists():
-            continue
-        if services.eligible_vaccines(person):
-            joinable.append(person)
+    joinable = [
+        joiner.person
+        for joiner in selectors.household_joiners(request.phone)
+        if not joiner.waiting and not joiner.booked and services.eligible_vaccines(joiner.person)
+    ]
     return render(request, "waitlist/my_places.html", {"places": places, "joinable": joinable})
 
 

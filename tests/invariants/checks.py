@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from booking.errors import BookingError
 from booking.models import Appointment, Person, Series
-from booking.selectors import free_days, free_slots_on
+from booking.selectors import free_days, free_slots_on, posted_free_time
 from booking.services import book_series
 from centers.models import Center, Slot, Vaccine
 from stats.availability import compute_summaries
@@ -37,7 +37,7 @@ def bookable_day_problems(
     one after another, a time the list shows (in a savepoint rolled back), after
     which the day is no longer shown.
     """
-    problems = []
+    problems = posted_time_problems(center, vaccines)
     days = free_days(center, vaccines)
     first_shown = days[0][0] if days else None
     annotated = Center.objects.with_availability().get(pk=center.pk)
@@ -81,6 +81,31 @@ def bookable_day_problems(
                 if still:
                     problems.append(f"{day}: {still} still shown free after {shown} bookings")
             transaction.set_rollback(True)
+    return problems
+
+
+def posted_time_problems(center: Center, vaccines: Sequence[Vaccine]) -> list[str]:
+    """Invariant 1 too: the booking POST's check of a posted time
+    (``posted_free_time``, its own SQL) accepts exactly the times ``bookable()`` lists, first
+    and second doses alike, and hands the booking the right second dose."""
+    problems = []
+    bookable = set(
+        Slot.objects.bookable()
+        .filter(center=center, vaccine__in=vaccines)
+        .values_list("pk", flat=True)
+    )
+    for slot in Slot.objects.upcoming().filter(center=center):
+        day = timezone.localdate(slot.starts_at)
+        found = posted_free_time(center, vaccines, day, str(slot.pk))
+        if (found is not None) != (slot.pk in bookable):
+            problems.append(
+                f"posted slot {slot.pk} (dose {slot.dose}): accepted {found is not None}, "
+                f"bookable {slot.pk in bookable}"
+            )
+        elif found and found.second_dose_slot_id != slot.second_dose_slot_id:
+            problems.append(f"posted slot {slot.pk}: wrong second dose {found.second_dose_slot}")
+        elif found and getattr(found.second_dose_slot, "pk", None) != slot.second_dose_slot_id:
+            problems.append(f"posted slot {slot.pk}: the second dose in hand is another slot")
     return problems
 
 

@@ -51,9 +51,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from booking import selectors as booking_selectors
 from booking.errors import BookingError, SlotTaken
 from booking.models import Appointment, Person, Series
-from booking.selectors import center_with_free_slots, free_days, free_slots_on
+from booking.selectors import free_days, free_slots_on, posted_free_time
 from booking.services import book_series, cancel_series
 from booking.staff import cancel_day, check_in, close_day, mark_no_show
 from centers.errors import CenterError
@@ -435,13 +436,10 @@ class DoseSeats(RuleBasedStateMachine):
         second = nth(seconds, which)
         person = new_person()
         before = snapshot()
-        _center, found = center_with_free_slots(
-            self.center.slug,
-            self.vaccines,
-            timezone.localdate(second.starts_at),
-            only=str(second.pk),
+        found = posted_free_time(
+            self.center, self.vaccines, timezone.localdate(second.starts_at), str(second.pk)
         )
-        assert found == [], f"the time page accepts second-dose slot {second.pk}"
+        assert found is None, f"the booking's check accepts second-dose slot {second.pk}"
         with pytest.raises(SlotTaken):
             book_series(person=person, slot=second, request_token=uuid.uuid4())
         assert snapshot() == before
@@ -599,6 +597,27 @@ def test_negative_control_a_day_shown_free_that_cannot_be_booked_is_caught(
         )
         problems = checks.bookable_day_problems(center, [vaccine], new_person)
     assert any("refused: SlotTaken" in p for p in problems), problems
+
+
+def test_negative_control_a_posted_time_accepted_without_its_second_dose_is_caught(
+    booked_center, monkeypatch
+):
+    """The booking POST's own SQL for the posted time, weakened to forget the
+    reserved second dose: a first-dose time whose second dose is full would be
+    accepted, and the invariant check says so."""
+    center, vaccine, first, _series = booked_center
+    Slot.objects.filter(pk=first.second_dose_slot_id).update(capacity=F("booked"))
+    with fake_clock(START):
+        assert checks.posted_time_problems(center, [vaccine]) == []
+        monkeypatch.setattr(
+            booking_selectors,
+            "_POSTED_FREE_TIME",
+            booking_selectors._POSTED_FREE_TIME.replace(
+                "AND reserved.booked < reserved.capacity", ""
+            ),
+        )
+        problems = checks.posted_time_problems(center, [vaccine])
+    assert problems == [f"posted slot {first.pk} (dose 1): accepted True, bookable False"]
 
 
 def test_negative_control_an_active_series_without_its_second_dose_is_caught(booked_center):
