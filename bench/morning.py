@@ -12,6 +12,13 @@ tries). ``--residents`` of them, a fifth in the ``--pre-seconds`` before the
 opening, the rest over ``--post-seconds`` after it. One in five also refreshes
 twice in a row and opens a second tab on every cycle.
 
+The client plays the proxy, as ``make cluster``'s HAProxy and the compose file's
+Caddy do: it stamps ``X-Request-Start`` and sends the queue page (and its
+refreshes) to a pool of its own, ``--queue-workers`` sync workers on a second
+port, so that residents who only wait never queue behind the costly booking
+posts in the booking pool's backlog. ``--queue-workers 0`` serves the queue page
+from the booking pool, as before that pool existed.
+
 Measured: queue page req/s and p99 (and the start page's afterwards, same
 server, same concurrency), 5xx and timeouts, code delivery p99 (queued →
 handed to the provider, from the outbox), booking post p99, admissions per
@@ -109,6 +116,7 @@ class Stats:
     def __init__(self) -> None:
         self.queue_ms: list[float] = []
         self.booking_ms: list[float] = []
+        self.booking_at: list[float] = []  # when each booking post was answered
         self.errors = 0
         self.timeouts = 0
         self.lost = 0
@@ -120,13 +128,26 @@ class Stats:
         self.pre: set[str] = set()
 
 
+QUEUE_PAGE = "/waiting-room/"
+
+
 class Resident:
     def __init__(
-        self, *, index: int, base: str, fake: str, stats: Stats, targets, opens_at: float, args
+        self,
+        *,
+        index: int,
+        base: str,
+        queue_base: str,
+        fake: str,
+        stats: Stats,
+        targets,
+        opens_at: float,
+        args,
     ):
         self.index = index
         self.fake = fake
         self.base = base
+        self.queue_base = queue_base
         self.stats = stats
         self.targets = targets
         self.opens_at = opens_at
@@ -138,8 +159,10 @@ class Resident:
         started = time.perf_counter()
         try:
             stamp = {"X-Request-Start": f"t={int(time.time() * 1000)}"}
+            # The proxy's routing: the queue page to its own pool (by path, not query).
+            base = self.queue_base if path.split("?", 1)[0] == QUEUE_PAGE else self.base
             async with session.request(
-                method, self.base + path, allow_redirects=False, headers=stamp, **kwargs
+                method, base + path, allow_redirects=False, headers=stamp, **kwargs
             ) as response:
                 body = await response.text()
         except TimeoutError:
@@ -152,8 +175,9 @@ class Resident:
     async def run(self, arrive_at: float) -> None:
         await asyncio.sleep(max(0.0, arrive_at - time.time()))
         timeout = aiohttp.ClientTimeout(total=30)
-        # The production cookies are Secure ("__Host-"): loopback counts as secure here.
-        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[self.base])
+        # The production cookies are Secure ("__Host-"): loopback counts as secure here,
+        # on both pools' ports (behind a proxy both are the one site).
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[self.base, self.queue_base])
         async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout) as session:
             try:
                 await self.flow(session, jar, arrive_at)
@@ -179,8 +203,8 @@ class Resident:
         if arrive_at < self.opens_at:
             self.stats.pre.add(ticket)
         place = None
-        while response.status == 302 and response.headers["Location"] == "/waiting-room/":
-            response, body, ms = await self.request(session, "GET", "/waiting-room/")
+        while response.status == 302 and response.headers["Location"] == QUEUE_PAGE:
+            response, body, ms = await self.request(session, "GET", QUEUE_PAGE)
             self.stats.queue_ms.append(ms)
             if response.status == 302:
                 if response.headers["Location"].startswith("/book/") and not response.headers[
@@ -196,12 +220,12 @@ class Resident:
                     self.stats.setbacks.append(int(found.group(1)) - place)
                 place = int(found.group(1))
             if self.stormy:  # refresh again at once, and a second tab
-                _r, _b, ms = await self.request(session, "GET", "/waiting-room/")
+                _r, _b, ms = await self.request(session, "GET", QUEUE_PAGE)
                 self.stats.queue_ms.append(ms)
                 await self.request(session, "GET", "/verify/")
             wait = float(response.headers.get("Refresh", "20"))
             await asyncio.sleep(wait * self.args.refresh_scale)
-            response = type("R", (), {"status": 302, "headers": {"Location": "/waiting-room/"}})
+            response = type("R", (), {"status": 302, "headers": {"Location": QUEUE_PAGE}})
         # Let in: the phone page.
         response, body, _ms = await self.request(session, "GET", "/verify/")
         assert response.status == 200, why(response, body)
@@ -255,6 +279,7 @@ class Resident:
                     },
                 )
                 self.stats.booking_ms.append(ms)
+                self.stats.booking_at.append(time.time())
                 if response.status == 302 and "/booking/" in response.headers["Location"]:
                     self.stats.booked += 1
                     await self.request(session, "GET", response.headers["Location"])
@@ -287,7 +312,8 @@ class QueueWatch:
         self.redis = room._redis()
         self.order: list[str] = []
         self.left: set[str] = set()
-        self.timeline: list[tuple[float, int, float, int]] = []  # t, admitted, rate, queued
+        # t, admitted, rate, queued, the adapted number in the flow, residents in the flow
+        self.timeline: list[tuple[float, int, float, int, int, int]] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         previous: list[str] = []
@@ -298,15 +324,20 @@ class QueueWatch:
             self.order += gone
             self.left.update(gone)
             rate = float(self.redis.get(self.room._key("rate")) or 0)
-            self.timeline.append((time.time(), len(gone), rate, len(members)))
+            capacity = int(self.redis.get(self.room._key("capacity")) or 0)
+            inside = self.redis.zcard(self.room._key("active"))
+            self.timeline.append((time.time(), len(gone), rate, len(members), capacity, inside))
             previous = members
             await asyncio.sleep(0.2)
 
 
-async def page_costs(base: str, *, connections: int, seconds: float, capacity: int):
-    """The queue page against the cached start page, same server, same concurrency:
-    the room is filled with placeholder residents, ``connections`` sessions queue,
-    then each page is loaded by all of them for ``seconds``."""
+async def page_costs(
+    base: str, queue_base: str, *, connections: int, seconds: float, capacity: int
+):
+    """The queue page against the cached start page, same concurrency, each from
+    the pool that serves it: the room is filled with placeholder residents,
+    ``connections`` sessions queue, then each page is loaded by all of them for
+    ``seconds``."""
     from waitingroom import room
 
     redis = room._redis()
@@ -315,7 +346,7 @@ async def page_costs(base: str, *, connections: int, seconds: float, capacity: i
     timeout = aiohttp.ClientTimeout(total=30)
     sessions = []
     for _ in range(connections):
-        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[base])
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[base, queue_base])
         session = aiohttp.ClientSession(cookie_jar=jar, timeout=timeout)
         async with session.get(base + "/verify/", allow_redirects=False) as response:
             await response.read()
@@ -330,7 +361,8 @@ async def page_costs(base: str, *, connections: int, seconds: float, capacity: i
             nonlocal errors
             while time.time() < deadline:
                 started = time.perf_counter()
-                async with session.get(base + path, allow_redirects=False) as response:
+                url = (queue_base if path == QUEUE_PAGE else base) + path
+                async with session.get(url, allow_redirects=False) as response:
                     await response.read()
                     if response.status >= 500 or (path != "/" and response.status != 200):
                         errors += 1
@@ -340,7 +372,7 @@ async def page_costs(base: str, *, connections: int, seconds: float, capacity: i
         return len(times) / seconds, percentile(times, 0.99), errors
 
     results: dict[str, tuple[float, float, int]] = {}
-    for path in ("/", "/waiting-room/", "/", "/waiting-room/"):  # alternating rounds
+    for path in ("/", QUEUE_PAGE, "/", QUEUE_PAGE):  # alternating rounds
         rps, p99, errors = await load(path)
         best = results.get(path)
         results[path] = (
@@ -358,9 +390,10 @@ async def page_costs(base: str, *, connections: int, seconds: float, capacity: i
     return results
 
 
-async def morning(server, fake: str, args, opens_at: float, targets) -> dict:
+async def morning(server, queue_server, fake: str, args, opens_at: float, targets) -> dict:
     stats = Stats()
     base = f"http://127.0.0.1:{server.port}"
+    queue_base = f"http://127.0.0.1:{queue_server.port}" if queue_server else base
     start = opens_at - args.pre_seconds
     pre_count = args.residents // 5
     arrivals = sorted(
@@ -374,6 +407,7 @@ async def morning(server, fake: str, args, opens_at: float, targets) -> dict:
         Resident(
             index=i,
             base=base,
+            queue_base=queue_base,
             fake=fake,
             stats=stats,
             targets=targets,
@@ -393,7 +427,11 @@ async def morning(server, fake: str, args, opens_at: float, targets) -> dict:
     await watcher
     queue_rps = len(stats.queue_ms) / duration
     costs = await page_costs(
-        base, connections=args.baseline_connections, seconds=5, capacity=args.capacity
+        base,
+        queue_base,
+        connections=args.baseline_connections,
+        seconds=5,
+        capacity=args.capacity,
     )
     return {
         "stats": stats,
@@ -422,6 +460,12 @@ def main() -> int:
     parser.add_argument("--sms-rate", type=int, default=200)
     parser.add_argument("--dispatchers", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--queue-workers",
+        type=int,
+        default=2,
+        help="sync workers of the queue page's own pool (0: served by the booking pool)",
+    )
     parser.add_argument("--lanes", type=int, default=6)
     parser.add_argument("--baseline-connections", type=int, default=64)
     parser.add_argument(
@@ -491,6 +535,9 @@ def main() -> int:
         bench.processes += dispatchers
         workers = {"workers": args.workers} if args.workers else {}
         server = bench.start_gunicorn(**workers)
+        queue_server = (
+            bench.start_gunicorn(workers=args.queue_workers) if args.queue_workers else None
+        )
         opens = timezone.now() + timedelta(seconds=args.pre_seconds + 3)
         Opening.objects.create(
             name="Bench opening",
@@ -501,17 +548,31 @@ def main() -> int:
             f"{args.residents} residents, {args.residents // 5} in the "
             f"{args.pre_seconds:.0f} s before "
             f"the opening, the rest over {args.post_seconds:.0f} s; capacity {args.capacity}, "
-            f"SMS {args.sms_rate}/s, {server.workers} workers; {len(targets)} center-days x "
-            f"20 times x {args.lanes} seats",
+            f"SMS {args.sms_rate}/s, {server.workers} workers"
+            + (
+                f" (+ {queue_server.workers} for the queue page)"
+                if queue_server
+                else " (the queue page's too)"
+            )
+            + f"; {len(targets)} center-days x 20 times x {args.lanes} seats",
             flush=True,
         )
         result = asyncio.run(
-            morning(server, f"http://127.0.0.1:{fake_port}", args, opens.timestamp(), targets)
+            morning(
+                server,
+                queue_server,
+                f"http://127.0.0.1:{fake_port}",
+                args,
+                opens.timestamp(),
+                targets,
+            )
         )
         for process in dispatchers:
             process.terminate()
             process.wait(30)
         bench.stop(server)
+        if queue_server:
+            bench.stop(queue_server)
         stats, watch = result["stats"], result["watch"]
 
         rank = {ticket: i for i, ticket in enumerate(watch.order)}
@@ -531,7 +592,7 @@ def main() -> int:
         tau_pre, tau_post = tau(pre), tau(post)
         codes = code_delivery_ms()
         costs = result["costs"]
-        base_errors = costs["/"][2] + costs["/waiting-room/"][2]
+        base_errors = costs["/"][2] + costs[QUEUE_PAGE][2]
         errors = stats.errors + stats.timeouts + base_errors
         print(f"\nran {result['duration']:.0f} s")
         print(
@@ -539,13 +600,13 @@ def main() -> int:
             f"p50 {percentile(stats.queue_ms, 0.5):.0f} ms, "
             f"p99 {percentile(stats.queue_ms, 0.99):.0f} ms"
         )
-        for path, label in (("/waiting-room/", "queue page"), ("/", "start page (cached)")):
+        for path, label in ((QUEUE_PAGE, "queue page"), ("/", "start page (cached)")):
             rps, p99, errs = costs[path]
             print(
                 f"{label}, {args.baseline_connections} sessions at once, 2 x 5 s: "
                 f"{rps:.0f} req/s, p99 {p99:.0f} ms, errors {errs}"
             )
-        print(f"queue page / start page req/s: {costs['/waiting-room/'][0] / costs['/'][0]:.2f}")
+        print(f"queue page / start page req/s: {costs[QUEUE_PAGE][0] / costs['/'][0]:.2f}")
         print(
             f"5xx {stats.errors + base_errors}, timeouts {stats.timeouts}, "
             f"unfinished {stats.unfinished}"
@@ -562,20 +623,25 @@ def main() -> int:
             )
         print(f"left the queue in order: pre-queue {len(pre)}, after the opening {len(post)}")
         print(
-            "admissions from the queue per 5 s (allowed rate/s, queued at the end of the window):"
+            "admissions from the queue per 5 s (at the end of the window: allowed rate/s, "
+            "allowed in the flow, in the flow, queued; booking posts answered in the window "
+            "and their p95):"
         )
-        buckets: dict[int, list] = defaultdict(lambda: [0, 0.0, 0])
-        for at, admitted, rate, queued in watch.timeline:
+        posts: dict[int, list[float]] = defaultdict(list)
+        for at, ms in zip(stats.booking_at, stats.booking_ms, strict=True):
+            posts[int((at - opens.timestamp()) // 5) * 5].append(ms)
+        buckets: dict[int, list] = defaultdict(lambda: [0, 0.0, 0, 0, 0])
+        for at, admitted, rate, queued, capacity, inside in watch.timeline:
             bucket = int((at - opens.timestamp()) // 5) * 5
             buckets[bucket][0] += admitted
-            buckets[bucket][1] = rate
-            buckets[bucket][2] = queued
+            buckets[bucket][1:] = [rate, queued, capacity, inside]
         for bucket in sorted(buckets):
-            admitted, rate, queued = buckets[bucket]
-            if admitted or queued:
+            admitted, rate, queued, capacity, inside = buckets[bucket]
+            if admitted or queued or inside:
                 print(
-                    f"  t={bucket:+5d} s  {admitted:5d}  "
-                    f"(rate {rate:.0f}/s, capacity {args.capacity}, queued {queued})"
+                    f"  t={bucket:+5d} s  {admitted:5d}  (rate {rate:.0f}/s, "
+                    f"capacity {capacity}, inside {inside}, queued {queued}; "
+                    f"{len(posts[bucket])} posts, p95 {percentile(posts[bucket], 0.95):.0f} ms)"
                 )
         print(
             f"RESULT morning queue_p99_ms={percentile(stats.queue_ms, 0.99):.0f} errors={errors} "

@@ -231,19 +231,26 @@ class Bench:
             time.sleep(0.1)
         raise RuntimeError("the dispatchers did not start")
 
-    def dispatcher_cpu(self) -> tuple[float, float]:
-        """CPU seconds so far of the dispatcher processes and of their database backends."""
+    def dispatcher_cpu(self) -> tuple[float, float, float, float, float]:
+        """CPU seconds so far: the dispatcher processes, their database backends,
+        the fake provider, this process (the code requests, the polls) and its
+        own database backend (the codes' rows, VACUUM). The last three are the
+        rest of the machine's work per message, which the bare loop does not
+        have (except the provider's)."""
         from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT pid, pid = pg_backend_pid() FROM pg_stat_activity "
+                "WHERE datname = current_database()"
             )
-            backends = [pid for (pid,) in cursor.fetchall()]
+            backends = cursor.fetchall()
         return (
             sum(cpu_seconds(process.pid) for process in self.processes),
-            sum(cpu_seconds(pid) for pid in backends),
+            sum(cpu_seconds(pid) for pid, own in backends if not own),
+            cpu_seconds(self.fake.pid) if self.fake else 0.0,
+            time.process_time(),
+            sum(cpu_seconds(pid) for pid, own in backends if own),
         )
 
     def queue_backlog(self) -> None:
@@ -288,6 +295,9 @@ class Bench:
             self.wait_for_dispatchers()
             cpu_before = self.dispatcher_cpu()
             self.queue_backlog()
+            # The rest of the machine counted from here: queuing the backlog is
+            # the bench's own work, not the drain's.
+            cpu_before = (*cpu_before[:2], *self.dispatcher_cpu()[2:])
             started = time.time()
             next_code = started
             next_poll = started + 0.5
@@ -333,9 +343,16 @@ class Bench:
         first, last = (times[0], times[-1]) if times else (started, started)
         full_seconds = [n for second, n in sorted(per_second.items())][1:-1]
         handed_over = len(bulk) + len(codes)
+        cpu = [
+            per_message(after - before, handed_over)
+            for before, after in zip(cpu_before, cpu_after, strict=True)
+        ]
         return {
-            "dispatcher_cpu_ms": per_message(cpu_after[0] - cpu_before[0], handed_over),
-            "postgres_cpu_ms": per_message(cpu_after[1] - cpu_before[1], handed_over),
+            "dispatcher_cpu_ms": cpu[0],
+            "postgres_cpu_ms": cpu[1],
+            "fake_cpu_ms": cpu[2],
+            "bench_cpu_ms": cpu[3],
+            "bench_postgres_cpu_ms": cpu[4],
             "bulk_sent": len(bulk),
             "last_at": last - started,
             "rate_per_s": len(bulk) / (last - first) if last > first else 0.0,
@@ -362,8 +379,11 @@ class Bench:
                 for n in range(processes)
             ]
             connections.close_all()  # forked children must not share a connection
+            assert self.fake is not None  # just started
+            fake_before = cpu_seconds(self.fake.pid)
             with multiprocessing.get_context("fork").Pool(processes) as pool:
                 cpu = sum(pool.starmap(_send_bare, jobs))
+            fake_cpu = cpu_seconds(self.fake.pid) - fake_before
             times = sorted(r["at"] for r in self.received(BASELINE_PREFIX))
         finally:
             self.stop_fake_twilio()
@@ -372,6 +392,7 @@ class Bench:
             "sent": len(times),
             "rate_per_s": (len(times) - 1) / span if span else 0.0,
             "cpu_ms": per_message(cpu, len(times)),
+            "fake_cpu_ms": per_message(fake_cpu, len(times)),
         }
 
     def close(self) -> None:
@@ -518,7 +539,8 @@ def main() -> None:
         print(
             f"baseline: the bare loop sent {bare['sent']} messages at "
             f"{bare['rate_per_s']:.0f}/s (same backend, processes and threads; no outbox), "
-            f"{bare['cpu_ms']:.2f} ms CPU per message",
+            f"{bare['cpu_ms']:.2f} ms CPU per message, the fake provider "
+            f"{bare['fake_cpu_ms']:.2f} ms",
             flush=True,
         )
         free = bench.run(rate=0, until_drained=True, seconds=0)
@@ -528,7 +550,10 @@ def main() -> None:
             f"codes {free['codes_received']}/{free['codes_requested']} "
             f"p50 {free['code_p50_ms']:.0f} ms, p99 {free['code_p99_ms']:.0f} ms, "
             f"max {free['code_max_ms']:.0f} ms; dispatchers {free['dispatcher_cpu_ms']:.2f} ms "
-            f"CPU per message, their database backends {free['postgres_cpu_ms']:.2f} ms",
+            f"CPU per message, their database backends {free['postgres_cpu_ms']:.2f} ms; "
+            f"the fake provider {free['fake_cpu_ms']:.2f} ms, this process (codes, polls) "
+            f"{free['bench_cpu_ms']:.2f} ms and its database backend "
+            f"{free['bench_postgres_cpu_ms']:.2f} ms",
             flush=True,
         )
         capped = bench.run(rate=options.cap, until_drained=False, seconds=options.capped_seconds)
@@ -541,6 +566,25 @@ def main() -> None:
             flush=True,
         )
         print(f"load average at the end: {os.getloadavg()[0]:.1f}", flush=True)
+        # The machine's CPU per message on each side. Where both sides are
+        # CPU-bound on the same cores (a quiet machine), the rates compare as
+        # these do; a busy machine's other work moves the measured ratio far more.
+        bare_cpu = bare["cpu_ms"] + bare["fake_cpu_ms"]
+        drain_cpu = sum(
+            free[key]
+            for key in (
+                "dispatcher_cpu_ms",
+                "postgres_cpu_ms",
+                "fake_cpu_ms",
+                "bench_cpu_ms",
+                "bench_postgres_cpu_ms",
+            )
+        )
+        print(
+            f"CPU per message, all processes: bare loop {bare_cpu:.2f} ms, drain "
+            f"{drain_cpu:.2f} ms (ratio by CPU {bare_cpu / drain_cpu:.2f})",
+            flush=True,
+        )
         ratio = free["rate_per_s"] / bare["rate_per_s"] if bare["rate_per_s"] else 0.0
         print(
             f"RESULT sms_drain rate_per_s={free['rate_per_s']:.0f} "

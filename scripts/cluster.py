@@ -1,10 +1,17 @@
 """``make cluster``: the production roles, for real, on one machine.
 
 - 3 gunicorn web nodes, each on its own port;
+- the queue page's own small pool (``--queue-workers`` sync workers): the
+  waiting room's ``/waiting-room/`` is what thousands of residents reload
+  while they wait, and it is cheap; served by the web nodes it would wait in
+  their backlog behind the booking posts (bench/README.md, "The queue page's
+  own pool");
 - HAProxy in front: least connections, health checks on ``/readyz`` (a node
   whose database is unreachable is taken out; when *every* node reports a
   shared problem, Redis or the outbox, a second backend checked on
   ``/healthz`` keeps serving, so a shared outage does not empty the pool);
+  ``/waiting-room/`` goes to the queue pool, and to the web nodes only while
+  that pool is down;
 - PgBouncer in transaction mode in front of the primary (the machine's
   PostgreSQL at 127.0.0.1:5432);
 - a PostgreSQL streaming replica on another port, made with ``pg_basebackup``
@@ -22,7 +29,8 @@ replica's data directory. The same class starts the cluster of the fault tests
 (``tests/cluster/``) and of ``bench/cluster.py``.
 
 Ports: ``CLUSTER_PORT_BASE`` (default 18400) + 0 HAProxy, + 1 HAProxy's
-statistics page, + 11… the web nodes, + 20 PgBouncer, + 30 the replica.
+statistics page, + 10 the queue pool, + 11… the web nodes, + 20 PgBouncer,
++ 30 the replica.
 
 Run: ``make cluster`` (or ``.venv/bin/python scripts/cluster.py --help``).
 """
@@ -60,6 +68,7 @@ DEFAULT_PORT_BASE = int(os.environ.get("CLUSTER_PORT_BASE", "18400"))
 ROLES = {
     "proxy": 1,
     "web": 3,
+    "queue": 1,
     "pooler": 1,
     "db": 1,
     "replica": 1,
@@ -70,6 +79,9 @@ ROLES = {
     "reminders": 1,
     "standby": 1,
 }
+# The path the proxy sends to the queue pool (waitingroom/urls.py; by path, so its
+# ?refresh=off goes there too).
+QUEUE_PAGE = "/waiting-room/"
 # Debian packages of the tools that are not part of PostgreSQL.
 PACKAGES = {"haproxy": "haproxy", "pgbouncer": "pgbouncer"}
 PG_TOOLS = ("pg_basebackup", "pg_ctl", "postgres")
@@ -215,6 +227,9 @@ class Cluster:
     port_base: int = DEFAULT_PORT_BASE
     nodes: int = ROLES["web"]
     workers_per_node: int = 2
+    # The queue page costs a few ms and no database query: two sync workers serve
+    # hundreds a second, and one of them may be busy with the room's control step.
+    queue_workers: int = 2
     dispatchers: int = ROLES["sms"]
     task_workers: int = ROLES["tasks"]
     sweep: bool = True
@@ -227,6 +242,7 @@ class Cluster:
     log: Callable[[str], None] = print
     run_dir: Path = field(init=False)
     web: list[Node] = field(init=False, default_factory=list)
+    queue: Node | None = field(init=False, default=None)
     background: dict[str, subprocess.Popen] = field(init=False, default_factory=dict)
     _haproxy: subprocess.Popen | None = field(init=False, default=None)
     _pgbouncer: subprocess.Popen | None = field(init=False, default=None)
@@ -244,6 +260,10 @@ class Cluster:
 
     def node_port(self, number: int) -> int:
         return self.port_base + 11 + number
+
+    @property
+    def queue_port(self) -> int:
+        return self.port_base + 10
 
     @property
     def pgbouncer_port(self) -> int:
@@ -329,6 +349,7 @@ class Cluster:
         self.start_pgbouncer()
         for number in range(self.nodes):
             self.start_node(number)
+        self.start_queue_pool()
         self.start_haproxy()
         for number in range(self.dispatchers):
             self.start_background(f"sms{number + 1}", "sms_dispatch", "--interval", "0.5")
@@ -354,6 +375,7 @@ class Cluster:
             for node in self.web:
                 stop_group(node.process)
             self.web.clear()
+            self.stop_queue_pool()
             if self._pgbouncer:
                 stop_group(self._pgbouncer, sig=signal.SIGINT)
             self.stop_replica(mode="fast")
@@ -559,15 +581,31 @@ class Cluster:
 
     # --- web nodes and HAProxy ----------------------------------------------
     def start_node(self, number: int) -> Node:
-        port = self.node_port(number)
-        name = f"web{number + 1}"
+        node = self._start_gunicorn(
+            f"web{number + 1}", self.node_port(number), self.workers_per_node
+        )
+        self.web = [n for n in self.web if n.name != node.name] + [node]
+        self.web.sort(key=lambda n: n.name)
+        return node
+
+    def start_queue_pool(self) -> Node:
+        """The queue page's own gunicorn (HAProxy's backend ``queue``)."""
+        self.queue = self._start_gunicorn("queue", self.queue_port, self.queue_workers)
+        return self.queue
+
+    def stop_queue_pool(self) -> None:
+        if self.queue:
+            stop_group(self.queue.process)
+            self.queue = None
+
+    def _start_gunicorn(self, name: str, port: int, workers: int) -> Node:
         log = open(self.run_dir / f"{name}.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
                 "impfportal.wsgi:application",
                 f"--bind=127.0.0.1:{port}",
-                f"--workers={self.workers_per_node}",
+                f"--workers={workers}",
                 "--backlog=2048",
                 "--timeout=30",
                 "--graceful-timeout=5",
@@ -581,9 +619,6 @@ class Cluster:
         )
         (self.run_dir / f"prom-{name}").mkdir(exist_ok=True)
         log.close()
-        node = Node(name, port, proc)
-        self.web = [n for n in self.web if n.name != name] + [node]
-        self.web.sort(key=lambda n: n.name)
 
         def answers() -> bool:
             if proc.poll() is not None:
@@ -592,7 +627,7 @@ class Cluster:
                 return r.status == 200
 
         wait_for(name, answers)
-        return node
+        return Node(name, port, proc)
 
     def stop_node(self, name: str) -> None:
         node = next(n for n in self.web if n.name == name)
@@ -608,6 +643,13 @@ class Cluster:
 
     def start_haproxy(self) -> None:
         servers = "".join(f"    server {n.name} 127.0.0.1:{n.port}\n" for n in self.web)
+        # The web nodes stand in for the queue pool only while it is down ("backup").
+        queue_servers = "".join(
+            f"    server {n.name} 127.0.0.1:{n.port} backup maxconn {self.workers_per_node}\n"
+            for n in self.web
+        )
+        if self.queue is None:
+            raise ClusterError("start the queue pool before HAProxy")
         config = self.run_dir / "haproxy.cfg"
         # Sync workers serve one request each: HAProxy queues the rest itself
         # (maxconn per server) and hands each to the node with fewest in hand.
@@ -635,6 +677,8 @@ class Cluster:
             # When the proxy received the request (overwrites a client's): the waiting
             # room counts the wait for a free worker (WAITINGROOM_REQUEST_START_HEADER).
             "    http-request set-header X-Request-Start t=%Ts%ms\n"
+            # Waiting residents reload the queue page: not behind the booking posts.
+            f"    use_backend queue if {{ path {QUEUE_PAGE} }}\n"
             # Every node reports a shared problem (Redis, the outbox): serve anyway.
             "    use_backend web_alive if { nbsrv(web) eq 0 }\n"
             "    default_backend web\n"
@@ -651,6 +695,15 @@ class Cluster:
             "    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1\n"
             f"    default-server check inter 1s fall 2 rise 2 maxconn {self.workers_per_node}\n"
             f"{servers}"
+            # The queue page needs no database: checked on /healthz, like web_alive.
+            "backend queue\n"
+            "    balance leastconn\n"
+            "    option allbackups\n"
+            "    option httpchk\n"
+            "    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1\n"
+            "    default-server check inter 1s fall 2 rise 2\n"
+            f"    server queue 127.0.0.1:{self.queue.port} maxconn {self.queue_workers}\n"
+            f"{queue_servers}"
             "listen stats\n"
             f"    bind 127.0.0.1:{self.stats_port}\n"
             "    stats enable\n"
@@ -692,6 +745,17 @@ class Cluster:
                 answer += chunk
         return answer.decode().strip()
 
+    def served(self, backend: str) -> dict[str, int]:
+        """Requests each server of ``backend`` has been sent so far (HAProxy's ``stot``)."""
+        url = f"http://127.0.0.1:{self.stats_port}/;csv"
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            rows = csv.DictReader(io.StringIO(answer.read().decode().lstrip("# ")))
+            return {
+                row["svname"]: int(row["stot"] or 0)
+                for row in rows
+                if row["pxname"] == backend and row["svname"] not in ("FRONTEND", "BACKEND")
+            }
+
     def nodes_up(self) -> list[str]:
         return [name for name, state in self.server_states().items() if state == "UP"]
 
@@ -724,6 +788,7 @@ class Cluster:
             f"Portal (HAProxy, leastconn, /readyz): {self.url()}\n"
             f"HAProxy's statistics: http://127.0.0.1:{self.stats_port}/\n"
             f"Web nodes ({self.workers_per_node} gunicorn workers each): {nodes}\n"
+            f"Queue page {QUEUE_PAGE} ({self.queue_workers} workers): :{self.queue_port}\n"
             f"PgBouncer (transaction mode, pool {self.pool_size}): 127.0.0.1:"
             f"{self.pgbouncer_port} -> primary {PRIMARY_HOST}:{PRIMARY_PORT}/{self.database}\n"
             f"Replica (streaming, pg_basebackup): 127.0.0.1:{self.replica_port}\n"
@@ -740,6 +805,9 @@ def main() -> int:
     )
     parser.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per node")
+    parser.add_argument(
+        "--queue-workers", type=int, default=2, help="gunicorn workers of the queue page's pool"
+    )
     parser.add_argument("--no-demo-data", action="store_true")
     args = parser.parse_args()
 
@@ -755,6 +823,7 @@ def main() -> int:
         database=args.database,
         port_base=args.port_base,
         workers_per_node=args.workers,
+        queue_workers=args.queue_workers,
         demo_data=not args.no_demo_data,
     )
     try:

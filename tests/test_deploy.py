@@ -96,3 +96,22 @@ def test_the_dockerfile_builds_in_stages_and_runs_as_a_user():
     # JSON access log and Prometheus' multiprocess mode come from the config module.
     assert '"--config", "python:impfportal.gunicorn_conf"' in runtime
     assert re.search(r"^HEALTHCHECK .*\n.*/healthz", runtime, flags=re.MULTILINE)
+
+
+def test_the_queue_page_has_a_container_of_its_own(compose):
+    from django.urls import reverse
+
+    from scripts.cluster import QUEUE_PAGE
+
+    assert reverse("waitingroom:queue") == QUEUE_PAGE
+    queue = compose["services"]["queue"]
+    assert queue["image"] == "impfportal:latest"
+    assert queue["command"][:2] == ["gunicorn", "impfportal.wsgi:application"]
+    assert "queue" in compose["services"]["proxy"]["depends_on"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    # Its own container first, the web containers only while it is down.
+    assert re.search(
+        rf"reverse_proxy\s+{QUEUE_PAGE}\s+queue:8000\s+web1:8000\s+web2:8000\s+web3:8000\s+"
+        r"\{\s*lb_policy first\b",
+        caddyfile,
+    )

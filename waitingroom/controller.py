@@ -7,12 +7,16 @@ gets Redis's ``SET NX`` first, from inside an ordinary request) looks at:
   waited. Past ``WAITINGROOM_CODE_AGE_LIMIT_SECONDS`` the provider's rate is
   the bottleneck and every new admission only ages the codes further (the
   cascade of 2021);
-- the booking core: the 95th percentile of the last booking posts' times.
-  Past ``WAITINGROOM_BOOKING_P95_LIMIT_MS`` the web workers or the database are
-  the bottleneck. Behind a proxy that stamps each request
-  (``WAITINGROOM_REQUEST_START_HEADER``) a post's time counts from the proxy,
-  so requests waiting for a free worker (gunicorn's backlog, HAProxy's queue)
-  slow the room down too; without it, only the time inside the worker counts.
+- the booking core: the 95th percentile of the booking posts' times of the
+  last ``BOOKING_WINDOW_SECONDS``. Past ``WAITINGROOM_BOOKING_P95_LIMIT_MS`` the
+  web workers or the database are the bottleneck. Behind a proxy that stamps
+  each request (``WAITINGROOM_REQUEST_START_HEADER``) a post's time counts from
+  the proxy, so requests waiting for a free worker (gunicorn's backlog,
+  HAProxy's queue) slow the room down too; without it, only the time inside
+  the worker counts. The window is short on purpose: the posts of a burst that
+  is over must not halve the room again at every step after the backlog is
+  gone (with a minute's window one burst took the rate from its maximum to the
+  floor and kept it there; bench/README.md, "The queue page's own pool").
 
 If either is over, the rate halves (not below ``WAITINGROOM_RATE_MIN``); when
 the booking posts are slow, so does the number of residents let into the flow
@@ -20,11 +24,14 @@ at once (not below ``WAITINGROOM_CAPACITY_MIN``): a slower rate lets fewer new
 residents in, but those already inside would still fill the workers' backlog.
 While a scheduled opening's pre-queue waits, the number is held at the minimum,
 so that the opening lets the pre-queue in by slow start, not all at once.
-Otherwise each grows by ``WAITINGROOM_RATE_STEP`` of its maximum per step, up
-to ``WAITINGROOM_RATE_MAX`` and ``WAITINGROOM_CAPACITY`` (additive increase,
-multiplicative decrease, as TCP does: quick to back off, slow to speed up).
-The rate's ceiling defaults to the SMS provider's rate, because every admitted
-resident needs a code.
+While the posts' p95 is above ``HOLD_SHARE`` of the limit (but not over it)
+both stay as they are: residents let in now post their booking some seconds
+later, so growing until the limit is reached overshoots it, and the p99 that
+residents feel lies above the p95. Otherwise each grows by
+``WAITINGROOM_RATE_STEP`` of its maximum per step, up to ``WAITINGROOM_RATE_MAX``
+and ``WAITINGROOM_CAPACITY`` (additive increase, multiplicative decrease, as
+TCP does: quick to back off, slow to speed up). The rate's ceiling defaults to
+the SMS provider's rate, because every admitted resident needs a code.
 
 The same step publishes the measured admission rate (admissions from the
 queue over the last minute) that the queue page's estimate uses, and writes
@@ -47,7 +54,12 @@ logger = logging.getLogger(__name__)
 
 _next_check = 0.0
 _SAMPLES = 200
+# The admission rate the queue page's estimate uses: admissions of the last minute.
 MEASURE_SECONDS = 60
+# The booking posts that tell how the booking core copes now (see above).
+BOOKING_WINDOW_SECONDS = 10
+# Above this share of the p95 limit the room neither grows nor shrinks.
+HOLD_SHARE = 0.5
 
 
 def oldest_code_age() -> float:
@@ -72,17 +84,22 @@ def record_booking_ms(ms: float) -> None:
 
 
 def booking_p95_ms(redis, *, now: float) -> float:
-    """The 95th percentile of the booking posts of the last minute (0: none)."""
+    """The 95th percentile of the booking posts of the last
+    ``BOOKING_WINDOW_SECONDS`` (0: none)."""
     raw = redis.lrange(room._key("booking_ms"), 0, _SAMPLES - 1)
     recent = []
     for item in raw:
         at, ms = item.decode().split(":")
-        if now - float(at) <= MEASURE_SECONDS:
+        if now - float(at) <= BOOKING_WINDOW_SECONDS:
             recent.append(float(ms))
     if not recent:
         return 0.0
     recent.sort()
     return recent[min(len(recent) - 1, math.ceil(0.95 * len(recent)) - 1)]
+
+
+def _holding(booking_p95: float) -> bool:
+    return booking_p95 > HOLD_SHARE * settings.WAITINGROOM_BOOKING_P95_LIMIT_MS
 
 
 def next_rate(*, rate: float, code_age: float, booking_p95: float) -> float:
@@ -94,17 +111,27 @@ def next_rate(*, rate: float, code_age: float, booking_p95: float) -> float:
     )
     if overloaded:
         return max(low, rate / 2)
+    if _holding(booking_p95):
+        return rate
     return min(high, rate + high * settings.WAITINGROOM_RATE_STEP)
 
 
 def next_capacity(*, capacity: int, booking_p95: float) -> int:
     """The number in the flow: halved while the booking posts are slow (old codes
-    are the SMS provider's limit, which the rate alone answers), else grown back by
-    the rate's step, between the two settings."""
-    low, high = settings.WAITINGROOM_CAPACITY_MIN, settings.WAITINGROOM_CAPACITY
+    are the SMS provider's limit, which the rate alone answers), held while they
+    are near the limit, else grown back by the rate's step, between the two
+    settings."""
+    low, high = min_capacity(), settings.WAITINGROOM_CAPACITY
     if booking_p95 > settings.WAITINGROOM_BOOKING_P95_LIMIT_MS:
         return max(low, capacity // 2)
+    if _holding(booking_p95):
+        return capacity
     return min(high, capacity + max(1, round(high * settings.WAITINGROOM_RATE_STEP)))
+
+
+def min_capacity() -> int:
+    """The floor of the number in the flow, never above the setting's ceiling."""
+    return min(settings.WAITINGROOM_CAPACITY_MIN, settings.WAITINGROOM_CAPACITY)
 
 
 def maybe_step() -> None:
@@ -140,7 +167,7 @@ def step(redis) -> float:
     if phase is not None and phase.prequeueing(timezone.now()):
         # Slow start: the pre-queue is let in at the opening as fast as the flow
         # shows it can take them, from the minimum, not all at once.
-        capacity = settings.WAITINGROOM_CAPACITY_MIN
+        capacity = min_capacity()
     else:
         stored = redis.get(room._key("capacity"))
         capacity = int(stored) if stored is not None else settings.WAITINGROOM_CAPACITY

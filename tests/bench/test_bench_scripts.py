@@ -48,6 +48,7 @@ TINY: dict[str, list[str]] = {
     "morning.py": [
         *("--residents", "12", "--pre-seconds", "2", "--post-seconds", "2", "--capacity", "4"),
         *("--workers", "1", "--baseline-connections", "2", "--refresh-scale", "0.1"),
+        *("--queue-workers", "1"),
     ],
     "draw.py": [
         *("--sessions", "4", "--connections", "2", "--baseline-seconds", "1"),

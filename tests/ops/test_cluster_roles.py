@@ -41,6 +41,8 @@ def compose_roles(compose: dict) -> Counter:
                 roles[COMMAND_ROLES[managed]] += 1
         elif not command:
             roles["web"] += 1
+        elif command[0] == "gunicorn":  # a web server of its own: the queue page's
+            roles["queue"] += 1
         else:
             raise AssertionError(f"unknown role of {name}")
     return roles

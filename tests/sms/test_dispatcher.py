@@ -13,11 +13,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from sms import dispatcher as dispatcher_module
 from sms.backends import PermanentSendError, SmsBackend, memory
 from sms.dispatcher import Dispatcher
 from sms.models import Message
 from sms.outbox import _claim_with_the_orm, queue_message, retry_delay
-from sms.signals import messages_failed, messages_sent
+from sms.signals import messages_claimed, messages_failed, messages_sent
 from sms.throttle import LocalBucket, SharedBucket, Throttle, Unlimited, make_throttle
 
 UNLIMITED: dict[str, Throttle] = {"sms": Unlimited(), "voice": Unlimited()}
@@ -90,6 +91,27 @@ def test_the_pool_sends_at_once_but_never_more_than_its_size():
     assert sent == 24
     assert backend.most_at_once == 4
     assert Message.objects.filter(status=Message.Status.SENT).count() == 24
+
+
+@pytest.mark.django_db
+def test_a_dispatcher_never_holds_more_rows_than_it_may_strand():
+    """Claimed rows whose outcome is not written yet (sent or not) are what a
+    killed dispatcher leaves to their lease: never more than max_in_flight,
+    counted right after each claim, when they are most."""
+    queue_many(60)
+    dispatcher = Dispatcher(backend=RecordingBackend(delay=0.005), pool_size=4, throttles=UNLIMITED)
+    in_hand: list[int] = []
+
+    def count_in_hand(sender, messages, **kwargs):
+        in_hand.append(Message.objects.filter(status=Message.Status.SENDING).count())
+
+    messages_claimed.connect(count_in_hand)
+    try:
+        assert dispatcher.run(until_idle=True) == 60
+    finally:
+        messages_claimed.disconnect(count_in_hand)
+    assert len(in_hand) > 3
+    assert max(in_hand) <= dispatcher.max_in_flight
 
 
 @pytest.mark.django_db(transaction=True)
@@ -311,6 +333,29 @@ def test_an_unexpected_backend_error_is_retried_not_lost():
     assert message.status == Message.Status.QUEUED
     assert message.next_attempt_at > timezone.now()
     assert "KeyError" in message.last_error
+
+
+@pytest.mark.django_db
+def test_an_error_of_ours_on_a_sending_thread_is_retried_not_left_to_the_lease(monkeypatch):
+    """Not the backend's error (send_one sorts those): a bug around it. The row is
+    recorded for a retry, the thread goes on with the next message, and the
+    dispatcher does not wait for an outcome that never comes."""
+    real_send_one = dispatcher_module.send_one
+
+    def send_one(message, backend):
+        if message.idempotency_key == "notice-1":
+            raise RuntimeError("bug")
+        return real_send_one(message, backend)
+
+    monkeypatch.setattr(dispatcher_module, "send_one", send_one)
+    queue_many(3)
+    backend = RecordingBackend()
+    assert Dispatcher(backend=backend, pool_size=1, throttles=UNLIMITED).run(until_idle=True) == 2
+    assert sorted(key for _at, key in backend.sent) == ["notice-0", "notice-2"]
+    broken = Message.objects.get(idempotency_key="notice-1")
+    assert broken.status == Message.Status.QUEUED
+    assert broken.next_attempt_at > timezone.now()
+    assert "RuntimeError" in broken.last_error
 
 
 @pytest.mark.parametrize("attempts", range(1, 12))

@@ -52,7 +52,7 @@ def dispatcher_process(fake_base_url: str) -> subprocess.Popen:
     )
 
 
-def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_it_had_in_hand(twilio):
+def queue_confirmations() -> None:
     for number in range(COUNT):
         queue_message(
             recipient=f"+49151{number:08d}",
@@ -60,6 +60,10 @@ def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_it_had_in_hand(
             priority=Message.Priority.CONFIRMATION,
             idempotency_key=f"booked:{number}",
         )
+
+
+def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_it_had_in_hand(twilio):
+    queue_confirmations()
     twilio.set_mode("ok", delay=0.15)  # a slow provider: the batch is still in flight
     process = dispatcher_process(twilio.base_url)
     try:
@@ -94,3 +98,28 @@ def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_it_had_in_hand(
     repeated = {body for body, times in received.items() if times > 1}
     assert repeated <= stranded_bodies
     assert max(received.values()) <= 2
+
+
+def test_sigterm_finishes_the_messages_in_hand_and_gives_back_the_rest(twilio):
+    """The command's handler (stop(), on the main thread between any two steps
+    of its loop) ends the process cleanly however often it arrives."""
+    queue_confirmations()
+    twilio.set_mode("ok", delay=0.05)
+    process = dispatcher_process(twilio.base_url)
+    try:
+        twilio.wait_for(6, timeout=60)
+        for _ in range(20):
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.002)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    assert not Message.objects.filter(status=Message.Status.SENDING).exists()
+    sent = Message.objects.filter(status=Message.Status.SENT)
+    assert set(sent.values_list("body", flat=True)) == {r.body for r in twilio.received}
+    assert sent.count() == len(twilio.received) < COUNT  # each once, the rest not started
+    rest = Message.objects.filter(status=Message.Status.QUEUED)
+    assert rest.count() == COUNT - sent.count()
+    assert set(rest.values_list("attempts", flat=True)) == {0}

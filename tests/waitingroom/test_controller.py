@@ -26,13 +26,32 @@ def test_it_halves_on_old_codes_or_slow_bookings_and_grows_back_slowly(limits):
     assert controller.next_rate(rate=100, code_age=11, booking_p95=0) == 50
     assert controller.next_rate(rate=100, code_age=0, booking_p95=1001) == 50
     assert controller.next_rate(rate=3, code_age=60, booking_p95=5000) == 2  # the floor
-    assert controller.next_rate(rate=50, code_age=10, booking_p95=1000) == 55
+    assert controller.next_rate(rate=50, code_age=10, booking_p95=500) == 55
     assert controller.next_rate(rate=99, code_age=0, booking_p95=0) == 100  # the ceiling
     rate, steps = 2.0, 0
     while rate < 100:
         rate = controller.next_rate(rate=rate, code_age=0, booking_p95=0)
         steps += 1
     assert steps == 20  # back from the floor in 20 steps, not at once
+
+
+def test_near_the_limit_it_neither_grows_nor_shrinks(settings, limits):
+    settings.WAITINGROOM_CAPACITY = 200
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    for p95 in (501, 800, 1000):  # above half the limit, not over it
+        assert controller.next_rate(rate=50, code_age=0, booking_p95=p95) == 50
+        assert controller.next_capacity(capacity=100, booking_p95=p95) == 100
+    assert controller.next_rate(rate=50, code_age=11, booking_p95=800) == 25  # old codes
+
+
+@pytest.mark.django_db
+def test_only_the_last_seconds_booking_posts_count(limits):
+    for ms in [5000] * 20:
+        controller.record_booking_ms(ms)
+    now = room.clock()
+    assert controller.booking_p95_ms(room._redis(), now=now) == 5000
+    later = now + controller.BOOKING_WINDOW_SECONDS + 1  # the burst is over
+    assert controller.booking_p95_ms(room._redis(), now=later) == 0
 
 
 @pytest.mark.django_db
@@ -133,8 +152,16 @@ def test_slow_bookings_halve_the_number_in_the_flow_and_it_grows_back_slowly(set
     settings.WAITINGROOM_CAPACITY_MIN = 20
     assert controller.next_capacity(capacity=200, booking_p95=1001) == 100
     assert controller.next_capacity(capacity=30, booking_p95=5000) == 20  # the floor
-    assert controller.next_capacity(capacity=100, booking_p95=1000) == 110
+    assert controller.next_capacity(capacity=100, booking_p95=500) == 110
     assert controller.next_capacity(capacity=195, booking_p95=0) == 200  # the ceiling
+
+
+@pytest.mark.django_db
+def test_the_floor_of_the_number_in_the_flow_is_never_above_its_ceiling(settings, limits):
+    settings.WAITINGROOM_CAPACITY = 4
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    assert controller.min_capacity() == 4
+    assert controller.next_capacity(capacity=4, booking_p95=5000) == 4
 
 
 @pytest.mark.django_db
