@@ -85,7 +85,8 @@ def load_today(*, center: Center, vaccine: Vaccine) -> int:
         later = today + timedelta(days=vaccine.second_dose_interval_days)
         wanted_second = timezone.make_aware(datetime.combine(later, at))
         second = slot.second_dose_slot
-        assert second is not None  # add_series_seats made it
+        if second is None:  # add_series_seats always makes one
+            raise RuntimeError(f"slot {slot.pk} has no second dose")
         if not Slot.objects.filter(
             Q(starts_at=wanted, dose=Slot.Dose.FIRST)
             | Q(starts_at=wanted_second, dose=Slot.Dose.SECOND),
