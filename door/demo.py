@@ -9,6 +9,7 @@ appointments today gets none added.
 import uuid
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from booking.models import Appointment, Household, Person
@@ -66,7 +67,8 @@ def load_today(*, center: Center, vaccine: Vaccine) -> int:
     booked = 0
     for number, (phone, first_name, last_name, born, at) in enumerate(TODAY):
         # Booked while the time was still to come (a booking refuses a past time):
-        # a seat a little ahead, then the slot moved to its time today.
+        # a seat a little ahead, then the slots moved to its time today and its
+        # second dose's day.
         moment = (soon + timedelta(minutes=number)).replace(second=0, microsecond=0)
         [first] = [
             s
@@ -79,17 +81,27 @@ def load_today(*, center: Center, vaccine: Vaccine) -> int:
         person = _person(phone, first_name, last_name, born, postal_code)
         series = book_series(person=person, slot=slot, request_token=uuid.uuid4())
         wanted = timezone.make_aware(datetime.combine(today, at))
+        # The second dose at the same time of day, the vaccine's interval later.
+        later = today + timedelta(days=vaccine.second_dose_interval_days)
+        wanted_second = timezone.make_aware(datetime.combine(later, at))
+        second = slot.second_dose_slot
+        if second is None:  # add_series_seats always makes one
+            raise RuntimeError(f"slot {slot.pk} has no second dose")
         if not Slot.objects.filter(
-            center=center, vaccine=vaccine, starts_at=wanted, dose=Slot.Dose.FIRST
+            Q(starts_at=wanted, dose=Slot.Dose.FIRST)
+            | Q(starts_at=wanted_second, dose=Slot.Dose.SECOND),
+            center=center,
+            vaccine=vaccine,
         ).exists():
             Slot.objects.filter(pk=slot.pk).update(starts_at=wanted)
-            slot.starts_at = wanted
+            Slot.objects.filter(pk=second.pk).update(starts_at=wanted_second)
+            slot.starts_at, second.starts_at = wanted, wanted_second
             # The confirmation was written before the move: it names the time the
             # day screen shows (make run prints it on the console).
             Message.objects.filter(idempotency_key=f"booked:{series.pk}").update(
                 body=render_message(
                     "booking_confirmed.txt",
-                    {"series": series, "first": slot, "second": slot.second_dose_slot},
+                    {"series": series, "first": slot, "second": second},
                 )
             )
         booked += 1

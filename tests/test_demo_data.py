@@ -32,10 +32,16 @@ def test_the_demo_data_shows_every_state_and_loads_twice_without_change(settings
     # Each confirmation names the first dose's time as the pages show it (the day
     # screen's people were booked a little ahead and moved to today's times).
     for series in Series.objects.all():
-        first = series.appointments.get(dose=1).slot
+        first, second = (series.appointments.get(dose=dose).slot for dose in (1, 2))
         body = Message.objects.get(idempotency_key=f"booked:{series.pk}").body
-        shown = date_format(timezone.localtime(first.starts_at), "SMS_DATETIME_FORMAT")
-        assert shown in body, (shown, body)
+        for slot in (first, second):
+            shown = date_format(timezone.localtime(slot.starts_at), "SMS_DATETIME_FORMAT")
+            assert shown in body, (shown, body)
+        # ...and the second dose is at the first's time of day.
+        assert (
+            timezone.localtime(second.starts_at).time()
+            == timezone.localtime(first.starts_at).time()
+        )
 
     # A center's demo login works its own day list in the admin.
     staff = get_user_model().objects.get(username="staff-hannover-messe")
