@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.template import engines
 from django.urls import get_resolver
-from django.utils import translation
+from django.utils.translation import trans_real
 
 
 def warm_up() -> None:
@@ -31,5 +31,4 @@ def warm_up() -> None:
         for path in sorted(Path(folder).rglob("*.html")):
             engine.get_template(path.relative_to(folder).as_posix())
     for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            translation.gettext("Impfportal")
+        trans_real.translation(code)  # reads and keeps the language's catalogues
