@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from booking import time_page
@@ -124,3 +125,20 @@ def test_the_kept_list_is_the_list_the_page_renders_itself(
     fresh, _ = open_page(verified_client, erna, early)
     assert fieldset_body(kept) == fieldset_body(fresh)
     assert 'name="slot"' in fieldset_body(kept)
+
+
+def test_the_booking_post_takes_the_center_from_the_copy_and_404s_an_unknown_one(center):
+    assert time_page.center(center.slug) == center
+    with CaptureQueriesContext(connection) as queries:
+        assert time_page.center(center.slug) == center
+    assert len(queries) == 0
+    with pytest.raises(Http404):
+        time_page.center("no-such-center")
+
+
+def test_without_the_copy_the_center_is_read_each_time(center, settings):
+    settings.TIME_PAGE_CACHE_SECONDS = 0
+    time_page.center(center.slug)
+    with CaptureQueriesContext(connection) as queries:
+        time_page.center(center.slug)
+    assert len(queries) == 1
