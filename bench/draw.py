@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from bench.harness import Bench, median
+from bench.harness import Bench, cpu_seconds, cpu_used, median
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 POSTAL_CODE = "30159"
@@ -99,8 +99,8 @@ def verified_households(count: int) -> list[tuple[str, int]]:
     return made
 
 
-async def start_page_rate(base: str, *, connections: int, seconds: float) -> float:
-    """Requests/s of the cached start page with ``connections`` clients."""
+async def start_page_rate(base: str, *, connections: int, seconds: float) -> tuple[float, int]:
+    """Requests/s of the cached start page with ``connections`` clients, and how many."""
     done = 0
     stop_at = time.perf_counter() + seconds
     timeout = aiohttp.ClientTimeout(total=30)
@@ -116,11 +116,14 @@ async def start_page_rate(base: str, *, connections: int, seconds: float) -> flo
     async with aiohttp.ClientSession(timeout=timeout) as session:
         started = time.perf_counter()
         await asyncio.gather(*(loop(session) for _ in range(connections)))
-        return done / (time.perf_counter() - started)
+        return done / (time.perf_counter() - started), done
 
 
-async def registrations(base: str, households, *, connections: int) -> tuple[float, float, int]:
-    """Every household registers its person; returns (registrations/s, requests/s, errors)."""
+async def registrations(
+    base: str, households, *, connections: int
+) -> tuple[float, float, int, int]:
+    """Every household registers its person; returns (registrations/s, requests/s,
+    errors, requests)."""
     from django.conf import settings
 
     queue: asyncio.Queue = asyncio.Queue()
@@ -175,7 +178,8 @@ async def registrations(base: str, households, *, connections: int) -> tuple[flo
     elapsed = time.perf_counter() - started
     for step, times in steps.items():
         print(f"  {step}: median {median(times):.0f} ms over {len(times)} requests")
-    return counts["registered"] / elapsed, counts["requests"] / elapsed, counts["errors"]
+    registered, requests = counts["registered"], counts["requests"]
+    return registered / elapsed, requests / elapsed, counts["errors"], requests
 
 
 def load_entrants(draw, district, vaccine, *, entrants: int, groups: int) -> None:
@@ -322,15 +326,36 @@ def main() -> int:
         bench.env["WAITINGROOM_ENABLED"] = "false"
         server = bench.start_gunicorn()
         base = server.url("").rstrip("/")
+        cpu: dict[str, tuple[float, float, float]] = {}
+
+        def measured(phase: str, run):
+            """``run()``'s result; the CPU seconds of the workers, their database
+            backends and this process (the clients) meanwhile, kept under ``phase``."""
+            pids = {"app": server.worker_pids(), "db": bench.backend_pids()}
+            start = {kind: cpu_seconds(found) for kind, found in pids.items()}
+            own = time.process_time()
+            result = run()
+            own = time.process_time() - own
+            end = {kind: cpu_seconds(found) for kind, found in pids.items()}
+            app, db = (cpu_used(start[kind], end[kind]) for kind in ("app", "db"))
+            cpu[phase] = (app, db, own)
+            return result
+
         try:
             asyncio.run(start_page_rate(base, connections=args.connections, seconds=2))  # warm
-            before = asyncio.run(
-                start_page_rate(base, connections=args.connections, seconds=args.baseline_seconds)
+            before, start_requests = measured(
+                "start page",
+                lambda: asyncio.run(
+                    start_page_rate(
+                        base, connections=args.connections, seconds=args.baseline_seconds
+                    )
+                ),
             )
-            per_s, requests_per_s, errors = asyncio.run(
-                registrations(base, households, connections=args.connections)
+            per_s, requests_per_s, errors, requests = measured(
+                "registration",
+                lambda: asyncio.run(registrations(base, households, connections=args.connections)),
             )
-            after = asyncio.run(
+            after, _after_requests = asyncio.run(
                 start_page_rate(base, connections=args.connections, seconds=args.baseline_seconds)
             )
         finally:
@@ -345,6 +370,13 @@ def main() -> int:
             f"{before:.0f} / {after:.0f} requests/s",
             flush=True,
         )
+        for phase, count in (("registration", requests), ("start page", start_requests)):
+            app, db, own = (1000 * seconds / max(count, 1) for seconds in cpu[phase])
+            print(
+                f"  {phase}: CPU per request {app:.2f} ms workers + {db:.2f} ms database "
+                f"+ {own:.2f} ms clients",
+                flush=True,
+            )
 
         print(f"loading {args.entrants} entrants and {args.seats} seats …", flush=True)
         closes = timezone.now() - timedelta(seconds=1)
