@@ -37,20 +37,21 @@ def new_public_id() -> str:
 
 
 class DrawQuerySet(models.QuerySet["Draw"]):
-    def covering(self, entry: Entry) -> "DrawQuerySet":
-        """Draws that cover a waiting place: its district is covered, or its center
+    def covering(self, *, district_id: int, center_id: int | None) -> "DrawQuerySet":
+        """Draws that cover a waiting place of ``district_id`` (and ``center_id``, or
+        None for a district-wide place): its district is covered, or its center
         is, or (a district-wide place) a covered center lies in its district.
 
         Two EXISTS in the one query, so that registering asks the database once
         instead of loading every open draw with its districts and centers."""
         districts = Draw.districts.through.objects.filter(
-            draw_id=OuterRef("pk"), district_id=entry.district_id
+            draw_id=OuterRef("pk"), district_id=district_id
         )
         centers = Draw.centers.through.objects.filter(draw_id=OuterRef("pk"))
-        if entry.center_id is not None:
-            centers = centers.filter(center_id=entry.center_id)
+        if center_id is not None:
+            centers = centers.filter(center_id=center_id)
         else:
-            centers = centers.filter(center__district_id=entry.district_id)
+            centers = centers.filter(center__district_id=district_id)
         return self.filter(Exists(districts) | Exists(centers))
 
 

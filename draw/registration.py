@@ -10,15 +10,17 @@ draw it is not offered the (draw's) free seats on joining.
 
 import hashlib
 import hmac
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from booking.models import Person
 from centers.selectors import german_sort_key
 from draw.models import Draw, DrawEntry
+from impfportal.compiled import CompiledQuery
 from waitlist.errors import WaitlistError
 from waitlist.models import Entry
 
@@ -42,26 +44,49 @@ def person_key(person: Person) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
+def _pending_covering(values, *, center: bool) -> QuerySet[Draw]:
+    """The draws not run yet that cover a waiting place (of a center's list if
+    ``center``, else district-wide) and whose window is open or closed at
+    ``values.moment``; the latest close first."""
+    moment = values.moment
+    started = Q(opening__opens_at__lte=moment, closes_at__gt=moment)
+    covering = Draw.objects.covering(
+        district_id=values.district_id, center_id=values.center_id if center else None
+    )
+    return covering.filter(started | Q(closes_at__lte=moment), ranked_at__isnull=True).order_by(
+        "-closes_at", "pk"
+    )
+
+
+# Asked on every join: building this query (two EXISTS, a join) cost the ORM
+# 2.6 ms of CPU a time, a third of the join request (bench/README.md, draw).
+_PENDING_FOR_DISTRICT_PLACE = CompiledQuery(
+    lambda values: _pending_covering(values, center=False), district_id=int, moment=datetime
+)
+_PENDING_FOR_CENTER_PLACE = CompiledQuery(
+    lambda values: _pending_covering(values, center=True),
+    district_id=int,
+    center_id=int,
+    moment=datetime,
+)
+
+
 def draws_for(entry: Entry) -> tuple[Draw | None, bool]:
     """The draw whose registration window is open for this waiting place, if any,
     and whether a draw covering it has closed its window but not run yet.
 
-    Asked on every join. Mostly no draw is pending at all: a plain query says so
-    (building the covering query, two EXISTS, costs about as much CPU as all the
-    join's other reads together). Else one query for both: the covering draws
-    not run yet whose window is open or closed at the moment of joining, a
+    Asked on every join, in one query compiled once per process: the covering
+    draws not run yet whose window is open or closed at the moment of joining, a
     handful at most; the open one with the latest close is the place's draw.
     """
-    if not Draw.objects.filter(ranked_at__isnull=True).exists():
-        return None, False
     moment = entry.joined_at
-    started = Q(opening__opens_at__lte=moment, closes_at__gt=moment)
-    draws = list(
-        Draw.objects.covering(entry)
-        .filter(started | Q(closes_at__lte=moment), ranked_at__isnull=True)
-        .select_related("opening")
-        .order_by("-closes_at", "pk")
-    )
+    if entry.center_id is None:
+        found = _PENDING_FOR_DISTRICT_PLACE.run(district_id=entry.district_id, moment=moment)
+    else:
+        found = _PENDING_FOR_CENTER_PLACE.run(
+            district_id=entry.district_id, center_id=entry.center_id, moment=moment
+        )
+    draws = list(found)
     window = next((draw for draw in draws if draw.closes_at > moment), None)
     return window, any(draw.closes_at <= moment for draw in draws)
 

@@ -10,8 +10,9 @@ place the question is written, and a change to it (a new status, a renamed
 column) changes the SQL with it.
 
 What it can hold: a queryset of one model whose values come only from the
-keyword arguments, each of which reaches the SQL as a parameter (an ``int`` or
-a ``str``); annotations come back as attributes, as with ``raw``. Not
+keyword arguments, each of which reaches the SQL as a parameter (an ``int``, a
+``str`` or an aware ``datetime``, which the ORM hands to the database as it is);
+annotations come back as attributes, as with ``raw``. Not
 ``select_related`` or ``prefetch_related`` (``raw`` builds the model's own
 fields only), and nothing computed while building (``timezone.now()`` would be
 frozen at the first call): a stand-in that is not found among the parameters
@@ -19,14 +20,17 @@ raises at the first call.
 """
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from django.db import models
 
-# Stand-ins no real value takes: far below any id, and a string with a NUL.
+# Stand-ins no real value takes: far below any id, a string with a NUL, and a
+# moment in the first year of the calendar (to the microsecond).
 _INT_STAND_IN = -7_340_000_000_000_000_000
 _STR_STAND_IN = "\x00compiled-query:"
+_DATETIME_STAND_IN = datetime(1, 1, 1, 0, 7, 34, tzinfo=UTC)
 
 
 class CompiledQuery[M: models.Model]:
@@ -45,8 +49,10 @@ class CompiledQuery[M: models.Model]:
                 stand_ins[name] = _INT_STAND_IN - number
             elif kind is str:
                 stand_ins[name] = f"{_STR_STAND_IN}{name}"
+            elif kind is datetime:
+                stand_ins[name] = _DATETIME_STAND_IN + timedelta(microseconds=number)
             else:
-                raise TypeError(f"{name}: only int and str values, not {kind}")
+                raise TypeError(f"{name}: only int, str and datetime values, not {kind}")
         return stand_ins
 
     def _compile(self, using: str | None):
@@ -61,7 +67,7 @@ class CompiledQuery[M: models.Model]:
             slots = {
                 position: by_value[value]
                 for position, value in enumerate(params)
-                if isinstance(value, int | str) and value in by_value
+                if isinstance(value, int | str | datetime) and value in by_value
             }
             missing = set(stand_ins) - set(slots.values())
             if missing:
@@ -73,8 +79,13 @@ class CompiledQuery[M: models.Model]:
         """The rows of the query for ``values`` (each of the kind declared)."""
         queryset, sql, params, slots = self._compile(using)
         for name, kind in self._kinds.items():
-            if not isinstance(values[name], kind):
+            value = values[name]
+            if not isinstance(value, kind):
                 raise TypeError(f"{name} must be {kind.__name__}")
+            if isinstance(value, datetime) and value.utcoffset() is None:
+                # The ORM would make a naive moment aware (with a warning); the
+                # database would read it in the connection's time zone instead.
+                raise TypeError(f"{name} must be an aware datetime")
         bound = list(params)
         for position, name in slots.items():
             bound[position] = values[name]

@@ -1,6 +1,8 @@
 """A query compiled once answers as the ORM would, for every value (impfportal/compiled.py)."""
 
+from datetime import datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db.models import Exists, OuterRef
@@ -43,3 +45,28 @@ def test_a_value_of_another_kind_is_refused():
     query = CompiledQuery(_people_with_series, person_id=int, phone=str)
     with pytest.raises(TypeError, match="person_id"):
         list(query.run(person_id="1", phone="+4915100000000"))
+
+
+def _people_added_since(values):
+    return Person.objects.filter(household__phone=values.phone, created_at__gte=values.since)
+
+
+def test_a_moment_is_a_parameter_as_the_orm_compares_it():
+    household = household_for(factories.unique_mobile())
+    people = [factories.make_person(household, first_name=f"Erna{n}") for n in range(3)]
+    query = CompiledQuery(_people_added_since, phone=str, since=datetime)
+    moments = [person.created_at for person in people]
+    moments += [moments[0] - timedelta(days=1), moments[-1] + timedelta(microseconds=1)]
+    # The same instant in another time zone is the same moment.
+    moments.append(moments[1].astimezone(ZoneInfo("Europe/Berlin")))
+    for since in moments:
+        values = SimpleNamespace(phone=household.phone, since=since)
+        expected = [person.pk for person in _people_added_since(values)]
+        assert [person.pk for person in query.run(phone=household.phone, since=since)] == expected
+    assert len(list(query.run(phone=household.phone, since=moments[1]))) == 2
+
+
+def test_a_naive_moment_is_refused():
+    query = CompiledQuery(_people_added_since, phone=str, since=datetime)
+    with pytest.raises(TypeError, match="since"):
+        list(query.run(phone="+4915100000000", since=datetime(2026, 12, 6, 9, 0)))
