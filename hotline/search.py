@@ -76,5 +76,5 @@ def household_view(household: Household) -> HouseholdView:
             .prefetch_related("appointments__slot")
             .order_by("-created_at")
         ),
-        places=household_places(household),
+        places=household_places(household.phone),
     )

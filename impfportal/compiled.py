@@ -5,26 +5,31 @@ time (a filter over a join with two ``Exists`` is 3 ms), more than PostgreSQL
 needs to answer it. The busiest pages of an opening morning ask the same few
 questions with other values thousands of times a second. ``CompiledQuery``
 builds such a queryset once, with stand-in values, keeps its SQL, and runs it
-with the real values through ``Model.objects.raw``: the ORM stays the one
-place the question is written, and a change to it (a new status, a renamed
-column) changes the SQL with it.
+with the real values: the ORM stays the one place the question is written, and
+a change to it (a new status, a renamed column) changes the SQL with it.
+
+Running it is the queryset's own iteration over a copy of its compiler that
+answers with the SQL kept (``run``), so rows become instances as the ORM makes
+them: with their ``select_related`` objects and annotations (as attributes).
+(Until December 2026 it ran through ``Model.objects.raw``, which builds the
+model's own fields only.) A ``prefetch_related`` works too, but its queries are
+built by the ORM on every run: a second ``CompiledQuery`` is cheaper.
 
 What it can hold: a queryset of one model whose values come only from the
 keyword arguments, each of which reaches the SQL as a parameter (an ``int``, a
-``str`` or an aware ``datetime``, which the ORM hands to the database as it is);
-annotations come back as attributes, as with ``raw``. Not
-``select_related`` or ``prefetch_related`` (``raw`` builds the model's own
-fields only), and nothing computed while building (``timezone.now()`` would be
-frozen at the first call): a stand-in that is not found among the parameters
-raises at the first call.
+``str`` or an aware ``datetime``, which the ORM hands to the database as it
+is); nothing computed while building (``timezone.now()`` would be frozen at
+the first call): a stand-in that is not found among the parameters raises at
+the first call.
 """
 
+import copy
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import models
+from django.db import connections, models
 
 # Stand-ins no real value takes: far below any id, a string with a NUL, and a
 # moment in the first year of the calendar (to the microsecond).
@@ -40,7 +45,7 @@ class CompiledQuery[M: models.Model]:
     def __init__(self, build: Callable[[Any], models.QuerySet[M]], **kinds: type):
         self._build = build
         self._kinds = kinds
-        self._compiled: dict[str, tuple[models.QuerySet[M], str, list, dict[int, str]]] = {}
+        self._compiled: dict[str, tuple[models.QuerySet[M], Any, str, list, dict[int, str]]] = {}
 
     def _stand_ins(self) -> dict[str, Any]:
         stand_ins: dict[str, Any] = {}
@@ -62,7 +67,10 @@ class CompiledQuery[M: models.Model]:
             queryset = self._build(SimpleNamespace(**stand_ins))
             if using:
                 queryset = queryset.using(using)
-            sql, params = queryset.query.sql_with_params()
+            compiler = queryset.query.get_compiler(using=queryset.db)
+            # Also fills what turns a row into instances: the columns, the
+            # select_related models, the annotations' positions.
+            sql, params = compiler.as_sql()
             by_value = {value: name for name, value in stand_ins.items()}
             slots = {
                 position: by_value[value]
@@ -72,12 +80,12 @@ class CompiledQuery[M: models.Model]:
             missing = set(stand_ins) - set(slots.values())
             if missing:
                 raise ValueError(f"not parameters of the query: {sorted(missing)}")
-            self._compiled[key] = (queryset, sql, list(params), slots)
+            self._compiled[key] = (queryset, compiler, sql, list(params), slots)
         return self._compiled[key]
 
     def run(self, *, using: str | None = None, **values: Any) -> Iterator[M]:
         """The rows of the query for ``values`` (each of the kind declared)."""
-        queryset, sql, params, slots = self._compile(using)
+        queryset, compiler, sql, params, slots = self._compile(using)
         for name, kind in self._kinds.items():
             value = values[name]
             if not isinstance(value, kind):
@@ -89,4 +97,12 @@ class CompiledQuery[M: models.Model]:
         bound = list(params)
         for position, name in slots.items():
             bound[position] = values[name]
-        return iter(queryset.model.objects.db_manager(queryset.db).raw(sql, bound))
+        # The queryset's own iteration (instances, select_related, prefetch_related,
+        # converters) over a copy of the compiler that answers with the SQL
+        # compiled once, on this thread's connection.
+        frozen = copy.copy(compiler)
+        frozen.connection = connections[queryset.db]
+        frozen.as_sql = lambda *args, **kwargs: (sql, tuple(bound))
+        run = queryset.all()
+        run.query.get_compiler = lambda *args, **kwargs: frozen
+        return iter(run)

@@ -1,10 +1,12 @@
 """A query compiled once answers as the ORM would, for every value (impfportal/compiled.py)."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connections
 from django.db.models import Exists, OuterRef
 
 from booking.models import Person, Series
@@ -70,3 +72,41 @@ def test_a_naive_moment_is_refused():
     query = CompiledQuery(_people_added_since, phone=str, since=datetime)
     with pytest.raises(TypeError, match="since"):
         list(query.run(phone="+4915100000000", since=datetime(2026, 12, 6, 9, 0)))
+
+
+def _people_of(values):
+    return Person.objects.select_related("household").filter(household__phone=values.phone)
+
+
+def test_related_objects_come_with_the_rows(django_assert_num_queries):
+    query = CompiledQuery(_people_of, phone=str)
+    households = [household_for(factories.unique_mobile()) for _ in range(2)]
+    for household in households:
+        factories.make_person(household, first_name="Erna")
+        factories.make_person(household, first_name="Otto")
+    for household in households:
+        expected = list(_people_of(SimpleNamespace(phone=household.phone)))
+        with django_assert_num_queries(1):
+            found = list(query.run(phone=household.phone))
+            assert [person.household.phone for person in found] == [household.phone] * 2
+        assert [(p.pk, p.first_name) for p in found] == [(p.pk, p.first_name) for p in expected]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_thread_runs_it_on_its_own_connection():
+    query = CompiledQuery(_people_of, phone=str)
+    household = household_for(factories.unique_mobile())
+    person = factories.make_person(household)
+    assert [p.pk for p in query.run(phone=household.phone)] == [person.pk]  # compiled here
+
+    def elsewhere():
+        # On another thread's connection Django would refuse to run it (a DatabaseError).
+        try:
+            return [p.pk for p in query.run(phone=household.phone)], id(connections["default"])
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found, used = pool.submit(elsewhere).result()
+    assert found == [person.pk]
+    assert used != id(connections["default"])

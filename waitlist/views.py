@@ -31,8 +31,7 @@ ANSWERED_OFFERS = "answered_offers"
 @verification_required("waitlist:my_places")
 def my_places(request):
     """Each waiting place of the household with its position; who may still join."""
-    household = household_for(request.phone)
-    places = selectors.household_places(household)
+    places = selectors.household_places(request.phone)
     joinable = [
         joiner.person
         for joiner in selectors.household_joiners(request.phone)

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from booking.models import Person, VaccineOpening
+from booking.services import household_for
 from tests import factories
 from tests.journeys import add_person_via_page, german, verify
 from tests.waitlist.helpers import book, make_entry, open_offer_of
@@ -279,3 +280,29 @@ def test_the_district_list_is_worded_plainly_without_doubled_parentheses(
         assert "(Wümme))" not in text
     assert "Der erste Termin, der in einem dieser Impfzentren frei wird:" not in page
     assert f"in diesem Impfzentrum frei wird: {center.name}." in page
+
+
+def test_my_waiting_places_show_each_place_with_its_own_vaccines(verified_client, center):
+    """Two people of the household wait, with vaccines of their own; a place given up
+    earlier (with another vaccine) shows nowhere."""
+    household = household_for(verified_client.phone)
+    biontech, moderna, novavax = (
+        factories.make_vaccine(name) for name in ("BioNTech", "Moderna", "Novavax")
+    )
+    erna = factories.make_person(household, first_name="Erna", last_name="Imhaus")
+    otto = factories.make_person(household, first_name="Otto", last_name="Imhaus")
+    left = make_entry(erna, center=center, vaccines=[novavax])
+    Entry.objects.filter(pk=left.pk).update(status=Entry.Status.LEFT)
+    make_entry(erna, center=center, vaccines=[moderna, biontech])
+    make_entry(otto, district=center.district, vaccines=[moderna])
+
+    page = verified_client.get(reverse("waitlist:my_places"))
+
+    shown = [
+        (str(place.entry.person), [str(vaccine) for vaccine in place.vaccines])
+        for place in page.context["places"]
+    ]
+    assert shown == [("Erna Imhaus", ["BioNTech", "Moderna"]), ("Otto Imhaus", ["Moderna"])]
+    text = page.content.decode()
+    assert "BioNTech, Moderna" in text
+    assert "Novavax" not in text
