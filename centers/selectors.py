@@ -8,7 +8,7 @@ from time import monotonic
 from django.conf import settings
 from django.db.models import Q
 
-from centers.models import Center, District, PostalCode
+from centers.models import Center, District, PostalCode, Vaccine
 
 # postal code -> (read at, the district's id, name and slug)
 _districts: dict[str, tuple[float, tuple[int, str, str]]] = {}
@@ -44,6 +44,47 @@ def responsible_district(postal_code: str) -> District | None:
 def forget_districts(**_signal_kwargs) -> None:
     """Ask the database again on the next call (a signal receiver)."""
     _districts.clear()
+
+
+# vaccine ids -> (read at, every center with its district and state for them)
+_states: dict[tuple[int, ...], tuple[float, list[Center]]] = {}
+# A key per combination of vaccines a person may wait for: a handful; bounded anyway.
+_STATES_KEPT = 64
+
+
+def centers_with_states(vaccines: list[Vaccine]) -> list[Center]:
+    """Every center with its district and its state for ``vaccines`` (annotated by
+    ``with_availability``), by district and name.
+
+    The waiting list's choice of scope shows them to every resident who joins:
+    at an opening, thousands a minute, each a query with two correlated
+    subqueries per center that also cost the ORM 2 ms of CPU to build. Each
+    process keeps them, per set of vaccines, for START_PAGE_CACHE_SECONDS (0:
+    read every time), as the start page keeps its list: a center's state may
+    show that much late there too, and what is booked or offered is always
+    read fresh. The centers are shared by the callers: read them, change none.
+    """
+    seconds = settings.START_PAGE_CACHE_SECONDS
+    key = tuple(sorted({vaccine.pk for vaccine in vaccines}))
+    kept = _states.get(key) if seconds else None
+    now = monotonic()
+    if kept is None or now - kept[0] >= seconds:
+        centers = list(
+            Center.objects.select_related("district")
+            .with_availability(vaccines)
+            .order_by("district__name", "name")
+        )
+        if not seconds:
+            return centers
+        if len(_states) >= _STATES_KEPT:
+            _states.clear()
+        kept = _states[key] = (now, centers)
+    return list(kept[1])
+
+
+def forget_states(**_signal_kwargs) -> None:
+    """Read the centers' states afresh on the next call (tests; a signal receiver)."""
+    _states.clear()
 
 
 # How German writes an umlaut without the key for it, both ways round: a

@@ -326,7 +326,8 @@ PHONE_REGION = env_str("PHONE_REGION", "DE")
 # in each process's "pages" cache for this many seconds (0: not kept), so that
 # the morning's crowd costs one query per process and interval instead of one per
 # visitor. A center's state may show that much late; the booking pages always
-# read the live seats.
+# read the live seats. The waiting list's choice of scope keeps the centers'
+# states (per set of vaccines) as long (``centers.selectors.centers_with_states``).
 START_PAGE_CACHE_SECONDS = env_int("START_PAGE_CACHE_SECONDS", 10)
 
 # --- Portal rules -----------------------------------------------------------

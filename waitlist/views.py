@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from booking.eligibility import eligibility_for
 from booking.services import household_for
 from centers.models import Center
-from centers.selectors import responsible_district
+from centers.selectors import centers_with_states, responsible_district
 from impfportal.durations import describe_duration
 from sms.session import verification_required
 from waitlist import offers, selectors, services
@@ -72,11 +72,7 @@ def choose_scope(request, person_id: int):
     if refusal:
         return refusal
     district = responsible_district(person.postal_code)
-    centers = list(
-        Center.objects.select_related("district")
-        .with_availability(vaccines)
-        .order_by("district__name", "name")
-    )
+    centers = centers_with_states(vaccines)
     return render(
         request,
         "waitlist/choose_scope.html",
