@@ -25,6 +25,7 @@
 
     .venv/bin/python bench/draw.py                                   # a few minutes
     .venv/bin/python bench/draw.py --entrants 200000 --seats 15000   # the issue's size
+    .venv/bin/python bench/draw.py --profile /tmp/draw.txt           # py-spy of the workers
 
 Last line: ``RESULT draw register_per_s=… baseline_rps=… ratio=… draw_s=… first_offers_s=…``
 (targets: ratio ≥ 0.3, draw of 200,000 ≤ 30 s, the first 1,000 offers ≤ 60 s).
@@ -33,6 +34,7 @@ Last line: ``RESULT draw register_per_s=… baseline_rps=… ratio=… draw_s=�
 import argparse
 import asyncio
 import re
+import signal
 import sys
 import time
 from datetime import date, timedelta
@@ -42,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from bench.harness import Bench, cpu_seconds, cpu_used, median
+from bench import profile as bench_profile
+from bench.harness import Bench, cpu_seconds, cpu_used, median, stop_process
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 POSTAL_CODE = "30159"
@@ -305,6 +308,9 @@ def main() -> int:
     parser.add_argument("--entrants", type=int, default=20000)
     parser.add_argument("--seats", type=int, default=1500)
     parser.add_argument("--groups", type=int, default=2)
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy samples of the workers during the registrations"
+    )
     args = parser.parse_args()
 
     with Bench("draw") as bench:
@@ -351,10 +357,18 @@ def main() -> int:
                     )
                 ),
             )
+            sampler = None
+            if args.profile:
+                sampler = bench_profile.start(server.process.pid, args.profile, 600)
+                bench.processes.append(sampler)
             per_s, requests_per_s, errors, requests = measured(
                 "registration",
                 lambda: asyncio.run(registrations(base, households, connections=args.connections)),
             )
+            if sampler:
+                stop_process(sampler, sig=signal.SIGINT, grace=30)  # py-spy writes on SIGINT
+                bench.processes.remove(sampler)
+                print(bench_profile.summarize(args.profile, top=40), flush=True)
             after, _after_requests = asyncio.run(
                 start_page_rate(base, connections=args.connections, seconds=args.baseline_seconds)
             )
