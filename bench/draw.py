@@ -26,6 +26,7 @@
     .venv/bin/python bench/draw.py                                   # a few minutes
     .venv/bin/python bench/draw.py --entrants 200000 --seats 15000   # the issue's size
     .venv/bin/python bench/draw.py --profile /tmp/draw.txt           # py-spy of the workers
+    .venv/bin/python bench/draw.py --in-process 100                  # each step's CPU in process
 
 Last line: ``RESULT draw register_per_s=… baseline_rps=… ratio=… draw_s=… first_offers_s=…``
 (targets: ratio ≥ 0.3, draw of 200,000 ≤ 30 s, the first 1,000 offers ≤ 60 s).
@@ -185,6 +186,63 @@ async def registrations(
     return registered / elapsed, requests / elapsed, counts["errors"], requests
 
 
+STEPS = ("my places", "scope", "preferences", "join", "my places again", "start page")
+
+
+def in_process_costs(households) -> dict[str, tuple[float, float]]:
+    """Queries and CPU milliseconds (medians) of each registration step in this
+    process, through Django's test client with the middleware and the settings of
+    the server (the waiting room off, as for the load); the first five
+    registrations warm up. Steadier than the figures under load: other work on
+    the machine slows this process but hardly changes its CPU time.
+    """
+    import statistics
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client, override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    warm_up = 5
+    samples: dict[str, list[tuple[int, float]]] = {step: [] for step in STEPS}
+    client = Client()  # one for all: a new one would load the middleware again
+
+    def measured(step: str, number: int, request, *args):
+        with CaptureQueriesContext(connection) as queries:
+            cpu = time.process_time()
+            response = request(*args)
+            cpu = time.process_time() - cpu
+        if number >= warm_up:
+            samples[step].append((len(queries), cpu))
+        return response
+
+    with override_settings(WAITINGROOM_ENABLED=False):
+        for number, (key, person_id) in enumerate(households):
+            client.cookies.clear()
+            client.cookies[settings.SESSION_COOKIE_NAME] = key
+            join = f"/waiting-list/{person_id}/join/district/"
+            measured("my places", number, client.get, "/waiting-list/")
+            measured("scope", number, client.get, f"/waiting-list/{person_id}/join/")
+            page = measured("preferences", number, client.get, join)
+            csrf = CSRF.search(page.content.decode())
+            assert csrf is not None, page.status_code
+            form = {"csrfmiddlewaretoken": csrf.group(1), "time_of_day": "any"}
+            joined = measured("join", number, client.post, join, form)
+            assert joined.status_code == 302, joined.status_code
+            measured("my places again", number, client.get, "/waiting-list/")
+        client.cookies.clear()
+        for number in range(len(households)):
+            measured("start page", number, client.get, "/")
+    return {
+        step: (
+            statistics.median(queries for queries, _cpu in rows),
+            1000 * statistics.median(cpu for _queries, cpu in rows),
+        )
+        for step, rows in samples.items()
+        if rows
+    }
+
+
 def load_entrants(draw, district, vaccine, *, entrants: int, groups: int) -> None:
     """``entrants`` people (two per household) waiting for the draw, written in bulk."""
     from booking.models import Household, Person
@@ -311,6 +369,13 @@ def main() -> int:
     parser.add_argument(
         "--profile", type=Path, help="py-spy samples of the workers during the registrations"
     )
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        default=0,
+        help="this many more registrations through the test client in this process, "
+        "with each step's queries and CPU (0: none)",
+    )
     args = parser.parse_args()
 
     with Bench("draw") as bench:
@@ -327,7 +392,8 @@ def main() -> int:
             seats=0,
         )
         print(f"verifying {args.sessions} numbers …", flush=True)
-        households = verified_households(args.sessions)
+        households = verified_households(args.sessions + args.in_process)
+        households, in_process = households[: args.sessions], households[args.sessions :]
         bench.analyze()
         bench.env["WAITINGROOM_ENABLED"] = "false"
         server = bench.start_gunicorn()
@@ -377,6 +443,18 @@ def main() -> int:
         from draw.models import DrawEntry
 
         held = DrawEntry.objects.count()
+        if in_process:
+            costs = in_process_costs(in_process)
+            steps = [step for step in STEPS if step != "start page"]
+            print(
+                "in process (median queries, CPU): "
+                + ", ".join(
+                    f"{step} {costs[step][0]:.0f} q {costs[step][1]:.2f} ms" for step in STEPS
+                )
+                + f"; a registration {sum(costs[step][1] for step in steps):.1f} ms, "
+                f"{sum(costs[step][0] for step in steps):.0f} queries",
+                flush=True,
+            )
         baseline = median([before, after])
         print(
             f"registration: {per_s:.1f} registrations/s = {requests_per_s:.0f} requests/s "
