@@ -10,8 +10,10 @@ place the question is written, and a change to it (a new status, a renamed
 column) changes the SQL with it.
 
 What it can hold: a queryset of one model whose values come only from the
-keyword arguments, each of which reaches the SQL as a parameter (an ``int`` or
-a ``str``); annotations come back as attributes, as with ``raw``. Not
+keyword arguments, each of which reaches the SQL as a parameter (an ``int``, a
+``str`` or an aware ``datetime`` compared with a DateTimeField, adapted for the
+database as the ORM adapts it); annotations come back as attributes, as with
+``raw``. Not
 ``select_related`` or ``prefetch_related`` (``raw`` builds the model's own
 fields only), and nothing computed while building (``timezone.now()`` would be
 frozen at the first call): a stand-in that is not found among the parameters
@@ -19,14 +21,16 @@ raises at the first call.
 """
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 # Stand-ins no real value takes: far below any id, and a string with a NUL.
 _INT_STAND_IN = -7_340_000_000_000_000_000
 _STR_STAND_IN = "\x00compiled-query:"
+_DATETIME_STAND_IN = datetime(1, 1, 1, tzinfo=UTC)  # plus the value's number in microseconds
 
 
 class CompiledQuery[M: models.Model]:
@@ -45,9 +49,18 @@ class CompiledQuery[M: models.Model]:
                 stand_ins[name] = _INT_STAND_IN - number
             elif kind is str:
                 stand_ins[name] = f"{_STR_STAND_IN}{name}"
+            elif kind is datetime:
+                stand_ins[name] = _DATETIME_STAND_IN.replace(microsecond=number)
             else:
-                raise TypeError(f"{name}: only int and str values, not {kind}")
+                raise TypeError(f"{name}: only int, str and datetime values, not {kind}")
         return stand_ins
+
+    @staticmethod
+    def _adapted(value: Any, using: str) -> Any:
+        """A datetime as the ORM passes it to this database (SQLite: a string)."""
+        if isinstance(value, datetime):
+            return connections[using].ops.adapt_datetimefield_value(value)
+        return value
 
     def _compile(self, using: str | None):
         key = using or "default"
@@ -57,11 +70,11 @@ class CompiledQuery[M: models.Model]:
             if using:
                 queryset = queryset.using(using)
             sql, params = queryset.query.sql_with_params()
-            by_value = {value: name for name, value in stand_ins.items()}
+            by_value = {self._adapted(value, key): name for name, value in stand_ins.items()}
             slots = {
                 position: by_value[value]
                 for position, value in enumerate(params)
-                if isinstance(value, int | str) and value in by_value
+                if isinstance(value, int | str | datetime) and value in by_value
             }
             missing = set(stand_ins) - set(slots.values())
             if missing:
@@ -77,5 +90,5 @@ class CompiledQuery[M: models.Model]:
                 raise TypeError(f"{name} must be {kind.__name__}")
         bound = list(params)
         for position, name in slots.items():
-            bound[position] = values[name]
+            bound[position] = self._adapted(values[name], using or DEFAULT_DB_ALIAS)
         return iter(queryset.model.objects.db_manager(queryset.db).raw(sql, bound))
