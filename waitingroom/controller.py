@@ -32,11 +32,15 @@ residents feel lies above the p95. Otherwise each grows by
 and ``WAITINGROOM_CAPACITY`` (additive increase, multiplicative decrease, as
 TCP does: quick to back off, slow to speed up). The number in the flow grows
 only on evidence, by at most the booking posts answered since the last step
-(as TCP's window grows by what was acknowledged): a window without posts says
-nothing about the booking core, and after the opening the residents let in
-post their first booking only some seconds later; growing on that silence took
-the flow from 20 to 110 before the first post was answered, and the posts then
-halved it twice (bench/README.md, "Growth on evidence"). The rate's ceiling defaults to
+(as TCP's window grows by what was acknowledged): after the opening the
+residents let in post their first booking only some seconds later, and
+growing on that silence took the flow from 20 to 110 before the first post was
+answered; the posts then halved it twice (bench/README.md, "Growth on
+evidence"). Silence is evidence only when it lasts: no booking post, no one
+let in and no request of anyone inside for a whole window means those inside
+are not booking (they found no seat, or left without logging out), and the
+room grows by its step again rather than wait minutes for their places to go
+idle. The rate's ceiling defaults to
 the SMS provider's rate, because every admitted resident needs a code.
 
 The same step publishes the measured admission rate (admissions from the
@@ -133,18 +137,26 @@ def next_rate(*, rate: float, code_age: float, booking_p95: float) -> float:
     return min(high, rate + high * settings.WAITINGROOM_RATE_STEP)
 
 
-def next_capacity(*, capacity: int, booking_p95: float, fast_posts: int) -> int:
+def next_capacity(*, capacity: int, booking_p95: float, fast_posts: int, quiet: bool) -> int:
     """The number in the flow: halved while the booking posts are slow (old codes
     are the SMS provider's limit, which the rate alone answers), held while they
     are near the limit, else grown back by the rate's step, but by no more than
-    the ``fast_posts`` answered since the last step, between the two settings."""
+    the ``fast_posts`` answered since the last step unless the flow was ``quiet``
+    (no post, no one let in) for a whole window; between the two settings."""
     low, high = min_capacity(), settings.WAITINGROOM_CAPACITY
     if booking_p95 > settings.WAITINGROOM_BOOKING_P95_LIMIT_MS:
         return max(low, capacity // 2)
     if _holding(booking_p95):
         return capacity
     step = max(1, round(high * settings.WAITINGROOM_RATE_STEP))
-    return min(high, capacity + min(step, fast_posts))
+    return min(high, capacity + (step if quiet else min(step, fast_posts)))
+
+
+def _requests_inside(redis, *, now: float) -> int:
+    """Residents in the flow who made a request in the last window (the flow's
+    scores are their last requests; those let in from the queue and not back
+    yet score lower and are counted among those let in)."""
+    return redis.zcount(room._key("active"), now - BOOKING_WINDOW_SECONDS, "+inf")
 
 
 def min_capacity() -> int:
@@ -174,8 +186,10 @@ def maybe_step() -> None:
 def step(redis) -> float:
     """Measure, adapt the rate, publish both; return the new rate."""
     now = room.clock()
-    seconds = [room._key(f"admitted:{int(now) - i}") for i in range(1, MEASURE_SECONDS + 1)]
-    admitted = sum(int(value) for value in redis.mget(seconds) if value is not None)
+    seconds = [room._key(f"admitted:{int(now) - i}") for i in range(0, MEASURE_SECONDS + 1)]
+    per_second = [int(value or 0) for value in redis.mget(seconds)]
+    admitted = sum(per_second[1:])
+    admitted_in_window = sum(per_second[: BOOKING_WINDOW_SECONDS + 1])
     current = redis.get(room._key("rate"))
     rate = float(current) if current is not None else float(settings.WAITINGROOM_RATE_MAX)
     code_age = oldest_code_age()
@@ -191,7 +205,10 @@ def step(redis) -> float:
         stored = redis.get(room._key("capacity"))
         capacity = int(stored) if stored is not None else settings.WAITINGROOM_CAPACITY
         capacity = next_capacity(
-            capacity=capacity, booking_p95=p95, fast_posts=posts.since_last_step
+            capacity=capacity,
+            booking_p95=p95,
+            fast_posts=posts.since_last_step,
+            quiet=p95 == 0 and admitted_in_window == 0 and not _requests_inside(redis, now=now),
         )
     pipe = redis.pipeline()
     pipe.set(room._key("rate"), f"{new:.3f}")

@@ -40,7 +40,10 @@ def test_near_the_limit_it_neither_grows_nor_shrinks(settings, limits):
     settings.WAITINGROOM_CAPACITY_MIN = 20
     for p95 in (501, 800, 1000):  # above half the limit, not over it
         assert controller.next_rate(rate=50, code_age=0, booking_p95=p95) == 50
-        assert controller.next_capacity(capacity=100, booking_p95=p95, fast_posts=50) == 100
+        assert (
+            controller.next_capacity(capacity=100, booking_p95=p95, fast_posts=50, quiet=False)
+            == 100
+        )
     assert controller.next_rate(rate=50, code_age=11, booking_p95=800) == 25  # old codes
 
 
@@ -151,10 +154,10 @@ def test_slow_bookings_halve_the_number_in_the_flow_and_it_grows_back_slowly(set
     settings.WAITINGROOM_CAPACITY = 200
     settings.WAITINGROOM_CAPACITY_MIN = 20
     grow = controller.next_capacity
-    assert grow(capacity=200, booking_p95=1001, fast_posts=50) == 100
-    assert grow(capacity=30, booking_p95=5000, fast_posts=50) == 20  # the floor
-    assert grow(capacity=100, booking_p95=500, fast_posts=50) == 110
-    assert grow(capacity=195, booking_p95=0, fast_posts=50) == 200  # the ceiling
+    assert grow(capacity=200, booking_p95=1001, fast_posts=50, quiet=False) == 100
+    assert grow(capacity=30, booking_p95=5000, fast_posts=50, quiet=False) == 20  # the floor
+    assert grow(capacity=100, booking_p95=500, fast_posts=50, quiet=False) == 110
+    assert grow(capacity=195, booking_p95=0, fast_posts=50, quiet=False) == 200  # the ceiling
 
 
 def test_the_number_in_the_flow_grows_only_by_the_posts_it_has_seen(settings, limits):
@@ -164,10 +167,40 @@ def test_the_number_in_the_flow_grows_only_by_the_posts_it_has_seen(settings, li
     settings.WAITINGROOM_CAPACITY = 200
     settings.WAITINGROOM_CAPACITY_MIN = 20
     grow = controller.next_capacity
-    assert grow(capacity=20, booking_p95=0, fast_posts=0) == 20
-    assert grow(capacity=20, booking_p95=100, fast_posts=3) == 23
-    assert grow(capacity=20, booking_p95=100, fast_posts=500) == 30  # at most the step
-    assert grow(capacity=300, booking_p95=0, fast_posts=0) == 200  # a lowered ceiling
+    assert grow(capacity=20, booking_p95=0, fast_posts=0, quiet=False) == 20
+    assert grow(capacity=20, booking_p95=100, fast_posts=3, quiet=False) == 23
+    assert grow(capacity=20, booking_p95=100, fast_posts=500, quiet=False) == 30  # at most the step
+    assert grow(capacity=300, booking_p95=0, fast_posts=0, quiet=False) == 200  # a lowered ceiling
+
+
+def test_a_flow_quiet_for_a_whole_window_grows_by_the_step(settings, limits):
+    """No post and no one let in for a whole window: those inside are not booking
+    (no seat left for them, a closed tab); waiting minutes for their places to go
+    idle would hold the queue for nothing."""
+    settings.WAITINGROOM_CAPACITY = 200
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    assert controller.next_capacity(capacity=20, booking_p95=0, fast_posts=0, quiet=True) == 30
+
+
+@pytest.mark.django_db
+def test_a_step_after_admissions_without_posts_holds_and_after_a_quiet_window_grows(
+    settings, limits, time_machine
+):
+    settings.WAITINGROOM_CAPACITY = 200
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    redis = room._redis()
+    time_machine.move_to("2026-03-01 08:00:00+01:00", tick=False)
+    redis.set(room._key("capacity"), "20")
+    redis.set(room._key(f"admitted:{int(room.clock()) - 3}"), "20")  # let in 3 s ago
+    controller.step(redis)
+    assert int(redis.get(room._key("capacity"))) == 20  # no answer from them yet
+    time_machine.shift(controller.BOOKING_WINDOW_SECONDS + 2)
+    redis.zadd(room._key("active"), {"someone-reading": room.clock() - 1})
+    controller.step(redis)  # someone inside is still at it
+    assert int(redis.get(room._key("capacity"))) == 20
+    time_machine.shift(controller.BOOKING_WINDOW_SECONDS + 2)
+    controller.step(redis)  # no post, no one let in, no request for a whole window
+    assert int(redis.get(room._key("capacity"))) == 30
 
 
 @pytest.mark.django_db
@@ -187,7 +220,7 @@ def test_the_floor_of_the_number_in_the_flow_is_never_above_its_ceiling(settings
     settings.WAITINGROOM_CAPACITY = 4
     settings.WAITINGROOM_CAPACITY_MIN = 20
     assert controller.min_capacity() == 4
-    assert controller.next_capacity(capacity=4, booking_p95=5000, fast_posts=0) == 4
+    assert controller.next_capacity(capacity=4, booking_p95=5000, fast_posts=0, quiet=False) == 4
 
 
 @pytest.mark.django_db
