@@ -58,6 +58,7 @@ PERSON = re.compile(r'href="/book/(\d+)/"')
 SLOT = re.compile(r'name="slot" value="(\d+)"')
 TOKEN = re.compile(r'name="token" value="([0-9a-f-]+)"')
 CODE = re.compile(r"\b(\d{6})\b")
+VACCINE = re.compile(r'name="vaccines" value="(\d+)"')
 PLACE = re.compile(r"Ihr Platz in der Warteschlange</dt><dd>(\d+)</dd>")
 
 
@@ -295,7 +296,11 @@ class Resident:
             session,
             "POST",
             path,
-            data={"csrfmiddlewaretoken": first(CSRF, body), "time_of_day": "any"},
+            data={
+                "csrfmiddlewaretoken": first(CSRF, body),
+                "time_of_day": "any",
+                "vaccines": VACCINE.findall(body),  # asked when more than one may be had
+            },
         )
         assert response.status == 302, why(response, body)
         response, body, _ms = await self.request(session, "GET", response.headers["Location"])
