@@ -30,7 +30,7 @@ from booking import services as booking_services
 from booking.errors import BookingError
 from booking.forms import OLDEST_AGE
 from booking.models import Household, Person, Series
-from centers.models import Center
+from centers.models import Center, Slot
 from centers.selectors import responsible_district
 from hotline.codes import keypad_translation
 from hotline.voice import twiml
@@ -257,6 +257,13 @@ def district(call: Call, digits: str) -> str:
     states = {c.state for c in Center.objects.filter(district=found).with_availability()}
     if Center.State.AVAILABLE in states:
         text = _("In %(district)s there are free appointments.") % {"district": found.name}
+    elif Slot.objects.bookable_by_hotline().filter(center__district=found).exists():
+        # Seats a release holds for the hotline: taken for the web, but an agent
+        # books them for this caller.
+        text = _(
+            "In %(district)s all appointments online are taken, but our hotline can still "
+            "book one for you. To speak to someone, press 0."
+        ) % {"district": found.name}
     elif Center.State.WAITLIST_ONLY in states:
         text = _(
             "In %(district)s all appointments are taken. You can join the waiting list with key 2."
