@@ -58,6 +58,7 @@ PERSON = re.compile(r'href="/book/(\d+)/"')
 SLOT = re.compile(r'name="slot" value="(\d+)"')
 TOKEN = re.compile(r'name="token" value="([0-9a-f-]+)"')
 CODE = re.compile(r"\b(\d{6})\b")
+VACCINE = re.compile(r'name="vaccines" value="(\d+)"')
 PLACE = re.compile(r"Ihr Platz in der Warteschlange</dt><dd>(\d+)</dd>")
 
 
@@ -122,6 +123,7 @@ class Stats:
         self.lost = 0
         self.setbacks: list[int] = []  # by how many places a place number went up
         self.booked = 0
+        self.joined = 0  # of those with no seat: joined the waiting list
         self.no_seat = 0
         self.unfinished = 0
         self.arrived_at: dict[str, float] = {}  # ticket -> first request
@@ -284,7 +286,26 @@ class Resident:
                     self.stats.booked += 1
                     await self.request(session, "GET", response.headers["Location"])
                     return
+        # No seat left for them: they join their district's waiting list, as the
+        # page offers (and their place in the flow is freed at "my waiting places").
         self.stats.no_seat += 1
+        path = f"/waiting-list/{person}/join/district/"
+        response, body, _ms = await self.request(session, "GET", path)
+        assert response.status == 200, why(response, body)
+        response, body, _ms = await self.request(
+            session,
+            "POST",
+            path,
+            data={
+                "csrfmiddlewaretoken": first(CSRF, body),
+                "time_of_day": "any",
+                "vaccines": VACCINE.findall(body),  # asked when more than one may be had
+            },
+        )
+        assert response.status == 302, why(response, body)
+        response, body, _ms = await self.request(session, "GET", response.headers["Location"])
+        assert response.status == 200, why(response, body)
+        self.stats.joined += 1
 
     async def code(self, session) -> str:
         """The code, once the provider has it (as the phone would get it): the fake
@@ -612,7 +633,8 @@ def main() -> int:
             f"unfinished {stats.unfinished}"
         )
         print(
-            f"booked {stats.booked}, no seat {stats.no_seat}; code delivery p99 "
+            f"booked {stats.booked}, no seat {stats.no_seat} (joined the waiting list "
+            f"{stats.joined}); code delivery p99 "
             f"{percentile(codes, 0.99):.0f} ms ({len(codes)} codes); booking post p99 "
             f"{percentile(stats.booking_ms, 0.99):.0f} ms ({len(stats.booking_ms)} posts)"
         )

@@ -10,9 +10,12 @@ one definition of free for residents. Agents book them
 (``centers.services.take_held_series_seats``); the agent's console lists them
 through ``SlotQuerySet.bookable_by_hotline``.
 
-When the hours are over, ``end_due_hotline_holds`` (the task
-``centers.tasks.end_hotline_holds``, scheduled by the release, and the waiting
-list's sweep as the safety net) gives back what no agent booked:
+A hold ends when the hours are over, or earlier for a time that comes sooner:
+the waiting list's notice (``WAITLIST_MIN_NOTICE``) before it, so that a seat
+no agent booked can still be offered. Then ``end_due_hotline_holds`` (the task
+``centers.tasks.end_hotline_holds``, scheduled by the release for the hours'
+end, and the waiting list's sweep every few seconds for the earlier ends)
+gives back what no agent booked:
 ``booked -= hotline_held`` in both slots of each series, and ``seats_freed``,
 so the waiting list gets them first, as any freed seat. A cancelled day frees
 its held seats first (``end_holds_touching``, from
@@ -29,6 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -55,20 +59,25 @@ def spread_hotline_seats(*, times: int, lanes: int, share: int) -> list[int]:
 
 def hold_for_hotline(*, seats: Mapping[Slot, int], until: datetime) -> None:
     """Hold ``seats[first]`` series seats of each first-dose slot (and as many of
-    its second-dose slot) for the hotline until ``until``.
+    its second-dose slot) for the hotline until ``until``, but no longer than
+    the waiting list's notice before the slot's time: a hold that outlasted it
+    would give the seat back when nobody could be offered it any more, and it
+    would stay empty. A time already that close is not held at all.
 
     For a release, in its transaction, right after its seats were added (the
     slots are locked or new), before ``seats_freed`` announces the rest.
     """
-    firsts: defaultdict[int, list[int]] = defaultdict(list)
+    now = timezone.now()
+    firsts: defaultdict[tuple[int, datetime], list[int]] = defaultdict(list)
     seconds: Counter[int] = Counter()
     for first, k in seats.items():
-        if k > 0 and first.second_dose_slot_id is not None:
-            firsts[k].append(first.pk)
+        ends = min(until, first.starts_at - settings.WAITLIST_MIN_NOTICE)
+        if k > 0 and first.second_dose_slot_id is not None and ends > now:
+            firsts[k, ends].append(first.pk)
             seconds[first.second_dose_slot_id] += k
-    for k, ids in sorted(firsts.items()):
+    for (k, ends), ids in sorted(firsts.items()):
         Slot.objects.filter(pk__in=ids).update(
-            booked=F("booked") + k, hotline_held=F("hotline_held") + k, hotline_held_until=until
+            booked=F("booked") + k, hotline_held=F("hotline_held") + k, hotline_held_until=ends
         )
     for k, ids in _grouped(seconds).items():
         Slot.objects.filter(pk__in=ids).update(

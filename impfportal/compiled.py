@@ -17,25 +17,25 @@ built by the ORM on every run: a second ``CompiledQuery`` is cheaper.
 
 What it can hold: a queryset of one model whose values come only from the
 keyword arguments, each of which reaches the SQL as a parameter (an ``int``, a
-``str`` or an aware ``datetime``, which the ORM hands to the database as it
-is); nothing computed while building (``timezone.now()`` would be frozen at
-the first call): a stand-in that is not found among the parameters raises at
-the first call.
+``str`` or an aware ``datetime`` compared with a DateTimeField, adapted for the
+database as the ORM adapts it); nothing computed while building
+(``timezone.now()`` would be frozen at the first call): a stand-in that is not
+found among the parameters raises at the first call.
 """
 
 import copy
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 # Stand-ins no real value takes: far below any id, a string with a NUL, and a
 # moment in the first year of the calendar (to the microsecond).
 _INT_STAND_IN = -7_340_000_000_000_000_000
 _STR_STAND_IN = "\x00compiled-query:"
-_DATETIME_STAND_IN = datetime(1, 1, 1, 0, 7, 34, tzinfo=UTC)
+_DATETIME_STAND_IN = datetime(1, 1, 1, tzinfo=UTC)  # plus the value's number in microseconds
 
 
 class CompiledQuery[M: models.Model]:
@@ -55,10 +55,17 @@ class CompiledQuery[M: models.Model]:
             elif kind is str:
                 stand_ins[name] = f"{_STR_STAND_IN}{name}"
             elif kind is datetime:
-                stand_ins[name] = _DATETIME_STAND_IN + timedelta(microseconds=number)
+                stand_ins[name] = _DATETIME_STAND_IN.replace(microsecond=number)
             else:
                 raise TypeError(f"{name}: only int, str and datetime values, not {kind}")
         return stand_ins
+
+    @staticmethod
+    def _adapted(value: Any, using: str) -> Any:
+        """A datetime as the ORM passes it to this database (SQLite: a string)."""
+        if isinstance(value, datetime):
+            return connections[using].ops.adapt_datetimefield_value(value)
+        return value
 
     def _compile(self, using: str | None):
         key = using or "default"
@@ -71,7 +78,7 @@ class CompiledQuery[M: models.Model]:
             # Also fills what turns a row into instances: the columns, the
             # select_related models, the annotations' positions.
             sql, params = compiler.as_sql()
-            by_value = {value: name for name, value in stand_ins.items()}
+            by_value = {self._adapted(value, key): name for name, value in stand_ins.items()}
             slots = {
                 position: by_value[value]
                 for position, value in enumerate(params)
@@ -96,7 +103,7 @@ class CompiledQuery[M: models.Model]:
                 raise TypeError(f"{name} must be an aware datetime")
         bound = list(params)
         for position, name in slots.items():
-            bound[position] = values[name]
+            bound[position] = self._adapted(values[name], using or DEFAULT_DB_ALIAS)
         # The queryset's own iteration (instances, select_related, prefetch_related,
         # converters) over a copy of the compiler that answers with the SQL
         # compiled once, on this thread's connection.

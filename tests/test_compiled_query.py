@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef
 
 from booking.models import Person, Series
 from booking.services import household_for
+from centers.models import Slot
 from impfportal.compiled import CompiledQuery
 from tests import factories
 
@@ -110,3 +111,26 @@ def test_each_thread_runs_it_on_its_own_connection():
         found, used = pool.submit(elsewhere).result()
     assert found == [person.pk]
     assert used != id(connections["default"])
+
+
+def _slots_from(values):
+    return (
+        Slot.objects.first_doses()
+        .filter(center_id=values.center, starts_at__gte=values.earliest)
+        .order_by("starts_at")
+    )
+
+
+def test_a_datetime_value_answers_as_the_orm(center, vaccine):
+    """The datetime is adapted as the ORM adapts it (SQLite, the quick start's
+    database, takes a string: the walk through ``make run`` joins a waiting list)."""
+    times = [factories.local_datetime(factories.days_ahead(3), hour) for hour in (9, 10, 11)]
+    for starts_at in times:
+        factories.make_slot(center, vaccine, starts_at)
+    query = CompiledQuery(_slots_from, center=int, earliest=datetime)
+    for earliest in [times[0] - timedelta(minutes=1), *times, times[-1] + timedelta(seconds=1)]:
+        values = SimpleNamespace(center=center.pk, earliest=earliest)
+        expected = [slot.pk for slot in _slots_from(values)]
+        assert [slot.pk for slot in query.run(center=center.pk, earliest=earliest)] == expected
+    assert expected == []  # after the last one
+    assert len(list(query.run(center=center.pk, earliest=times[0]))) == 3

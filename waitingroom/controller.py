@@ -30,7 +30,17 @@ later, so growing until the limit is reached overshoots it, and the p99 that
 residents feel lies above the p95. Otherwise each grows by
 ``WAITINGROOM_RATE_STEP`` of its maximum per step, up to ``WAITINGROOM_RATE_MAX``
 and ``WAITINGROOM_CAPACITY`` (additive increase, multiplicative decrease, as
-TCP does: quick to back off, slow to speed up). The rate's ceiling defaults to
+TCP does: quick to back off, slow to speed up). The number in the flow grows
+only on evidence, by at most the booking posts answered since the last step
+(as TCP's window grows by what was acknowledged): after the opening the
+residents let in post their first booking only some seconds later, and
+growing on that silence took the flow from 20 to 110 before the first post was
+answered; the posts then halved it twice (bench/README.md, "Growth on
+evidence"). Silence is evidence only when it lasts: no booking post, no one
+let in and no request of anyone inside for a whole window means those inside
+are not booking (they found no seat, or left without logging out), and the
+room grows by its step again rather than wait minutes for their places to go
+idle. The rate's ceiling defaults to
 the SMS provider's rate, because every admitted resident needs a code.
 
 The same step publishes the measured admission rate (admissions from the
@@ -41,6 +51,7 @@ the pre-queue log of an opening that has begun.
 import logging
 import math
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -83,19 +94,29 @@ def record_booking_ms(ms: float) -> None:
         room.trip(error)
 
 
-def booking_p95_ms(redis, *, now: float) -> float:
-    """The 95th percentile of the booking posts of the last
-    ``BOOKING_WINDOW_SECONDS`` (0: none)."""
+@dataclass(frozen=True)
+class BookingPosts:
+    p95_ms: float  # of the last BOOKING_WINDOW_SECONDS (0: none)
+    since_last_step: int  # answered in the last WAITINGROOM_CONTROL_SECONDS
+
+
+def booking_posts(redis, *, now: float) -> BookingPosts:
+    """What the booking posts of the last seconds say about the booking core."""
     raw = redis.lrange(room._key("booking_ms"), 0, _SAMPLES - 1)
     recent = []
+    since_last_step = 0
     for item in raw:
         at, ms = item.decode().split(":")
-        if now - float(at) <= BOOKING_WINDOW_SECONDS:
+        age = now - float(at)
+        if age <= BOOKING_WINDOW_SECONDS:
             recent.append(float(ms))
+        if age <= settings.WAITINGROOM_CONTROL_SECONDS:
+            since_last_step += 1
     if not recent:
-        return 0.0
+        return BookingPosts(p95_ms=0.0, since_last_step=0)
     recent.sort()
-    return recent[min(len(recent) - 1, math.ceil(0.95 * len(recent)) - 1)]
+    p95 = recent[min(len(recent) - 1, math.ceil(0.95 * len(recent)) - 1)]
+    return BookingPosts(p95_ms=p95, since_last_step=since_last_step)
 
 
 def _holding(booking_p95: float) -> bool:
@@ -116,17 +137,26 @@ def next_rate(*, rate: float, code_age: float, booking_p95: float) -> float:
     return min(high, rate + high * settings.WAITINGROOM_RATE_STEP)
 
 
-def next_capacity(*, capacity: int, booking_p95: float) -> int:
+def next_capacity(*, capacity: int, booking_p95: float, fast_posts: int, quiet: bool) -> int:
     """The number in the flow: halved while the booking posts are slow (old codes
     are the SMS provider's limit, which the rate alone answers), held while they
-    are near the limit, else grown back by the rate's step, between the two
-    settings."""
+    are near the limit, else grown back by the rate's step, but by no more than
+    the ``fast_posts`` answered since the last step unless the flow was ``quiet``
+    (no post, no one let in) for a whole window; between the two settings."""
     low, high = min_capacity(), settings.WAITINGROOM_CAPACITY
     if booking_p95 > settings.WAITINGROOM_BOOKING_P95_LIMIT_MS:
         return max(low, capacity // 2)
     if _holding(booking_p95):
         return capacity
-    return min(high, capacity + max(1, round(high * settings.WAITINGROOM_RATE_STEP)))
+    step = max(1, round(high * settings.WAITINGROOM_RATE_STEP))
+    return min(high, capacity + (step if quiet else min(step, fast_posts)))
+
+
+def _requests_inside(redis, *, now: float) -> int:
+    """Residents in the flow who made a request in the last window (the flow's
+    scores are their last requests; those let in from the queue and not back
+    yet score lower and are counted among those let in)."""
+    return redis.zcount(room._key("active"), now - BOOKING_WINDOW_SECONDS, "+inf")
 
 
 def min_capacity() -> int:
@@ -156,12 +186,15 @@ def maybe_step() -> None:
 def step(redis) -> float:
     """Measure, adapt the rate, publish both; return the new rate."""
     now = room.clock()
-    seconds = [room._key(f"admitted:{int(now) - i}") for i in range(1, MEASURE_SECONDS + 1)]
-    admitted = sum(int(value) for value in redis.mget(seconds) if value is not None)
+    seconds = [room._key(f"admitted:{int(now) - i}") for i in range(0, MEASURE_SECONDS + 1)]
+    per_second = [int(value or 0) for value in redis.mget(seconds)]
+    admitted = sum(per_second[1:])
+    admitted_in_window = sum(per_second[: BOOKING_WINDOW_SECONDS + 1])
     current = redis.get(room._key("rate"))
     rate = float(current) if current is not None else float(settings.WAITINGROOM_RATE_MAX)
     code_age = oldest_code_age()
-    p95 = booking_p95_ms(redis, now=now)
+    posts = booking_posts(redis, now=now)
+    p95 = posts.p95_ms
     new = next_rate(rate=rate, code_age=code_age, booking_p95=p95)
     phase = openings.current_phase()
     if phase is not None and phase.prequeueing(timezone.now()):
@@ -171,7 +204,12 @@ def step(redis) -> float:
     else:
         stored = redis.get(room._key("capacity"))
         capacity = int(stored) if stored is not None else settings.WAITINGROOM_CAPACITY
-        capacity = next_capacity(capacity=capacity, booking_p95=p95)
+        capacity = next_capacity(
+            capacity=capacity,
+            booking_p95=p95,
+            fast_posts=posts.since_last_step,
+            quiet=p95 == 0 and admitted_in_window == 0 and not _requests_inside(redis, now=now),
+        )
     pipe = redis.pipeline()
     pipe.set(room._key("rate"), f"{new:.3f}")
     pipe.set(room._key("capacity"), str(capacity))

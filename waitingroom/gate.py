@@ -41,8 +41,9 @@ GUARDED = frozenset(
 )
 # The booking post whose time tells the controller how the booking core copes.
 BOOKING_POST = "booking:choose_time"
-# After these the resident is done for now: their place in the flow is freed at once.
-FINISHED = "booking:confirmation"
+# After these the resident is done for now: their place in the flow is freed at once
+# (a booking confirmed; the waiting places, where joining a list ends).
+FINISHED = frozenset({"booking:confirmation", "waitlist:my_places"})
 LOGOUT = "sms:logout"
 
 
@@ -129,7 +130,7 @@ class WaitingRoomMiddleware:
             else:
                 ms = (time.perf_counter() - started) * 1000
             controller.record_booking_ms(ms)
-        elif match.view_name == FINISHED and response.status_code == 200:
+        elif match.view_name in FINISHED and response.status_code == 200:
             ticket = tickets.ticket_for(request, create=False)
             if ticket:
                 room.leave(ticket)

@@ -40,6 +40,7 @@ def join_waitlist(
     weekdays: int = ALL_WEEKDAYS,
     time_of_day: str = Entry.TimeOfDay.ANY,
     savepoint: bool = True,
+    person_is_new: bool = False,
 ) -> Entry:
     """Put the person on the waiting list of ``center``, or of the district their
     postal code belongs to when ``center`` is None.
@@ -52,6 +53,8 @@ def join_waitlist(
     ``savepoint=False`` for a caller whose own transaction rolls back as a whole
     when the join fails (the voice line's): two statements fewer, and a refusal
     then marks that transaction for rollback instead of undoing only the join.
+    ``person_is_new`` when the caller's transaction has just added the person: no
+    other transaction can have booked for them, so the "booked?" read is skipped.
     """
     eligibility = eligibility_for(person)
     allowed = eligibility.bookable + eligibility.waitlist_only
@@ -79,7 +82,7 @@ def join_waitlist(
         district = responsible
     already = WaitlistError(_("%(name)s is already on a waiting list.") % {"name": person})
     with transaction.atomic(savepoint=savepoint):
-        if next(_ACTIVE_SERIES.run(person_id=person.pk), None) is not None:
+        if not person_is_new and next(_ACTIVE_SERIES.run(person_id=person.pk), None) is not None:
             raise WaitlistError(_("%(name)s already has an appointment.") % {"name": person})
         # No look-up first: ``one_active_waiting_place_per_person`` refuses a second place
         # (this person's earlier one, or a second tab's a moment ago). No savepoint

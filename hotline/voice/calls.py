@@ -1,9 +1,9 @@
 """The voice line's menu: one question per webhook, answered by keypad.
 
 A call's answers so far (date of birth, postal code, booking-code keys) are
-kept in the cache under the call's id for half an hour and never written to
-the database until the caller confirms the last question: a caller who hangs
-up halfway leaves nothing behind. Every question allows HOTLINE_VOICE_TRIES
+kept in the cache under the call's id, one key each, for half an hour and
+never written to the database until the caller confirms the last question: a
+caller who hangs up halfway leaves nothing behind. Every question allows HOTLINE_VOICE_TRIES
 silent or wrong answers, then puts the caller through to an agent (or says
 goodbye). The confirming steps are idempotent: Twilio may post a webhook
 again, and joining, cancelling or answering an offer twice does it once and
@@ -30,7 +30,7 @@ from booking import services as booking_services
 from booking.errors import BookingError
 from booking.forms import OLDEST_AGE
 from booking.models import Household, Person, Series
-from centers.models import Center
+from centers.models import Center, Slot
 from centers.selectors import responsible_district
 from hotline.codes import keypad_translation
 from hotline.voice import twiml
@@ -53,38 +53,54 @@ class Wrong(Exception):
         self.step = step  # ask this step again instead of the current one
 
 
+# What a call may remember between its webhooks, each under its own key.
+ANSWERS = ("purpose", "dob", "plz", "district", "keys", "series", "cancelled", "message")
+
+
 @dataclass
 class Call:
     sid: str
     caller: str  # the calling number as Twilio gives it ("anonymous" when withheld)
     called: str
-    _state: dict | None = field(default=None, repr=False)
-    _loaded: dict = field(default_factory=dict, repr=False)
+    _stored: dict | None = field(default=None, repr=False)
+    _new: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, *, sid: str, caller: str, called: str) -> "Call":
-        """The call; its answers so far are read from the cache when first used."""
+        """The call; its answers so far are read from the cache when first asked for."""
         return cls(sid=sid, caller=caller, called=called)
 
-    @property
-    def state(self) -> dict:
-        """The answers so far. Read on first use: half of a call's webhooks (the
-        greeting, the menu key, a "1" that only leads on) never need them, and
-        a cache round trip is a good part of such a webhook's cost."""
-        if self._state is None:
-            self._state = cache.get(_key(self.sid)) or {}
-            self._loaded = dict(self._state)
-        return self._state
+    def get(self, name: str, default=None):
+        """An answer of this call. The stored ones are read on first use, in one
+        round trip: most webhooks (the greeting, the menu key, a "1" that only
+        leads on, a question that only writes) never read them, and a cache
+        round trip is a good part of such a webhook's cost."""
+        if name in self._new:
+            return self._new[name]
+        if self._stored is None:
+            found = cache.get_many([_key(self.sid, answer) for answer in ANSWERS])
+            self._stored = {answer: found.get(_key(self.sid, answer)) for answer in ANSWERS}
+        value = self._stored.get(name)
+        return default if value is None else value
+
+    def remember(self, **answers) -> None:
+        """Keep answers for the call's next webhooks (written by ``save``, without
+        reading what is stored: each answer has its own key)."""
+        unknown = set(answers) - set(ANSWERS)
+        if unknown:
+            raise ValueError(f"not an answer of a call: {sorted(unknown)}")
+        self._new.update(answers)
 
     def save(self) -> None:
-        """Write the answers back when this webhook changed them (one round trip less
-        for the questions that only lead on)."""
-        if self._state is not None and self._state != self._loaded:
-            cache.set(_key(self.sid), self._state, STATE_SECONDS)
+        """Write this webhook's new answers, all in one round trip."""
+        if self._new:
+            cache.set_many(
+                {_key(self.sid, name): value for name, value in self._new.items()}, STATE_SECONDS
+            )
 
 
-def _key(sid: str) -> str:
-    return f"hotline-voice:{sid}"
+def _key(sid: str, answer: str) -> str:
+    return f"hotline-voice:{sid}:{answer}"
 
 
 def action_url(step: str, tries: int = 0) -> str:
@@ -225,7 +241,7 @@ def menu(call: Call, digits: str) -> str:
             )
         return ask("join_dob", call)
     if digits in ("3", "4"):
-        call.state["purpose"] = "hear" if digits == "3" else "cancel"
+        call.remember(purpose="hear" if digits == "3" else "cancel")
         return ask("code", call)
     if digits == "0":
         return give_up()
@@ -241,6 +257,13 @@ def district(call: Call, digits: str) -> str:
     states = {c.state for c in Center.objects.filter(district=found).with_availability()}
     if Center.State.AVAILABLE in states:
         text = _("In %(district)s there are free appointments.") % {"district": found.name}
+    elif Slot.objects.bookable_by_hotline().filter(center__district=found).exists():
+        # Seats a release holds for the hotline: taken for the web, but an agent
+        # books them for this caller.
+        text = _(
+            "In %(district)s all appointments online are taken, but our hotline can still "
+            "book one for you. To speak to someone, press 0."
+        ) % {"district": found.name}
     elif Center.State.WAITLIST_ONLY in states:
         text = _(
             "In %(district)s all appointments are taken. You can join the waiting list with key 2."
@@ -264,7 +287,7 @@ def district(call: Call, digits: str) -> str:
     ),
 )
 def join_dob(call: Call, digits: str) -> str:
-    call.state["dob"] = _date_of_birth(digits).isoformat()
+    call.remember(dob=_date_of_birth(digits).isoformat())
     return ask("join_dob_ok", call)
 
 
@@ -276,7 +299,7 @@ def _confirm(text: str) -> str:
     "join_dob_ok",
     digits=1,
     prompt=lambda call: _confirm(
-        _("You entered %(date)s.") % {"date": spoken_date(date.fromisoformat(call.state["dob"]))}
+        _("You entered %(date)s.") % {"date": spoken_date(date.fromisoformat(call.get("dob")))}
     ),
 )
 def join_dob_ok(call: Call, digits: str) -> str:
@@ -289,15 +312,14 @@ def join_dob_ok(call: Call, digits: str) -> str:
 
 @step("join_plz", digits=5, prompt=lambda call: _("Please enter the 5 digits of your postal code."))
 def join_plz(call: Call, digits: str) -> str:
-    call.state["district"] = _district_of(digits).name
-    call.state["plz"] = digits
+    call.remember(district=_district_of(digits).name, plz=digits)
     return ask("join_plz_ok", call)
 
 
 def _plz_prompt(call: Call) -> str:
     return _confirm(
         _("You entered %(code)s, %(district)s.")
-        % {"code": spoken_digits(call.state["plz"]), "district": call.state.get("district", "")}
+        % {"code": spoken_digits(call.get("plz")), "district": call.get("district", "")}
     )
 
 
@@ -305,13 +327,14 @@ def _plz_prompt(call: Call) -> str:
 def join_plz_ok(call: Call, digits: str) -> str:
     if digits == "2":
         return ask("join_plz", call)
-    if digits != "1" or "dob" not in call.state or "plz" not in call.state:
+    born, postal_code = call.get("dob"), call.get("plz")
+    if digits != "1" or born is None or postal_code is None:
         raise Wrong(_("Please press 1 or 2."))
     return twiml.say_and_hang_up(
         join_by_phone(
             phone=call.caller,
-            date_of_birth=date.fromisoformat(call.state["dob"]),
-            postal_code=call.state["plz"],
+            date_of_birth=date.fromisoformat(born),
+            postal_code=postal_code,
         )
     )
 
@@ -351,7 +374,9 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
                 already = _("You are on the waiting list already.")
                 return f"{already} {goodbye}"
             # All or nothing already: the join needs no savepoint of its own.
-            entry = waitlist_services.join_waitlist(person=person, savepoint=False)
+            entry = waitlist_services.join_waitlist(
+                person=person, savepoint=False, person_is_new=added
+            )
     except (BookingError, WaitlistError) as error:
         return with_goodbye(str(error))
     return (
@@ -375,7 +400,7 @@ def join_by_phone(*, phone: str, date_of_birth: date, postal_code: str) -> str:
 def code(call: Call, digits: str) -> str:
     if len(digits) != 8 or not digits.isdigit():
         raise Wrong(_("A booking code has 8 characters."))
-    call.state["keys"] = digits
+    call.remember(keys=digits)
     return ask("code_dob", call)
 
 
@@ -397,20 +422,18 @@ def keypad_series(keys: str, date_of_birth: date):
 )
 def code_dob(call: Call, digits: str) -> str:
     born = _date_of_birth(digits)
-    found = list(
-        keypad_series(call.state.get("keys", ""), born).filter(status=Series.Status.ACTIVE)
-    )
-    if not found and call.state.get("cancelled"):
+    found = list(keypad_series(call.get("keys", ""), born).filter(status=Series.Status.ACTIVE))
+    if not found and call.get("cancelled"):
         # The same call confirmed the cancellation already (a repeated webhook).
-        found = list(keypad_series(call.state["keys"], born).filter(pk=call.state["cancelled"]))
+        found = list(keypad_series(call.get("keys"), born).filter(pk=call.get("cancelled")))
     if not found:
         raise Wrong(
             _("We found no booked appointment for this code and date of birth."), step="code"
         )
     series = found[0]
     text = _appointments_text(series)
-    if call.state.get("purpose") == "cancel":
-        call.state["series"] = series.pk
+    if call.get("purpose") == "cancel":
+        call.remember(series=series.pk)
         return ask("cancel_ok", call, before=text)
     return ask("menu", call, before=text)
 
@@ -434,9 +457,9 @@ def _appointments_text(series: Series) -> str:
 def cancel_ok(call: Call, digits: str) -> str:
     if digits == "2":
         return ask("menu", call, before=_("Your appointments stay booked."))
-    if digits != "1" or "series" not in call.state:
+    if digits != "1" or call.get("series") is None:
         raise Wrong(_("Please press 1 or 2."))
-    series = Series.objects.select_related("person__household").get(pk=call.state["series"])
+    series = Series.objects.select_related("person__household").get(pk=call.get("series"))
     done = _("Your appointments are cancelled. You will get a confirmation. Goodbye.")
     if series.status == Series.Status.CANCELLED:
         return twiml.say_and_hang_up(done)  # a repeated webhook: cancelled once
@@ -446,7 +469,7 @@ def cancel_ok(call: Call, digits: str) -> str:
         )
     except BookingError as error:
         return twiml.say_and_hang_up(str(error))
-    call.state["cancelled"] = series.pk
+    call.remember(cancelled=series.pk)
     return twiml.say_and_hang_up(done)
 
 
@@ -464,7 +487,7 @@ def offer_of_call(message_id: int) -> Offer | None:
 
 
 def _offer_prompt(call: Call) -> str:
-    offer = offer_of_call(call.state["message"])
+    offer = offer_of_call(call.get("message"))
     if offer is None:
         return ""
     deadline = offer.deadline or (timezone.now() + offer.hold)
@@ -485,7 +508,7 @@ def _offer_prompt(call: Call) -> str:
 
 @step("offer", digits=1, prompt=_offer_prompt)
 def offer(call: Call, digits: str) -> str:
-    found = offer_of_call(call.state.get("message", 0))
+    found = offer_of_call(call.get("message", 0))
     if found is None:
         return twiml.say_and_hang_up(_("This offer is no longer valid. Goodbye."))
     if digits not in ("1", "2"):
@@ -515,5 +538,5 @@ def start_offer_call(call: Call, message_id: int) -> str:
         return twiml.say_and_hang_up(_("This offer is no longer valid. Goodbye."))
     if not found.is_open:
         return twiml.say_and_hang_up(str(waitlist_offers.status_message(found)))
-    call.state["message"] = message_id
+    call.remember(message=message_id)
     return ask("offer", call, before=_("This is the vaccination portal of Lower Saxony."))

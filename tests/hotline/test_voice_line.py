@@ -2,15 +2,16 @@
 menu item, silence, wrong keys, hanging up, a replayed webhook, unsigned ones."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from booking import services as booking_services
 from booking.models import Household, Person, Series
+from centers.models import Slot
 from hotline.codes import keypad_digits
 from hotline.voice.calls import spoken_date, spoken_moment
 from sms.models import Message
@@ -312,3 +313,32 @@ def test_an_offer_call_with_other_keys_asks_again(offer_call):
     assert "?t=1" in call.gather_path
     offer_call.refresh_from_db()
     assert offer_call.is_open
+
+
+def test_1_names_the_hotline_when_only_its_held_seats_are_free(center, vaccine, open_for_80):
+    """A release holds seats for the hotline: taken for the web, but an agent can
+    book them for this caller, who hears so instead of "all taken"."""
+    first, second = factories.make_bookable_pair(center, vaccine, capacity=1, second_capacity=1)
+    Slot.objects.filter(pk=first.pk).update(
+        booked=1, hotline_held=1, hotline_held_until=timezone.now() + timedelta(hours=4)
+    )
+    Slot.objects.filter(pk=second.pk).update(booked=1)  # held with its first dose
+    call = Caller(LANDLINE)
+    call.dial_in()
+    call.press("1")
+    call.press("30159")
+    assert "aber unsere Hotline kann noch einen Termin für Sie buchen" in call.said
+    call.press("0")
+    assert call.dialled == AGENTS
+
+
+def test_1_says_all_taken_when_no_seat_is_held_for_the_hotline(center, vaccine, open_for_80):
+    factories.make_delivery(center, vaccine)
+    first, second = factories.make_bookable_pair(center, vaccine, capacity=1, second_capacity=1)
+    Slot.objects.filter(pk__in=[first.pk, second.pk]).update(booked=1)
+    call = Caller(LANDLINE)
+    call.dial_in()
+    call.press("1")
+    call.press("30159")
+    assert "Hotline" not in call.said
+    assert "alle Termine vergeben" in call.said

@@ -40,7 +40,10 @@ def test_near_the_limit_it_neither_grows_nor_shrinks(settings, limits):
     settings.WAITINGROOM_CAPACITY_MIN = 20
     for p95 in (501, 800, 1000):  # above half the limit, not over it
         assert controller.next_rate(rate=50, code_age=0, booking_p95=p95) == 50
-        assert controller.next_capacity(capacity=100, booking_p95=p95) == 100
+        assert (
+            controller.next_capacity(capacity=100, booking_p95=p95, fast_posts=50, quiet=False)
+            == 100
+        )
     assert controller.next_rate(rate=50, code_age=11, booking_p95=800) == 25  # old codes
 
 
@@ -49,9 +52,9 @@ def test_only_the_last_seconds_booking_posts_count(limits):
     for ms in [5000] * 20:
         controller.record_booking_ms(ms)
     now = room.clock()
-    assert controller.booking_p95_ms(room._redis(), now=now) == 5000
+    assert controller.booking_posts(room._redis(), now=now).p95_ms == 5000
     later = now + controller.BOOKING_WINDOW_SECONDS + 1  # the burst is over
-    assert controller.booking_p95_ms(room._redis(), now=later) == 0
+    assert controller.booking_posts(room._redis(), now=later).p95_ms == 0
 
 
 @pytest.mark.django_db
@@ -70,7 +73,7 @@ def test_a_step_reads_the_code_queue_and_sets_the_rate(limits, time_machine):
 def test_slow_booking_posts_slow_the_room_down(limits):
     for ms in [200] * 90 + [1500] * 10:
         controller.record_booking_ms(ms)
-    assert controller.booking_p95_ms(room._redis(), now=room.clock()) == 1500
+    assert controller.booking_posts(room._redis(), now=room.clock()).p95_ms == 1500
     assert controller.step(room._redis()) == 50
 
 
@@ -103,7 +106,7 @@ def test_the_wait_for_a_worker_counts_behind_a_stamping_proxy(settings, limits, 
     settings.WAITINGROOM_REQUEST_START_HEADER = "X-Request-Start"
     received = time.time() - 3  # the proxy held it 3 s before a worker was free
     _post_booking_with_stamp(client, f"t={int(received * 1000)}")
-    assert controller.booking_p95_ms(room._redis(), now=room.clock()) >= 3000
+    assert controller.booking_posts(room._redis(), now=room.clock()).p95_ms >= 3000
     assert controller.step(room._redis()) == 50
 
 
@@ -111,7 +114,7 @@ def test_the_wait_for_a_worker_counts_behind_a_stamping_proxy(settings, limits, 
 def test_without_the_setting_a_clients_stamp_is_not_believed(settings, limits, client):
     settings.WAITINGROOM_REQUEST_START_HEADER = ""
     _post_booking_with_stamp(client, f"t={int((time.time() - 30) * 1000)}")
-    assert 0 < controller.booking_p95_ms(room._redis(), now=room.clock()) < 3000
+    assert 0 < controller.booking_posts(room._redis(), now=room.clock()).p95_ms < 3000
     assert controller.step(room._redis()) == 100
 
 
@@ -150,10 +153,66 @@ def test_it_reads_the_usual_stamps_and_ignores_nonsense(settings, rf, stamp, age
 def test_slow_bookings_halve_the_number_in_the_flow_and_it_grows_back_slowly(settings, limits):
     settings.WAITINGROOM_CAPACITY = 200
     settings.WAITINGROOM_CAPACITY_MIN = 20
-    assert controller.next_capacity(capacity=200, booking_p95=1001) == 100
-    assert controller.next_capacity(capacity=30, booking_p95=5000) == 20  # the floor
-    assert controller.next_capacity(capacity=100, booking_p95=500) == 110
-    assert controller.next_capacity(capacity=195, booking_p95=0) == 200  # the ceiling
+    grow = controller.next_capacity
+    assert grow(capacity=200, booking_p95=1001, fast_posts=50, quiet=False) == 100
+    assert grow(capacity=30, booking_p95=5000, fast_posts=50, quiet=False) == 20  # the floor
+    assert grow(capacity=100, booking_p95=500, fast_posts=50, quiet=False) == 110
+    assert grow(capacity=195, booking_p95=0, fast_posts=50, quiet=False) == 200  # the ceiling
+
+
+def test_the_number_in_the_flow_grows_only_by_the_posts_it_has_seen(settings, limits):
+    """Silence (no booking post since the last step) is no evidence that the
+    booking core has room: after an opening the residents let in post their
+    first booking some seconds later."""
+    settings.WAITINGROOM_CAPACITY = 200
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    grow = controller.next_capacity
+    assert grow(capacity=20, booking_p95=0, fast_posts=0, quiet=False) == 20
+    assert grow(capacity=20, booking_p95=100, fast_posts=3, quiet=False) == 23
+    assert grow(capacity=20, booking_p95=100, fast_posts=500, quiet=False) == 30  # at most the step
+    assert grow(capacity=300, booking_p95=0, fast_posts=0, quiet=False) == 200  # a lowered ceiling
+
+
+def test_a_flow_quiet_for_a_whole_window_grows_by_the_step(settings, limits):
+    """No post and no one let in for a whole window: those inside are not booking
+    (no seat left for them, a closed tab); waiting minutes for their places to go
+    idle would hold the queue for nothing."""
+    settings.WAITINGROOM_CAPACITY = 200
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    assert controller.next_capacity(capacity=20, booking_p95=0, fast_posts=0, quiet=True) == 30
+
+
+@pytest.mark.django_db
+def test_a_step_after_admissions_without_posts_holds_and_after_a_quiet_window_grows(
+    settings, limits, time_machine
+):
+    settings.WAITINGROOM_CAPACITY = 200
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    redis = room._redis()
+    time_machine.move_to("2026-03-01 08:00:00+01:00", tick=False)
+    redis.set(room._key("capacity"), "20")
+    redis.set(room._key(f"admitted:{int(room.clock()) - 3}"), "20")  # let in 3 s ago
+    controller.step(redis)
+    assert int(redis.get(room._key("capacity"))) == 20  # no answer from them yet
+    time_machine.shift(controller.BOOKING_WINDOW_SECONDS + 2)
+    redis.zadd(room._key("active"), {"someone-reading": room.clock() - 1})
+    controller.step(redis)  # someone inside is still at it
+    assert int(redis.get(room._key("capacity"))) == 20
+    time_machine.shift(controller.BOOKING_WINDOW_SECONDS + 2)
+    controller.step(redis)  # no post, no one let in, no request for a whole window
+    assert int(redis.get(room._key("capacity"))) == 30
+
+
+@pytest.mark.django_db
+def test_the_posts_since_the_last_step_are_counted(settings, limits):
+    settings.WAITINGROOM_CONTROL_SECONDS = 2
+    for ms in [100] * 7:
+        controller.record_booking_ms(ms)
+    now = room.clock()
+    posts = controller.booking_posts(room._redis(), now=now)
+    assert (posts.p95_ms, posts.since_last_step) == (100, 7)
+    three_seconds_later = controller.booking_posts(room._redis(), now=now + 3)
+    assert (three_seconds_later.p95_ms, three_seconds_later.since_last_step) == (100, 0)
 
 
 @pytest.mark.django_db
@@ -161,7 +220,7 @@ def test_the_floor_of_the_number_in_the_flow_is_never_above_its_ceiling(settings
     settings.WAITINGROOM_CAPACITY = 4
     settings.WAITINGROOM_CAPACITY_MIN = 20
     assert controller.min_capacity() == 4
-    assert controller.next_capacity(capacity=4, booking_p95=5000) == 4
+    assert controller.next_capacity(capacity=4, booking_p95=5000, fast_posts=0, quiet=False) == 4
 
 
 @pytest.mark.django_db

@@ -154,3 +154,30 @@ def test_a_confirmed_booking_frees_the_place_at_once(settings, verified_client):
     verified_client.get(booked["Location"])  # the confirmation
     assert ticket not in active_tickets()
     assert refresh(waiting).status_code == 302  # the next one goes on
+
+
+@pytest.mark.django_db
+def test_joining_a_waiting_list_frees_the_place_at_once(settings, verified_client):
+    """No seat left: the resident joins the district's list and lands on their
+    waiting places; they are done for now, as after a booking."""
+    from booking.models import Person
+    from tests import factories
+    from tests.journeys import add_person_via_page
+
+    vaccine = factories.make_vaccine()
+    factories.open_group(vaccines=[vaccine])
+    factories.make_center(district=factories.make_district(postal_codes=[("30159", "Hannover")]))
+    settings.WAITINGROOM_CAPACITY = 1
+    add_person_via_page(verified_client)
+    ticket = ticket_of(verified_client)
+    waiting = arrive()
+    assert waiting.arrival.status_code == 302
+    person = Person.objects.get(household__phone__endswith=verified_client.phone[-8:])
+    joined = verified_client.post(
+        reverse("waitlist:join_district", args=[person.pk]), {"time_of_day": "any"}
+    )
+    assert joined.status_code == 302
+    assert ticket in active_tickets()  # the answer to the post: still inside
+    verified_client.get(joined["Location"])  # the waiting places
+    assert ticket not in active_tickets()
+    assert refresh(waiting).status_code == 302  # the next one goes on
