@@ -57,7 +57,7 @@ def spread_hotline_seats(*, times: int, lanes: int, share: int) -> list[int]:
     return [((i + 1) * lanes * share) // 100 - (i * lanes * share) // 100 for i in range(times)]
 
 
-def hold_for_hotline(*, seats: Mapping[Slot, int], until: datetime) -> None:
+def hold_for_hotline(*, seats: Mapping[Slot, int], until: datetime) -> int:
     """Hold ``seats[first]`` series seats of each first-dose slot (and as many of
     its second-dose slot) for the hotline until ``until``, but no longer than
     the waiting list's notice before the slot's time: a hold that outlasted it
@@ -66,6 +66,7 @@ def hold_for_hotline(*, seats: Mapping[Slot, int], until: datetime) -> None:
 
     For a release, in its transaction, right after its seats were added (the
     slots are locked or new), before ``seats_freed`` announces the rest.
+    Returns the series seats held (what the release records).
     """
     now = timezone.now()
     firsts: defaultdict[tuple[int, datetime], list[int]] = defaultdict(list)
@@ -83,6 +84,7 @@ def hold_for_hotline(*, seats: Mapping[Slot, int], until: datetime) -> None:
         Slot.objects.filter(pk__in=ids).update(
             booked=F("booked") + k, hotline_held=F("hotline_held") + k
         )
+    return sum(seconds.values())
 
 
 def _grouped(amounts: Counter[int]) -> dict[int, list[int]]:

@@ -352,11 +352,13 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
             lanes=request.lanes,
         )
         hotline_until = None
+        hotline_appointments = 0
         if request.hotline_share:
             hotline_until = now + timedelta(hours=request.hotline_hours)
             held = plan.hotline_seats_by_time()
             # Held before the new seats are announced: the exchange offers only the rest.
-            hold_for_hotline(
+            # What was held: a time within the waiting list's notice holds nothing.
+            hotline_appointments = hold_for_hotline(
                 seats={slot: held[slot.starts_at] for slot in slots if slot.is_first_dose},
                 until=hotline_until,
             )
@@ -376,7 +378,7 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
             doses=plan.doses,
             hotline_share=request.hotline_share,
             hotline_hours=request.hotline_hours if request.hotline_share else 0,
-            hotline_appointments=plan.hotline_appointments,
+            hotline_appointments=hotline_appointments,
             hotline_until=hotline_until,
             released_by=by,
             released_at=now,
@@ -391,7 +393,7 @@ def release_slots(*, request: ReleaseRequest, fingerprint: str, by) -> SlotRelea
                 "doses": plan.doses,
                 "first_day": request.first_day.isoformat(),
                 "last_day": request.last_day.isoformat(),
-                "hotline_appointments": plan.hotline_appointments,
+                "hotline_appointments": hotline_appointments,
             },
         )
         seats_freed.send(sender=Slot, slot_ids=[slot.pk for slot in slots])

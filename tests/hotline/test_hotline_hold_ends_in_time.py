@@ -46,3 +46,12 @@ def test_a_time_within_the_notice_is_not_held(settings, center, vaccine):
     assert second is not None
     second.refresh_from_db()
     assert (second.hotline_held, second.booked) == (0, 0)
+
+
+def test_it_returns_the_seats_it_held(settings, center, vaccine):
+    """What a release records as held for the hotline is what was held."""
+    settings.WAITLIST_MIN_NOTICE = timedelta(minutes=90)
+    now = timezone.now()
+    close = factories.make_slot(center, vaccine, now + timedelta(minutes=60), capacity=3)
+    later = factories.make_slot(center, vaccine, now + timedelta(days=2), capacity=3)
+    assert hold_for_hotline(seats={close: 2, later: 2}, until=now + timedelta(hours=4)) == 2
