@@ -493,8 +493,10 @@ WAITINGROOM_CONTROL_SECONDS = env_int("WAITINGROOM_CONTROL_SECONDS", 2)
 # outbox is never sent, switches it off; tests/waitingroom/test_controller.py runs steps).
 WAITINGROOM_ADAPTIVE = env_bool("WAITINGROOM_ADAPTIVE", default=True)
 # The rate halves when the oldest queued code is older, or the booking posts' p95 slower.
+# The p95 is the controller's aim; the residents' p99 runs above it at the top of the
+# controller's cycle, so 750 ms keeps the p99 near the booking target of 1 s.
 WAITINGROOM_CODE_AGE_LIMIT_SECONDS = env_int("WAITINGROOM_CODE_AGE_LIMIT_SECONDS", 10)
-WAITINGROOM_BOOKING_P95_LIMIT_MS = env_int("WAITINGROOM_BOOKING_P95_LIMIT_MS", 1000)
+WAITINGROOM_BOOKING_P95_LIMIT_MS = env_int("WAITINGROOM_BOOKING_P95_LIMIT_MS", 750)
 # A header the proxy in front sets to the moment it received the request ("t=<ms>",
 # HAProxy: `http-request set-header X-Request-Start t=%Ts%ms`), so that the booking
 # posts' times include the wait for a free worker. Empty: not read (a client could

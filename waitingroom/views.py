@@ -1,8 +1,9 @@
 """The queue page, and the public record of an opening's shuffle.
 
 The queue page is what residents refresh while they wait, so it is cheap:
-the session (from the cache), one run of the room's script, and a small
-template; no database query while the opening is cached. It reloads itself
+the session (from the cache), one run of the room's script, and the page's
+frame filled in (``waitingroom.page``); no database query while the opening
+is cached. It reloads itself
 with the HTTP ``Refresh`` header (no JavaScript), every
 ``WAITINGROOM_REFRESH_SECONDS`` and sooner near the front; ``?refresh=off``
 stops that (WCAG 2.2.1) and the "update now" button reloads by hand.
@@ -15,11 +16,11 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from waitingroom import gate, openings, tickets
+from waitingroom import gate, openings, page, tickets
 from waitingroom.models import Opening
 from waitingroom.room import Status
 
@@ -67,16 +68,15 @@ def queue(request):
     elif verdict.status == Status.PREQUEUED and phase is not None:
         until = (phase.opens_at - now).total_seconds()
         refresh = max(2, min(refresh, math.ceil(until) + 1))
-    response = render(
+    response = page.render_queue_page(
         request,
-        "waitingroom/queue.html",
         {
             "status": verdict.status.name.lower(),
             "position": verdict.ahead + 1,
             "ahead": verdict.ahead,
             "length": verdict.length,
             "wait_minutes": wait_minutes,
-            "updated_at": now,
+            "updated": formats.time_format(timezone.localtime(now), "H:i:s"),
             "opens_at": phase.opens_at if phase is not None else None,
             "opening_id": phase.opening_id if phase is not None else None,
             "auto": auto,
