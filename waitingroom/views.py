@@ -11,6 +11,7 @@ stops that (WCAG 2.2.1) and the "update now" button reloads by hand.
 
 import csv
 import math
+import random
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
@@ -24,9 +25,9 @@ from waitingroom import gate, openings, page, tickets
 from waitingroom.models import Opening
 from waitingroom.room import Status
 
-NEAR_FRONT_SECONDS = 30
 NEAR_FRONT_PLACES = 10
 SOON_REFRESH_SECONDS = 5
+OPENING_SPREAD_SECONDS = 5
 
 
 def _next_page(request) -> str:
@@ -58,16 +59,21 @@ def queue(request):
     refresh = settings.WAITINGROOM_REFRESH_SECONDS
     wait_minutes = None
     if verdict.status == Status.QUEUED:
-        near = verdict.ahead < NEAR_FRONT_PLACES
         if verdict.measured_rate > 0:
             seconds = (verdict.ahead + 1) / verdict.measured_rate
             wait_minutes = math.ceil(seconds / 60)
-            near = near or seconds <= NEAR_FRONT_SECONDS
-        if near:
+            # Back when the turn is due, not every few seconds from half a minute
+            # before: at 5,000 waiting, those near the front made most of the reloads.
+            refresh = min(refresh, max(SOON_REFRESH_SECONDS, math.ceil(seconds)))
+        if verdict.ahead < NEAR_FRONT_PLACES:
             refresh = SOON_REFRESH_SECONDS
     elif verdict.status == Status.PREQUEUED and phase is not None:
-        until = (phase.opens_at - now).total_seconds()
-        refresh = max(2, min(refresh, math.ceil(until) + 1))
+        # Everyone waiting for the opening comes back just after it, spread over a
+        # few seconds: the lot has placed them already, so coming back a little
+        # later costs nobody their place, and a thousand reloads in the same
+        # second would make the queue page's slowest minute.
+        until = math.ceil((phase.opens_at - now).total_seconds()) + 1
+        refresh = max(2, min(refresh, until + random.randrange(OPENING_SPREAD_SECONDS)))  # noqa: S311 -- spreading load
     response = page.render_queue_page(
         request,
         {

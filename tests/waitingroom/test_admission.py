@@ -14,6 +14,7 @@ from tests.waitingroom.conftest import (
     refresh,
     ticket_of,
 )
+from waitingroom import room
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +133,20 @@ def test_a_stranger_on_the_queue_page_without_a_ticket_is_sent_to_the_start():
     assert response.status_code == 302
     assert response["Location"] == reverse("booking:start")
     assert queue_order() == []
+
+
+def test_the_page_comes_back_when_the_turn_is_due(settings):
+    settings.WAITINGROOM_CAPACITY = 1
+    arrive()
+    waiting = [arrive() for _ in range(40)]
+    redis = room._redis()
+    redis.set(room._key("measured"), "1.0")  # admissions per second over the last minute
+    assert refresh(waiting[-1])["Refresh"] == "20"  # 39 ahead: due in 40 s
+    redis.set(room._key("measured"), "2.5")
+    assert refresh(waiting[-1])["Refresh"] == "16"  # 39 ahead: due in 16 s
+    assert refresh(waiting[20])["Refresh"] == "9"  # 20 ahead: due in 8.4 s
+    assert refresh(waiting[12])["Refresh"] == "6"
+    assert refresh(waiting[10])["Refresh"] == "5"  # never sooner than every 5 s
 
 
 def test_far_from_the_front_the_page_refreshes_every_20_seconds(settings):
