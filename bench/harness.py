@@ -261,11 +261,19 @@ class Bench:
 
     # --- gunicorn -----------------------------------------------------------
     def start_gunicorn(
-        self, *, workers: int = DEFAULT_WORKERS, threads: int = 1, worker_class: str = "sync"
+        self,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        threads: int = 1,
+        worker_class: str = "sync",
+        nice: int = 0,
     ) -> Server:
+        """``nice``: a lower CPU priority for this pool than for the rest (the
+        kernel's niceness, 0 to 19), as CPU shares would set it for its containers."""
         port = free_port()
         log_path = self.tmp / f"gunicorn-{port}.log"
         command = [
+            *(["nice", "-n", str(nice)] if nice else []),
             str(BIN / "gunicorn"),
             "impfportal.wsgi:application",
             f"--bind=127.0.0.1:{port}",

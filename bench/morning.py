@@ -487,6 +487,12 @@ def main() -> int:
         default=2,
         help="sync workers of the queue page's own pool (0: served by the booking pool)",
     )
+    parser.add_argument(
+        "--booking-nice",
+        type=int,
+        default=0,
+        help="niceness of the booking pool (the queue page's pool and the rest stay at 0)",
+    )
     parser.add_argument("--lanes", type=int, default=6)
     parser.add_argument("--baseline-connections", type=int, default=64)
     parser.add_argument(
@@ -555,7 +561,7 @@ def main() -> int:
         ]
         bench.processes += dispatchers
         workers = {"workers": args.workers} if args.workers else {}
-        server = bench.start_gunicorn(**workers)
+        server = bench.start_gunicorn(**workers, nice=args.booking_nice)
         queue_server = (
             bench.start_gunicorn(workers=args.queue_workers) if args.queue_workers else None
         )

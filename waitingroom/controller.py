@@ -31,8 +31,10 @@ residents feel lies above the p95. Otherwise each grows by
 ``WAITINGROOM_RATE_STEP`` of its maximum per step, up to ``WAITINGROOM_RATE_MAX``
 and ``WAITINGROOM_CAPACITY`` (additive increase, multiplicative decrease, as
 TCP does: quick to back off, slow to speed up). The number in the flow grows
-only on evidence, by at most the booking posts answered since the last step
-(as TCP's window grows by what was acknowledged): after the opening the
+only on evidence, by at most the booking posts answered and the residents who
+left the flow since the last step (as TCP's window grows by what was
+acknowledged; once the seats are gone nobody posts a booking, but those who
+join a waiting list instead still leave): after the opening the
 residents let in post their first booking only some seconds later, and
 growing on that silence took the flow from 20 to 110 before the first post was
 answered; the posts then halved it twice (bench/README.md, "Growth on
@@ -137,19 +139,20 @@ def next_rate(*, rate: float, code_age: float, booking_p95: float) -> float:
     return min(high, rate + high * settings.WAITINGROOM_RATE_STEP)
 
 
-def next_capacity(*, capacity: int, booking_p95: float, fast_posts: int, quiet: bool) -> int:
+def next_capacity(*, capacity: int, booking_p95: float, answered: int, quiet: bool) -> int:
     """The number in the flow: halved while the booking posts are slow (old codes
     are the SMS provider's limit, which the rate alone answers), held while they
     are near the limit, else grown back by the rate's step, but by no more than
-    the ``fast_posts`` answered since the last step unless the flow was ``quiet``
-    (no post, no one let in) for a whole window; between the two settings."""
+    the booking posts ``answered`` and residents who left since the last step
+    unless the flow was ``quiet`` (no post, no one let in) for a whole window;
+    between the two settings."""
     low, high = min_capacity(), settings.WAITINGROOM_CAPACITY
     if booking_p95 > settings.WAITINGROOM_BOOKING_P95_LIMIT_MS:
         return max(low, capacity // 2)
     if _holding(booking_p95):
         return capacity
     step = max(1, round(high * settings.WAITINGROOM_RATE_STEP))
-    return min(high, capacity + (step if quiet else min(step, fast_posts)))
+    return min(high, capacity + (step if quiet else min(step, answered)))
 
 
 def _requests_inside(redis, *, now: float) -> int:
@@ -187,7 +190,11 @@ def step(redis) -> float:
     """Measure, adapt the rate, publish both; return the new rate."""
     now = room.clock()
     seconds = [room._key(f"admitted:{int(now) - i}") for i in range(0, MEASURE_SECONDS + 1)]
-    per_second = [int(value or 0) for value in redis.mget(seconds)]
+    seconds += [
+        room.finished_key(int(now) - i) for i in range(settings.WAITINGROOM_CONTROL_SECONDS)
+    ]
+    counts = [int(value or 0) for value in redis.mget(seconds)]
+    per_second, finished = counts[: MEASURE_SECONDS + 1], sum(counts[MEASURE_SECONDS + 1 :])
     admitted = sum(per_second[1:])
     admitted_in_window = sum(per_second[: BOOKING_WINDOW_SECONDS + 1])
     current = redis.get(room._key("rate"))
@@ -207,7 +214,7 @@ def step(redis) -> float:
         capacity = next_capacity(
             capacity=capacity,
             booking_p95=p95,
-            fast_posts=posts.since_last_step,
+            answered=posts.since_last_step + finished,
             quiet=p95 == 0 and admitted_in_window == 0 and not _requests_inside(redis, now=now),
         )
     pipe = redis.pipeline()

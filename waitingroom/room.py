@@ -230,9 +230,18 @@ def leave(ticket: str) -> None:
         pipe = redis.pipeline()
         for name in ("active", "queue", "seen", "fresh"):
             pipe.zrem(_key(name), ticket)
-        pipe.execute()
+        was_inside = pipe.execute()[0]
+        if was_inside:
+            # The controller's evidence that the flow moves (controller.step).
+            finished = finished_key(int(clock()))
+            redis.pipeline().incr(finished).expire(finished, 120).execute()
     except Exception as error:
         trip(error)
+
+
+def finished_key(second: int) -> str:
+    """Residents who left the flow (finished, or logged out) in that second."""
+    return _key(f"finished:{second}")
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,7 @@ def test_near_the_limit_it_neither_grows_nor_shrinks(settings, limits):
     for p95 in (501, 800, 1000):  # above half the limit, not over it
         assert controller.next_rate(rate=50, code_age=0, booking_p95=p95) == 50
         assert (
-            controller.next_capacity(capacity=100, booking_p95=p95, fast_posts=50, quiet=False)
-            == 100
+            controller.next_capacity(capacity=100, booking_p95=p95, answered=50, quiet=False) == 100
         )
     assert controller.next_rate(rate=50, code_age=11, booking_p95=800) == 25  # old codes
 
@@ -154,23 +153,23 @@ def test_slow_bookings_halve_the_number_in_the_flow_and_it_grows_back_slowly(set
     settings.WAITINGROOM_CAPACITY = 200
     settings.WAITINGROOM_CAPACITY_MIN = 20
     grow = controller.next_capacity
-    assert grow(capacity=200, booking_p95=1001, fast_posts=50, quiet=False) == 100
-    assert grow(capacity=30, booking_p95=5000, fast_posts=50, quiet=False) == 20  # the floor
-    assert grow(capacity=100, booking_p95=500, fast_posts=50, quiet=False) == 110
-    assert grow(capacity=195, booking_p95=0, fast_posts=50, quiet=False) == 200  # the ceiling
+    assert grow(capacity=200, booking_p95=1001, answered=50, quiet=False) == 100
+    assert grow(capacity=30, booking_p95=5000, answered=50, quiet=False) == 20  # the floor
+    assert grow(capacity=100, booking_p95=500, answered=50, quiet=False) == 110
+    assert grow(capacity=195, booking_p95=0, answered=50, quiet=False) == 200  # the ceiling
 
 
-def test_the_number_in_the_flow_grows_only_by_the_posts_it_has_seen(settings, limits):
+def test_the_number_in_the_flow_grows_only_by_the_answers_it_has_seen(settings, limits):
     """Silence (no booking post since the last step) is no evidence that the
     booking core has room: after an opening the residents let in post their
     first booking some seconds later."""
     settings.WAITINGROOM_CAPACITY = 200
     settings.WAITINGROOM_CAPACITY_MIN = 20
     grow = controller.next_capacity
-    assert grow(capacity=20, booking_p95=0, fast_posts=0, quiet=False) == 20
-    assert grow(capacity=20, booking_p95=100, fast_posts=3, quiet=False) == 23
-    assert grow(capacity=20, booking_p95=100, fast_posts=500, quiet=False) == 30  # at most the step
-    assert grow(capacity=300, booking_p95=0, fast_posts=0, quiet=False) == 200  # a lowered ceiling
+    assert grow(capacity=20, booking_p95=0, answered=0, quiet=False) == 20
+    assert grow(capacity=20, booking_p95=100, answered=3, quiet=False) == 23
+    assert grow(capacity=20, booking_p95=100, answered=500, quiet=False) == 30  # at most the step
+    assert grow(capacity=300, booking_p95=0, answered=0, quiet=False) == 200  # a lowered ceiling
 
 
 def test_a_flow_quiet_for_a_whole_window_grows_by_the_step(settings, limits):
@@ -179,7 +178,7 @@ def test_a_flow_quiet_for_a_whole_window_grows_by_the_step(settings, limits):
     idle would hold the queue for nothing."""
     settings.WAITINGROOM_CAPACITY = 200
     settings.WAITINGROOM_CAPACITY_MIN = 20
-    assert controller.next_capacity(capacity=20, booking_p95=0, fast_posts=0, quiet=True) == 30
+    assert controller.next_capacity(capacity=20, booking_p95=0, answered=0, quiet=True) == 30
 
 
 @pytest.mark.django_db
@@ -204,6 +203,30 @@ def test_a_step_after_admissions_without_posts_holds_and_after_a_quiet_window_gr
 
 
 @pytest.mark.django_db
+def test_residents_who_leave_the_flow_let_it_grow_without_booking_posts(
+    settings, limits, time_machine
+):
+    """Once the seats are gone nobody posts a booking; those who join a waiting
+    list instead still finish, and that is evidence that the flow moves."""
+    settings.WAITINGROOM_CAPACITY = 200
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    redis = room._redis()
+    time_machine.move_to("2026-03-01 08:00:00+01:00", tick=False)
+    redis.set(room._key("capacity"), "20")
+    redis.zadd(
+        room._key("active"), {"joined-a-list": room.clock() - 1, "still-at-it": room.clock()}
+    )
+    redis.zadd(room._key("queue"), {"gave-up-waiting": 5})
+    room.leave("joined-a-list")
+    room.leave("gave-up-waiting")  # never inside: no evidence
+    controller.step(redis)
+    assert int(redis.get(room._key("capacity"))) == 21
+    time_machine.shift(settings.WAITINGROOM_CONTROL_SECONDS)
+    controller.step(redis)  # nobody left since the last step
+    assert int(redis.get(room._key("capacity"))) == 21
+
+
+@pytest.mark.django_db
 def test_the_posts_since_the_last_step_are_counted(settings, limits):
     settings.WAITINGROOM_CONTROL_SECONDS = 2
     for ms in [100] * 7:
@@ -220,7 +243,7 @@ def test_the_floor_of_the_number_in_the_flow_is_never_above_its_ceiling(settings
     settings.WAITINGROOM_CAPACITY = 4
     settings.WAITINGROOM_CAPACITY_MIN = 20
     assert controller.min_capacity() == 4
-    assert controller.next_capacity(capacity=4, booking_p95=5000, fast_posts=0, quiet=False) == 4
+    assert controller.next_capacity(capacity=4, booking_p95=5000, answered=0, quiet=False) == 4
 
 
 @pytest.mark.django_db
