@@ -116,6 +116,7 @@ def kendall_tau(ranks: list[int]) -> float:
 class Stats:
     def __init__(self) -> None:
         self.queue_ms: list[float] = []
+        self.queue_at: list[float] = []  # when each queue page was answered
         self.booking_ms: list[float] = []
         self.booking_at: list[float] = []  # when each booking post was answered
         self.errors = 0
@@ -208,6 +209,7 @@ class Resident:
         while response.status == 302 and response.headers["Location"] == QUEUE_PAGE:
             response, body, ms = await self.request(session, "GET", QUEUE_PAGE)
             self.stats.queue_ms.append(ms)
+            self.stats.queue_at.append(time.time())
             if response.status == 302:
                 if response.headers["Location"].startswith("/book/") and not response.headers[
                     "Location"
@@ -224,6 +226,7 @@ class Resident:
             if self.stormy:  # refresh again at once, and a second tab
                 _r, _b, ms = await self.request(session, "GET", QUEUE_PAGE)
                 self.stats.queue_ms.append(ms)
+                self.stats.queue_at.append(time.time())
                 await self.request(session, "GET", "/verify/")
             wait = float(response.headers.get("Refresh", "20"))
             await asyncio.sleep(wait * self.args.refresh_scale)
@@ -653,11 +656,14 @@ def main() -> int:
         print(
             "admissions from the queue per 5 s (at the end of the window: allowed rate/s, "
             "allowed in the flow, in the flow, queued; booking posts answered in the window "
-            "and their p95):"
+            "and their p95; queue pages answered and their p99):"
         )
         posts: dict[int, list[float]] = defaultdict(list)
         for at, ms in zip(stats.booking_at, stats.booking_ms, strict=True):
             posts[int((at - opens.timestamp()) // 5) * 5].append(ms)
+        pages: dict[int, list[float]] = defaultdict(list)
+        for at, ms in zip(stats.queue_at, stats.queue_ms, strict=True):
+            pages[int((at - opens.timestamp()) // 5) * 5].append(ms)
         buckets: dict[int, list] = defaultdict(lambda: [0, 0.0, 0, 0, 0])
         for at, admitted, rate, queued, capacity, inside in watch.timeline:
             bucket = int((at - opens.timestamp()) // 5) * 5
@@ -669,7 +675,9 @@ def main() -> int:
                 print(
                     f"  t={bucket:+5d} s  {admitted:5d}  (rate {rate:.0f}/s, "
                     f"capacity {capacity}, inside {inside}, queued {queued}; "
-                    f"{len(posts[bucket])} posts, p95 {percentile(posts[bucket], 0.95):.0f} ms)"
+                    f"{len(posts[bucket])} posts, p95 {percentile(posts[bucket], 0.95):.0f} ms; "
+                    f"{len(pages[bucket])} queue pages, p99 "
+                    f"{percentile(pages[bucket], 0.99):.0f} ms)"
                 )
         print(
             f"RESULT morning queue_p99_ms={percentile(stats.queue_ms, 0.99):.0f} errors={errors} "
