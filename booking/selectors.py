@@ -5,11 +5,13 @@ from datetime import date, datetime, time, timedelta
 from django.db import connection
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from booking.models import Household, Person, Series
 from centers.models import Center, Slot
+from impfportal.compiled import CompiledQuery
 
 BOOKING_HORIZON_DAYS = 60
 
@@ -19,14 +21,28 @@ def person_for_household(household: Household, person_id: int) -> Person:
     return get_object_or_404(Person, pk=person_id, household=household)
 
 
+# Asked by every booking step (the time page and its POST twice a booking):
+# compiled once, as building it cost more CPU than the database's answer.
+_PERSON_OF_PHONE = CompiledQuery(
+    lambda values: Person.objects.select_related("household").filter(
+        pk=values.person_id, household__phone=values.phone
+    ),
+    person_id=int,
+    phone=str,
+)
+
+
 def person_for_phone(phone: str, person_id: int) -> Person:
     """The person, if they belong to the household of this verified number; else 404.
 
     One query, with the household joined: the booking's SMS goes to its number.
     """
-    return get_object_or_404(
-        Person.objects.select_related("household"), pk=person_id, household__phone=phone
-    )
+    if not -(2**63) <= person_id < 2**63:  # from the URL: any number of digits
+        raise Http404
+    person = next(_PERSON_OF_PHONE.run(person_id=person_id, phone=phone), None)
+    if person is None:
+        raise Http404
+    return person
 
 
 def series_for_household(household: Household, booking_code: str) -> Series:
@@ -62,15 +78,61 @@ def free_days(center: Center, vaccines) -> list[tuple[date, int]]:
     return [(row["day"], row["free"]) for row in rows]
 
 
-def free_slots_on(center: Center, vaccines, day: date) -> list[Slot]:
+# The free first-dose times of a center-day, one compiled query per number of
+# vaccines: the time page (when its kept copy is old) and every page after a lost
+# race ask it, and the ORM spent more CPU building it than PostgreSQL answering.
+_FREE_ON_DAY: dict[int, CompiledQuery[Slot]] = {}
+
+
+def _free_on_day(vaccines: int) -> CompiledQuery[Slot]:
+    query = _FREE_ON_DAY.get(vaccines)
+    if query is None:
+        names = [f"vaccine{number}" for number in range(vaccines)]
+
+        def build(values):
+            return (
+                Slot.objects.bookable(now=values.now)
+                .filter(
+                    center__slug=values.center,
+                    vaccine_id__in=[getattr(values, name) for name in names],
+                    starts_at__gte=values.start,
+                    starts_at__lt=values.end,
+                )
+                .select_related("vaccine", "center", "second_dose_slot")
+                .order_by("starts_at", "vaccine__name")
+            )
+
+        query = _FREE_ON_DAY[vaccines] = CompiledQuery(
+            build,
+            now=datetime,
+            center=str,
+            start=datetime,
+            end=datetime,
+            **dict.fromkeys(names, int),
+        )
+    return query
+
+
+def _free_slots(center_slug: str, vaccines, day: date) -> list[Slot]:
+    ids = sorted({vaccine.pk for vaccine in vaccines})
+    if not ids:
+        return []
     start = timezone.make_aware(datetime.combine(day, time.min))
     return list(
-        Slot.objects.bookable()
-        .filter(center=center, vaccine__in=vaccines)
-        .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
-        .select_related("vaccine", "second_dose_slot")
-        .order_by("starts_at", "vaccine__name")
+        _free_on_day(len(ids)).run(
+            now=timezone.now(),
+            center=center_slug,
+            start=start,
+            end=start + timedelta(days=1),
+            **{f"vaccine{number}": pk for number, pk in enumerate(ids)},
+        )
     )
+
+
+def free_slots_on(center: Center, vaccines, day: date) -> list[Slot]:
+    """The center's free first-dose times on ``day`` (``bookable()``) for one of
+    ``vaccines``, in time order, each with its vaccine and second-dose slot."""
+    return _free_slots(center.slug, vaccines, day)
 
 
 def center_with_free_slots(center_slug: str, vaccines, day: date) -> tuple[Center, list[Slot]]:
@@ -80,17 +142,7 @@ def center_with_free_slots(center_slug: str, vaccines, day: date) -> tuple[Cente
     second one only when it is full: the time page is the busiest page of the
     morning. A booking form's posted time is checked by ``posted_free_time``.
     """
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    free = (
-        Slot.objects.bookable()
-        .filter(center__slug=center_slug, vaccine__in=vaccines)
-        .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
-    )
-    slots = list(
-        free.select_related("vaccine", "center", "second_dose_slot").order_by(
-            "starts_at", "vaccine__name"
-        )
-    )
+    slots = _free_slots(center_slug, vaccines, day)
     center = slots[0].center if slots else get_object_or_404(Center, slug=center_slug)
     return center, slots
 

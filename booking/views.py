@@ -177,7 +177,11 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
                 return redirect("booking:confirmation", booking_code=series.booking_code)
         else:
             errors.extend(str(message) for field in posted.errors.values() for message in field)
-        slots = selectors.free_slots_on(center, vaccines, chosen_day)
+        # What is free now, read fresh (someone was faster); its list rendered
+        # again only when other times are free than on the process's copy.
+        center, slots, options_html = time_page.free_times(
+            center_slug, vaccines, chosen_day, fresh=True
+        )
     # With the list already rendered, the form only carries the new token.
     form = SlotChoiceForm(slots=() if options_html else slots, initial={"token": uuid.uuid4()})
     alternatives = []
