@@ -620,6 +620,15 @@ def main() -> int:
         worker_ms = 1000 * run.app_cpu_s / booked
         at_floor_ms = per_booking * floor_app_ms
         cpu_ratio = worker_ms / at_floor_ms if at_floor_ms else 0.0
+        # Why a request costs the workers more CPU under load than in process:
+        # each wait for the database or Redis is a switch, and with more runnable
+        # processes than cores each preemption is one too (cold caches after it).
+        booking_switches, floor_switches = run.switches_per_request(), floor.switches_per_request()
+        print(
+            "worker context switches per request (voluntary, involuntary): booking "
+            f"{booking_switches[0]:.1f}, {booking_switches[1]:.1f}; floor "
+            f"{floor_switches[0]:.1f}, {floor_switches[1]:.1f}"
+        )
         print(
             f"floor share {floor_share:.2f} (target >= 0.6); worker CPU per booking "
             f"{worker_ms:.1f} ms against {per_booking:.2f} x {floor_app_ms:.2f} ms = "
