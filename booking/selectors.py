@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from booking.models import Household, Person, Series
+from booking.models import Appointment, Household, Person, Series
 from centers.models import Center, Slot
 from impfportal.compiled import CompiledQuery
 
@@ -51,6 +51,34 @@ def series_for_household(household: Household, booking_code: str) -> Series:
         booking_code=booking_code,
         person__household=household,
     )
+
+
+# The confirmation page, once after every booking: the series by its code and the
+# verified number (no household read first), and its appointments, each compiled once.
+_SERIES_OF_PHONE = CompiledQuery(
+    lambda values: Series.objects.select_related("person", "center", "vaccine").filter(
+        booking_code=values.code, person__household__phone=values.phone
+    ),
+    code=str,
+    phone=str,
+)
+_APPOINTMENTS_OF_SERIES = CompiledQuery(
+    lambda values: Appointment.objects.filter(series_id=values.series).select_related("slot"),
+    series=int,
+)
+
+
+def series_for_phone(phone: str, booking_code: str) -> Series:
+    """The series of a person of this verified number's household; else 404."""
+    series = next(_SERIES_OF_PHONE.run(code=booking_code, phone=phone), None)
+    if series is None:
+        raise Http404
+    return series
+
+
+def appointments_of(series: Series) -> list[Appointment]:
+    """The series' appointments (first dose first), each with its slot."""
+    return list(_APPOINTMENTS_OF_SERIES.run(series=series.pk))
 
 
 def household_series(household: Household) -> list[Series]:

@@ -207,12 +207,11 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
 
 @verification_required("booking:people")
 def confirmation(request, booking_code: str):
-    household = services.household_for(request.phone)
-    series = selectors.series_for_household(household, booking_code)
+    series = selectors.series_for_phone(request.phone, booking_code)
     return render(
         request,
         "booking/confirmation.html",
-        {"series": series, "appointments": series.appointments.select_related("slot")},
+        {"series": series, "appointments": selectors.appointments_of(series)},
     )
 
 
