@@ -153,10 +153,20 @@ class WrkResult:
     extra: dict = field(default_factory=dict)
     app_cpu_s: float = 0.0  # CPU time of the gunicorn workers during the run
     db_cpu_s: float = 0.0  # CPU time of the database's backends during the run
+    # The workers' context switches during the run: voluntary (waiting for the
+    # database, Redis, the client) and involuntary (preempted: more runnable
+    # processes than cores).
+    app_switches: tuple[float, float] = (0.0, 0.0)
 
     @property
     def rps(self) -> float:
         return self.requests / self.duration_s if self.duration_s else 0.0
+
+    def switches_per_request(self) -> tuple[float, float]:
+        """The workers' (voluntary, involuntary) context switches per request."""
+        if not self.requests:
+            return 0.0, 0.0
+        return self.app_switches[0] / self.requests, self.app_switches[1] / self.requests
 
     def cpu_ms_per_request(self) -> tuple[float, float]:
         """(app, database) CPU milliseconds per request: steadier than req/s when
@@ -359,6 +369,7 @@ class Bench:
         if script_args:
             command += ["--", *script_args]
         app_cpu = cpu_seconds(server.worker_pids())
+        app_switches = context_switches(server.worker_pids())
         db_cpu = cpu_seconds(self.backend_pids())
         proc = subprocess.Popen(
             command,
@@ -391,6 +402,11 @@ class Bench:
                 self.processes.remove(sampler)
         result = parse_wrk(output)
         result.app_cpu_s = cpu_used(app_cpu, cpu_seconds(server.worker_pids()))
+        after = context_switches(server.worker_pids())
+        result.app_switches = (
+            cpu_used(app_switches[0], after[0]),  # counts, summed as the CPU seconds are
+            cpu_used(app_switches[1], after[1]),
+        )
         result.db_cpu_s = cpu_used(db_cpu, cpu_seconds(self.backend_pids()))
         if profile_to:
             print(bench_profile.summarize(profile_to), flush=True)
@@ -416,6 +432,20 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
             continue  # ended meanwhile
         used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return used
+
+
+def context_switches(pids: list[int]) -> tuple[dict[int, float], dict[int, float]]:
+    """Voluntary and involuntary context switches of each process so far."""
+    voluntary, involuntary = {}, {}
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        voluntary[pid] = float(fields["voluntary_ctxt_switches"])
+        involuntary[pid] = float(fields["nonvoluntary_ctxt_switches"])
+    return voluntary, involuntary
 
 
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:

@@ -9,11 +9,15 @@ that the page costs one query (the person) instead of two and no list rendering.
 A time shown from the copy may have been taken meanwhile, as one shown fresh may
 be taken before the resident presses the button: the booking never trusts the
 page. Its POST reads the posted time fresh and takes the seats with a conditional
-UPDATE, and a page after a failed booking is made fresh too.
+UPDATE, and a page after a failed booking reads the free times fresh too (and
+keeps them as the copy; their rendered list is used again while the same times
+are free, which under contention is most of the time: a time leaves the list
+only when its last seat goes).
 """
 
 from datetime import date
 from time import monotonic
+from typing import NamedTuple
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
@@ -28,16 +32,32 @@ from centers.models import Center, Slot
 # Entries beyond this many are dropped (the expired first) before adding one.
 MAX_ENTRIES = 512
 
-_copies: dict[tuple, tuple[float, Center, list[Slot], SafeString]] = {}
+
+class _Copy(NamedTuple):
+    read_at: float  # when the free times were read
+    center: Center
+    slots: list[Slot]
+    options: SafeString
+    rendered_at: float  # when their list was rendered (the same times since)
+
+
+_copies: dict[tuple, _Copy] = {}
 _centers: dict[str, tuple[float, Center]] = {}
 
 
 def free_times(
-    center_slug: str, vaccines, day: date
+    center_slug: str, vaccines, day: date, *, fresh: bool = False
 ) -> tuple[Center, list[Slot], SafeString | None]:
     """The center, its free first-dose times on ``day`` and their rendered radio
     buttons, from this process's copy while it is young enough; 404 for an unknown
-    center. The rendered list is None when it is not kept (the page renders it)."""
+    center. The rendered list is None when it is not kept (the page renders it).
+
+    ``fresh``: read the times now whatever the copy's age (the page after a lost
+    race), and keep what was read as the copy. The copy's rendered list is used
+    again when the same times are still free and it was rendered within
+    ``TIME_PAGE_CACHE_SECONDS``: it shows nothing else (a time's id, moment,
+    vaccine and second-dose hint).
+    """
     seconds = settings.TIME_PAGE_CACHE_SECONDS
     if seconds <= 0:
         center, slots = selectors.center_with_free_slots(center_slug, vaccines, day)
@@ -50,16 +70,24 @@ def free_times(
     )
     now = monotonic()
     copy = _copies.get(key)
-    if copy is not None and now - copy[0] < seconds:
-        return copy[1], copy[2], copy[3]
+    if copy is not None and now - copy.read_at < seconds and not fresh:
+        return copy.center, copy.slots, copy.options
     center, slots = selectors.center_with_free_slots(center_slug, vaccines, day)
-    options = render_to_string(
-        "booking/_time_options.html", {"options": SlotChoiceForm(slots=slots).time_options()}
-    )
+    if (
+        copy is not None
+        and now - copy.rendered_at < seconds
+        and [slot.pk for slot in slots] == [slot.pk for slot in copy.slots]
+    ):
+        options, rendered_at = copy.options, copy.rendered_at
+    else:
+        options = render_to_string(
+            "booking/_time_options.html", {"options": SlotChoiceForm(slots=slots).time_options()}
+        )
+        rendered_at = now
     if len(_copies) >= MAX_ENTRIES:
-        for old in [k for k, v in _copies.items() if now - v[0] >= seconds] or list(_copies):
+        for old in [k for k, v in _copies.items() if now - v.read_at >= seconds] or list(_copies):
             del _copies[old]
-    _copies[key] = (now, center, slots, options)
+    _copies[key] = _Copy(now, center, slots, options, rendered_at)
     return center, slots, options
 
 

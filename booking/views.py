@@ -177,7 +177,11 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
                 return redirect("booking:confirmation", booking_code=series.booking_code)
         else:
             errors.extend(str(message) for field in posted.errors.values() for message in field)
-        slots = selectors.free_slots_on(center, vaccines, chosen_day)
+        # What is free now, read fresh (someone was faster); its list rendered
+        # again only when other times are free than on the process's copy.
+        center, slots, options_html = time_page.free_times(
+            center_slug, vaccines, chosen_day, fresh=True
+        )
     # With the list already rendered, the form only carries the new token.
     form = SlotChoiceForm(slots=() if options_html else slots, initial={"token": uuid.uuid4()})
     alternatives = []
@@ -203,12 +207,11 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
 
 @verification_required("booking:people")
 def confirmation(request, booking_code: str):
-    household = services.household_for(request.phone)
-    series = selectors.series_for_household(household, booking_code)
+    series = selectors.series_for_phone(request.phone, booking_code)
     return render(
         request,
         "booking/confirmation.html",
-        {"series": series, "appointments": series.appointments.select_related("slot")},
+        {"series": series, "appointments": selectors.appointments_of(series)},
     )
 
 

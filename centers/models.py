@@ -148,8 +148,10 @@ class Delivery(models.Model):
 
 
 class SlotQuerySet(models.QuerySet):
-    def upcoming(self):
-        return self.filter(starts_at__gt=timezone.now())
+    def upcoming(self, *, now: datetime | None = None):
+        """Slots that have not begun (``now``: the moment to ask at; by default now,
+        given when a query is compiled once and run again, ``CompiledQuery``)."""
+        return self.filter(starts_at__gt=timezone.now() if now is None else now)
 
     def with_free_seats(self):
         """Slots with a seat of their own free, whatever the seat's purpose."""
@@ -172,8 +174,8 @@ class SlotQuerySet(models.QuerySet):
             second_dose_slot__booked__lt=F("second_dose_slot__capacity"),
         )
 
-    def bookable(self):
-        return self.upcoming().with_free_series()
+    def bookable(self, *, now: datetime | None = None):
+        return self.upcoming(now=now).with_free_series()
 
     def bookable_by_hotline(self):
         """What a hotline agent can book for a caller: the bookable times, and the

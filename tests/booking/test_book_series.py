@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking.models import Appointment, Series
@@ -41,6 +43,18 @@ def test_booking_takes_both_doses_and_shows_the_booking_code(verified_client, pe
     page = verified_client.get(response["Location"]).content.decode()
     assert series.booking_code in page
     assert "Personalausweis" in page
+
+
+def test_the_confirmation_page_shows_both_appointments_in_two_queries(
+    verified_client, person, pair
+):
+    response = book_via_page(verified_client, person, pair[0])
+    with CaptureQueriesContext(connection) as queries:
+        page = verified_client.get(response["Location"])
+    # The series (by its code and the verified number) and its appointments.
+    assert len(queries) == 2, [query["sql"] for query in queries]
+    assert [appointment.dose for appointment in page.context["appointments"]] == [1, 2]
+    assert page.context["series"].person == person
 
 
 def test_the_confirmation_text_message_is_queued_with_the_booking(verified_client, person, pair):

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from booking import time_page
 from booking.models import Series
@@ -142,3 +143,47 @@ def test_without_the_copy_the_center_is_read_each_time(center, settings):
     with CaptureQueriesContext(connection) as queries:
         time_page.center(center.slug)
     assert len(queries) == 1
+
+
+def test_a_lost_race_reads_the_times_fresh_and_keeps_them_as_the_copy(
+    verified_client, erna, day_with_two_times
+):
+    early, late = day_with_two_times
+    open_page(verified_client, erna, early)
+    page, kept_queries = open_page(verified_client, erna, early)
+    Slot.objects.filter(pk=early.pk).update(booked=1)
+    token = page.context["form"]["token"].value()
+    lost = verified_client.post(time_page_url(erna, early), {"slot": early.pk, "token": token})
+    assert radio_values(lost) == [str(late.pk)]
+    # The next visitor in this process sees what the lost race read, from the copy.
+    again, queries = open_page(verified_client, erna, early)
+    assert radio_values(again) == [str(late.pk)]
+    assert queries == kept_queries
+
+
+def test_after_a_lost_race_the_list_is_rendered_again_only_for_other_times(
+    center, vaccine, day_with_two_times
+):
+    early, late = day_with_two_times
+    day = timezone.localdate(early.starts_at)
+    rendered = mock.Mock(side_effect=time_page.render_to_string)
+
+    def read_fresh(at: float) -> list[int]:
+        with (
+            mock.patch.object(time_page, "monotonic", return_value=at),
+            mock.patch.object(time_page, "render_to_string", rendered),
+        ):
+            _center, slots, options = time_page.free_times(center.slug, [vaccine], day, fresh=True)
+        assert options is not None
+        assert f'value="{slots[0].pk}"' in options
+        return [slot.pk for slot in slots]
+
+    assert read_fresh(1000.0) == [early.pk, late.pk]
+    assert rendered.call_count == 1
+    assert read_fresh(1010.0) == [early.pk, late.pk]  # the same times: the same list
+    assert rendered.call_count == 1
+    Slot.objects.filter(pk=early.pk).update(booked=1)
+    assert read_fresh(1020.0) == [late.pk]  # other times: rendered again
+    assert rendered.call_count == 2
+    assert read_fresh(1080.0) == [late.pk]  # the same, but rendered too long ago
+    assert rendered.call_count == 3
