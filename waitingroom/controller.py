@@ -151,7 +151,13 @@ def next_capacity(*, capacity: int, booking_p95: float, answered: int, quiet: bo
         return max(low, capacity // 2)
     if _holding(booking_p95):
         return capacity
-    step = max(1, round(high * settings.WAITINGROOM_RATE_STEP))
+    # The step per window of booking posts, spread over its control steps: those let
+    # in now post their booking some 15-25 s later, so the posts answer for a growth
+    # only windows after it; a step every 2 s grew the flow from 20 to 110 before
+    # the first of them answered, and the overshoot halved it (bench/README.md,
+    # "third session: the queue page").
+    steps_per_window = max(1, BOOKING_WINDOW_SECONDS // settings.WAITINGROOM_CONTROL_SECONDS)
+    step = max(1, round(high * settings.WAITINGROOM_RATE_STEP / steps_per_window))
     return min(high, capacity + (step if quiet else min(step, answered)))
 
 

@@ -155,8 +155,8 @@ def test_slow_bookings_halve_the_number_in_the_flow_and_it_grows_back_slowly(set
     grow = controller.next_capacity
     assert grow(capacity=200, booking_p95=1001, answered=50, quiet=False) == 100
     assert grow(capacity=30, booking_p95=5000, answered=50, quiet=False) == 20  # the floor
-    assert grow(capacity=100, booking_p95=500, answered=50, quiet=False) == 110
-    assert grow(capacity=195, booking_p95=0, answered=50, quiet=False) == 200  # the ceiling
+    assert grow(capacity=100, booking_p95=500, answered=50, quiet=False) == 102  # 10 per window
+    assert grow(capacity=199, booking_p95=0, answered=50, quiet=False) == 200  # the ceiling
 
 
 def test_the_number_in_the_flow_grows_only_by_the_answers_it_has_seen(settings, limits):
@@ -167,9 +167,25 @@ def test_the_number_in_the_flow_grows_only_by_the_answers_it_has_seen(settings, 
     settings.WAITINGROOM_CAPACITY_MIN = 20
     grow = controller.next_capacity
     assert grow(capacity=20, booking_p95=0, answered=0, quiet=False) == 20
-    assert grow(capacity=20, booking_p95=100, answered=3, quiet=False) == 23
-    assert grow(capacity=20, booking_p95=100, answered=500, quiet=False) == 30  # at most the step
+    assert grow(capacity=20, booking_p95=100, answered=1, quiet=False) == 21
+    assert grow(capacity=20, booking_p95=100, answered=500, quiet=False) == 22  # at most the step
     assert grow(capacity=300, booking_p95=0, answered=0, quiet=False) == 200  # a lowered ceiling
+
+
+def test_the_step_is_per_window_of_booking_posts_spread_over_its_control_steps(settings, limits):
+    """Those let in now post their booking 15-25 s later: a whole step every 2 s
+    grew the flow five times faster than its posts could answer for it."""
+    settings.WAITINGROOM_CAPACITY = 200
+    settings.WAITINGROOM_CAPACITY_MIN = 20
+    settings.WAITINGROOM_CONTROL_SECONDS = 2
+    capacity = 20
+    for _ in range(controller.BOOKING_WINDOW_SECONDS // 2):
+        capacity = controller.next_capacity(
+            capacity=capacity, booking_p95=100, answered=50, quiet=False
+        )
+    assert capacity == 30  # one step (5 % of 200) per 10 s window
+    settings.WAITINGROOM_CONTROL_SECONDS = 10
+    assert controller.next_capacity(capacity=20, booking_p95=100, answered=50, quiet=False) == 30
 
 
 def test_a_flow_quiet_for_a_whole_window_grows_by_the_step(settings, limits):
@@ -178,7 +194,7 @@ def test_a_flow_quiet_for_a_whole_window_grows_by_the_step(settings, limits):
     idle would hold the queue for nothing."""
     settings.WAITINGROOM_CAPACITY = 200
     settings.WAITINGROOM_CAPACITY_MIN = 20
-    assert controller.next_capacity(capacity=20, booking_p95=0, answered=0, quiet=True) == 30
+    assert controller.next_capacity(capacity=20, booking_p95=0, answered=0, quiet=True) == 22
 
 
 @pytest.mark.django_db
@@ -199,7 +215,7 @@ def test_a_step_after_admissions_without_posts_holds_and_after_a_quiet_window_gr
     assert int(redis.get(room._key("capacity"))) == 20
     time_machine.shift(controller.BOOKING_WINDOW_SECONDS + 2)
     controller.step(redis)  # no post, no one let in, no request for a whole window
-    assert int(redis.get(room._key("capacity"))) == 30
+    assert int(redis.get(room._key("capacity"))) == 22
 
 
 @pytest.mark.django_db
