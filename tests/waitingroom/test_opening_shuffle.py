@@ -121,7 +121,9 @@ def test_the_commitment_is_the_sha256_of_the_key(opening):
 
 
 def test_the_pre_queue_is_let_in_by_slow_start_not_all_at_once(opening, settings, time_machine):
-    settings.WAITINGROOM_CAPACITY = 100
+    # A ceiling whose step per control step (5 % per 10 s window: 5) is above the
+    # two posts below, so that the growth shown is the evidence's, not the step's.
+    settings.WAITINGROOM_CAPACITY = 500
     settings.WAITINGROOM_CAPACITY_MIN = 2
     settings.WAITINGROOM_RATE_MAX = 100
     time_machine.move_to(OPENS - timedelta(minutes=5), tick=False)
