@@ -1,10 +1,10 @@
 import os
-import signal
 import threading
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from impfportal.shutdown import stop_on_signals
 from reminders.services import enqueue_due_reminders
 
 NICENESS = 10
@@ -39,11 +39,7 @@ class Command(BaseCommand):
         if nice:
             os.nice(nice)
         stop = threading.Event()
-        previous = {
-            sig: signal.signal(sig, lambda _signum, _frame: stop.set())
-            for sig in (signal.SIGTERM, signal.SIGINT)
-        }
-        try:
+        with stop_on_signals(stop.set):
             while not stop.is_set():
                 close_old_connections()
                 done = enqueue_due_reminders(pace=pace, stop=stop)
@@ -54,6 +50,3 @@ class Command(BaseCommand):
                 if once:
                     break
                 stop.wait(interval)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)

@@ -1,10 +1,9 @@
-import signal
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.db.backends.signals import connection_created
 
+from impfportal.shutdown import stop_on_signals
 from sms.dispatcher import Dispatcher
 
 
@@ -41,15 +40,9 @@ class Command(BaseCommand):
         if connection.connection is not None:
             commit_without_waiting_for_disk(connection=connection)
         dispatcher = Dispatcher(pool_size=pool, batch_size=batch, idle_interval=interval)
-
-        def stop(_signum, _frame):
-            dispatcher.stop()
-
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            sent = dispatcher.run(until_idle=once)
+            with stop_on_signals(dispatcher.stop):
+                sent = dispatcher.run(until_idle=once)
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
             connection_created.disconnect(commit_without_waiting_for_disk)
         self.stdout.write(f"{sent} sent")

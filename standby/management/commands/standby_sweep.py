@@ -1,9 +1,9 @@
-import signal
 import threading
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from impfportal.shutdown import stop_on_signals
 from standby.services import sweep
 
 
@@ -19,11 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool, interval: float, **options):
         stop = threading.Event()
-        previous = {
-            sig: signal.signal(sig, lambda _signum, _frame: stop.set())
-            for sig in (signal.SIGTERM, signal.SIGINT)
-        }
-        try:
+        with stop_on_signals(stop.set):
             while not stop.is_set():
                 close_old_connections()
                 done = sweep()
@@ -34,6 +30,3 @@ class Command(BaseCommand):
                 if once:
                     break
                 stop.wait(interval)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
