@@ -130,6 +130,7 @@ class Server:
     workers: int
     threads: int
     log_path: Path
+    access_log: Path | None = None
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -277,11 +278,16 @@ class Bench:
         threads: int = 1,
         worker_class: str = "sync",
         nice: int = 0,
+        access_log: bool = False,
     ) -> Server:
         """``nice``: a lower CPU priority for this pool than for the rest (the
-        kernel's niceness, 0 to 19), as CPU shares would set it for its containers."""
+        kernel's niceness, 0 to 19), as CPU shares would set it for its containers.
+        ``access_log``: each request's path and the worker's time for it
+        (microseconds, from reading the request to the response written) in
+        ``Server.access_log``, to tell the server's time from the client's."""
         port = free_port()
         log_path = self.tmp / f"gunicorn-{port}.log"
+        access_path = self.tmp / f"gunicorn-{port}-access.log" if access_log else None
         command = [
             *(["nice", "-n", str(nice)] if nice else []),
             str(BIN / "gunicorn"),
@@ -295,6 +301,11 @@ class Bench:
             "--graceful-timeout=5",
             "--no-control-socket",
             f"--error-logfile={log_path}",
+            *(
+                [f"--access-logfile={access_path}", "--access-logformat=%(D)s %(U)s"]
+                if access_path
+                else []
+            ),
         ]
         log = open(log_path, "ab")  # noqa: SIM115 -- closed with the process
         proc = subprocess.Popen(
@@ -307,7 +318,7 @@ class Bench:
         )
         log.close()
         self.processes.append(proc)
-        server = Server(proc, port, workers, threads, log_path)
+        server = Server(proc, port, workers, threads, log_path, access_path)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:

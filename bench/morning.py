@@ -355,6 +355,37 @@ class QueueWatch:
             await asyncio.sleep(0.2)
 
 
+class LoopLag:
+    """How late this client's own event loop wakes up: every latency it reports
+    includes this wait, so a window whose pages were slow only here is the
+    client's, not the server's."""
+
+    PERIOD = 0.05
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []  # (time, ms late)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            await asyncio.sleep(self.PERIOD)
+            late = (time.perf_counter() - started - self.PERIOD) * 1000
+            self.samples.append((time.time(), max(0.0, late)))
+
+
+def worker_ms(access_log, path: str) -> list[float]:
+    """The worker's time for each request to ``path`` so far (the harness's access
+    log: microseconds, path): no client and no wait for a free worker in it."""
+    if access_log is None or not access_log.exists():
+        return []
+    times = []
+    for line in access_log.read_text().splitlines():
+        micros, _space, logged = line.partition(" ")
+        if logged == path and micros.isdigit():
+            times.append(int(micros) / 1000)
+    return times
+
+
 async def page_costs(
     base: str, queue_base: str, *, connections: int, seconds: float, capacity: int
 ):
@@ -441,14 +472,18 @@ async def morning(server, queue_server, fake: str, args, opens_at: float, target
         for i in range(len(arrivals))
     ]
     watch = QueueWatch()
+    lag = LoopLag()
     stop = asyncio.Event()
     watcher = asyncio.create_task(watch.run(stop))
+    lag_watcher = asyncio.create_task(lag.run(stop))
     began = time.time()
     await asyncio.gather(*(r.run(at) for r, at in zip(residents, arrivals, strict=True)))
     duration = time.time() - began
     await asyncio.sleep(0.5)
     stop.set()
     await watcher
+    await lag_watcher
+    queue_worker_ms = worker_ms((queue_server or server).access_log, QUEUE_PAGE)
     queue_rps = len(stats.queue_ms) / duration
     costs = await page_costs(
         base,
@@ -460,6 +495,8 @@ async def morning(server, queue_server, fake: str, args, opens_at: float, target
     return {
         "stats": stats,
         "watch": watch,
+        "lag": lag,
+        "queue_worker_ms": queue_worker_ms,
         "queue_rps": queue_rps,
         "costs": costs,
         "duration": duration,
@@ -566,7 +603,9 @@ def main() -> int:
         workers = {"workers": args.workers} if args.workers else {}
         server = bench.start_gunicorn(**workers, nice=args.booking_nice)
         queue_server = (
-            bench.start_gunicorn(workers=args.queue_workers) if args.queue_workers else None
+            bench.start_gunicorn(workers=args.queue_workers, access_log=True)
+            if args.queue_workers
+            else None
         )
         opens = timezone.now() + timedelta(seconds=args.pre_seconds + 3)
         Opening.objects.create(
@@ -630,6 +669,17 @@ def main() -> int:
             f"p50 {percentile(stats.queue_ms, 0.5):.0f} ms, "
             f"p99 {percentile(stats.queue_ms, 0.99):.0f} ms"
         )
+        served = result["queue_worker_ms"]
+        if served:
+            print(
+                f"  of which in a queue-page worker (its access log, {len(served)} requests): "
+                f"p50 {percentile(served, 0.5):.1f} ms, p99 {percentile(served, 0.99):.1f} ms"
+            )
+        late = [ms for _at, ms in result["lag"].samples]
+        print(
+            f"  the client's own event loop woke late by p50 {percentile(late, 0.5):.0f} ms, "
+            f"p99 {percentile(late, 0.99):.0f} ms, max {max(late, default=0):.0f} ms"
+        )
         for path, label in ((QUEUE_PAGE, "queue page"), ("/", "start page (cached)")):
             rps, p99, errs = costs[path]
             print(
@@ -656,7 +706,7 @@ def main() -> int:
         print(
             "admissions from the queue per 5 s (at the end of the window: allowed rate/s, "
             "allowed in the flow, in the flow, queued; booking posts answered in the window "
-            "and their p95; queue pages answered and their p99):"
+            "and their p95; queue pages answered and their p99; the client's loop lag p99):"
         )
         posts: dict[int, list[float]] = defaultdict(list)
         for at, ms in zip(stats.booking_at, stats.booking_ms, strict=True):
@@ -664,6 +714,9 @@ def main() -> int:
         pages: dict[int, list[float]] = defaultdict(list)
         for at, ms in zip(stats.queue_at, stats.queue_ms, strict=True):
             pages[int((at - opens.timestamp()) // 5) * 5].append(ms)
+        lags: dict[int, list[float]] = defaultdict(list)
+        for at, ms in result["lag"].samples:
+            lags[int((at - opens.timestamp()) // 5) * 5].append(ms)
         buckets: dict[int, list] = defaultdict(lambda: [0, 0.0, 0, 0, 0])
         for at, admitted, rate, queued, capacity, inside in watch.timeline:
             bucket = int((at - opens.timestamp()) // 5) * 5
@@ -677,7 +730,8 @@ def main() -> int:
                     f"capacity {capacity}, inside {inside}, queued {queued}; "
                     f"{len(posts[bucket])} posts, p95 {percentile(posts[bucket], 0.95):.0f} ms; "
                     f"{len(pages[bucket])} queue pages, p99 "
-                    f"{percentile(pages[bucket], 0.99):.0f} ms)"
+                    f"{percentile(pages[bucket], 0.99):.0f} ms; "
+                    f"lag {percentile(lags[bucket], 0.99):.0f} ms)"
                 )
         print(
             f"RESULT morning queue_p99_ms={percentile(stats.queue_ms, 0.99):.0f} errors={errors} "
