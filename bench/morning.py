@@ -373,6 +373,51 @@ class LoopLag:
             self.samples.append((time.time(), max(0.0, late)))
 
 
+def _pgrep(name: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False)
+    return [int(pid) for pid in out.stdout.split()]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (from /proc; gone ones count 0)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+class CpuMeter:
+    """Who used the machine's cores while the crowd ran: the servers, and the
+    benchmark's own parts (the client, the fake provider), which a real morning
+    would not run on the portal's cores."""
+
+    def __init__(self, groups: dict) -> None:
+        self.groups = groups  # name -> () -> pids
+        self.started: dict[str, float] = {}
+        self.began = 0.0
+
+    def start(self) -> None:
+        self.began = time.monotonic()
+        self.started = {name: _cpu_seconds(pids()) for name, pids in self.groups.items()}
+
+    def report(self) -> str:
+        seconds = time.monotonic() - self.began
+        used = {
+            name: _cpu_seconds(pids()) - self.started[name] for name, pids in self.groups.items()
+        }
+        capacity = seconds * (os.cpu_count() or 1)
+        parts = ", ".join(f"{name} {100 * cpu / capacity:.0f} %" for name, cpu in used.items())
+        return (
+            f"CPU while the crowd ran ({seconds:.0f} s x {os.cpu_count()} cores): {parts}; "
+            f"in all {100 * sum(used.values()) / capacity:.0f} %"
+        )
+
+
 def worker_ms(access_log, path: str) -> list[float]:
     """The worker's time for each request to ``path`` so far (the harness's access
     log: microseconds, path): no client and no wait for a free worker in it."""
@@ -445,7 +490,9 @@ async def page_costs(
     return results
 
 
-async def morning(server, queue_server, fake: str, args, opens_at: float, targets) -> dict:
+async def morning(
+    server, queue_server, fake: str, args, opens_at: float, targets, meter: CpuMeter
+) -> dict:
     stats = Stats()
     base = f"http://127.0.0.1:{server.port}"
     queue_base = f"http://127.0.0.1:{queue_server.port}" if queue_server else base
@@ -477,8 +524,10 @@ async def morning(server, queue_server, fake: str, args, opens_at: float, target
     watcher = asyncio.create_task(watch.run(stop))
     lag_watcher = asyncio.create_task(lag.run(stop))
     began = time.time()
+    meter.start()
     await asyncio.gather(*(r.run(at) for r, at in zip(residents, arrivals, strict=True)))
     duration = time.time() - began
+    cpu = meter.report()
     await asyncio.sleep(0.5)
     stop.set()
     await watcher
@@ -496,6 +545,7 @@ async def morning(server, queue_server, fake: str, args, opens_at: float, target
         "stats": stats,
         "watch": watch,
         "lag": lag,
+        "cpu": cpu,
         "queue_worker_ms": queue_worker_ms,
         "queue_rps": queue_rps,
         "costs": costs,
@@ -626,6 +676,21 @@ def main() -> int:
             + f"; {len(targets)} center-days x 20 times x {args.lanes} seats",
             flush=True,
         )
+
+        def pool(gunicorn):
+            return lambda: [gunicorn.process.pid, *gunicorn.worker_pids()] if gunicorn else []
+
+        meter = CpuMeter(
+            {
+                "booking pool": pool(server),
+                "queue pool": pool(queue_server),
+                "PostgreSQL": lambda: _pgrep("postgres"),
+                "Redis": lambda: _pgrep("redis-server"),
+                "dispatcher": lambda: [process.pid for process in dispatchers],
+                "client": lambda: [os.getpid()],
+                "fake provider": lambda: [fake.pid],
+            }
+        )
         result = asyncio.run(
             morning(
                 server,
@@ -634,6 +699,7 @@ def main() -> int:
                 args,
                 opens.timestamp(),
                 targets,
+                meter,
             )
         )
         for process in dispatchers:
@@ -675,6 +741,7 @@ def main() -> int:
                 f"  of which in a queue-page worker (its access log, {len(served)} requests): "
                 f"p50 {percentile(served, 0.5):.1f} ms, p99 {percentile(served, 0.99):.1f} ms"
             )
+        print(f"  {result['cpu']}")
         late = [ms for _at, ms in result["lag"].samples]
         print(
             f"  the client's own event loop woke late by p50 {percentile(late, 0.5):.0f} ms, "
