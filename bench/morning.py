@@ -12,12 +12,14 @@ tries). ``--residents`` of them, a fifth in the ``--pre-seconds`` before the
 opening, the rest over ``--post-seconds`` after it. One in five also refreshes
 twice in a row and opens a second tab on every cycle.
 
-The client plays the proxy, as ``make cluster``'s HAProxy and the compose file's
-Caddy do: it stamps ``X-Request-Start`` and sends the queue page (and its
+HAProxy stands in front, as in ``make cluster`` (the compose file's Caddy does
+the same): it stamps ``X-Request-Start`` and sends the queue page (and its
 refreshes) to a pool of its own, ``--queue-workers`` sync workers on a second
 port, so that residents who only wait never queue behind the costly booking
-posts in the booking pool's backlog. ``--queue-workers 0`` serves the queue page
-from the booking pool, as before that pool existed.
+posts. ``--no-proxy``: the client plays the proxy (stamps, routes) and talks to
+gunicorn directly; a sync worker then also waits for this Python client to close
+each connection before it takes the next. ``--queue-workers 0`` serves the queue
+page from the booking pool, as before that pool existed.
 
 Measured: queue page req/s and p99 (and the start page's afterwards, same
 server, same concurrency), 5xx and timeouts, code delivery p99 (queued →
@@ -41,6 +43,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -49,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from bench.harness import Bench, free_port
+from bench.harness import Bench, free_port, require_tool
 from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
 
 REPO = Path(__file__).resolve().parent.parent
@@ -373,6 +376,53 @@ class LoopLag:
             self.samples.append((time.time(), max(0.0, late)))
 
 
+def start_haproxy(bench: Bench, server, queue_server) -> int:
+    """HAProxy in front of both pools, as ``make cluster`` runs it: it queues requests
+    itself (``maxconn`` per pool: one per sync worker), stamps ``X-Request-Start``,
+    sends the queue page to its pool, and closes each connection to a worker as soon
+    as the answer is in (gunicorn's sync worker waits for that before taking the
+    next one). Returns its port."""
+    haproxy = require_tool("haproxy", "haproxy")
+    port = free_port()
+    queue = queue_server or server
+    config = bench.tmp / "haproxy.cfg"
+    config.write_text(
+        "global\n"
+        "    maxconn 8000\n"
+        "defaults\n"
+        "    mode http\n"
+        "    timeout connect 2s\n"
+        "    timeout client 60s\n"
+        "    timeout server 60s\n"
+        "    timeout queue 30s\n"
+        "    timeout http-keep-alive 30s\n"
+        "frontend portal\n"
+        f"    bind 127.0.0.1:{port}\n"
+        "    http-request set-header X-Request-Start t=%Ts%ms\n"
+        f"    use_backend queue if {{ path {QUEUE_PAGE} }}\n"
+        "    default_backend web\n"
+        "backend web\n"
+        f"    server web 127.0.0.1:{server.port} maxconn {server.workers}\n"
+        "backend queue\n"
+        f"    server queue 127.0.0.1:{queue.port} maxconn {queue.workers}\n"
+    )
+    subprocess.run([haproxy, "-c", "-q", "-f", str(config)], check=True)
+    process = subprocess.Popen(
+        [haproxy, "-db", "-f", str(config)],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    bench.processes.append(process)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return port
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("HAProxy did not answer")
+
+
 def _pgrep(name: str) -> list[int]:
     out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False)
     return [int(pid) for pid in out.stdout.split()]
@@ -491,11 +541,14 @@ async def page_costs(
 
 
 async def morning(
-    server, queue_server, fake: str, args, opens_at: float, targets, meter: CpuMeter
+    server, queue_server, fake: str, args, opens_at: float, targets, meter: CpuMeter, proxy
 ) -> dict:
     stats = Stats()
-    base = f"http://127.0.0.1:{server.port}"
-    queue_base = f"http://127.0.0.1:{queue_server.port}" if queue_server else base
+    if proxy is not None:  # HAProxy routes the queue page to its pool
+        base = queue_base = f"http://127.0.0.1:{proxy}"
+    else:
+        base = f"http://127.0.0.1:{server.port}"
+        queue_base = f"http://127.0.0.1:{queue_server.port}" if queue_server else base
     start = opens_at - args.pre_seconds
     pre_count = args.residents // 5
     arrivals = sorted(
@@ -583,6 +636,13 @@ def main() -> int:
         default=0,
         help="niceness of the booking pool (the queue page's pool and the rest stay at 0)",
     )
+    parser.add_argument(
+        "--proxy",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="HAProxy in front of both pools, as make cluster runs it (--no-proxy: the "
+        "client sends each request to its pool itself)",
+    )
     parser.add_argument("--lanes", type=int, default=6)
     parser.add_argument("--baseline-connections", type=int, default=64)
     parser.add_argument(
@@ -657,6 +717,7 @@ def main() -> int:
             if args.queue_workers
             else None
         )
+        proxy = start_haproxy(bench, server, queue_server) if args.proxy else None
         opens = timezone.now() + timedelta(seconds=args.pre_seconds + 3)
         Opening.objects.create(
             name="Bench opening",
@@ -689,6 +750,7 @@ def main() -> int:
                 "dispatcher": lambda: [process.pid for process in dispatchers],
                 "client": lambda: [os.getpid()],
                 "fake provider": lambda: [fake.pid],
+                "HAProxy": lambda: [p.pid for p in bench.processes if "haproxy" in str(p.args)],
             }
         )
         result = asyncio.run(
@@ -700,6 +762,7 @@ def main() -> int:
                 opens.timestamp(),
                 targets,
                 meter,
+                proxy,
             )
         )
         for process in dispatchers:
