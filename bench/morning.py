@@ -12,14 +12,16 @@ tries). ``--residents`` of them, a fifth in the ``--pre-seconds`` before the
 opening, the rest over ``--post-seconds`` after it. One in five also refreshes
 twice in a row and opens a second tab on every cycle.
 
-HAProxy stands in front, as in ``make cluster`` (the compose file's Caddy does
-the same): it stamps ``X-Request-Start`` and sends the queue page (and its
+The client plays the proxy, as ``make cluster``'s HAProxy and the compose file's
+Caddy do: it stamps ``X-Request-Start`` and sends the queue page (and its
 refreshes) to a pool of its own, ``--queue-workers`` sync workers on a second
 port, so that residents who only wait never queue behind the costly booking
-posts. ``--no-proxy``: the client plays the proxy (stamps, routes) and talks to
-gunicorn directly; a sync worker then also waits for this Python client to close
-each connection before it takes the next. ``--queue-workers 0`` serves the queue
-page from the booking pool, as before that pool existed.
+posts in the booking pool's backlog (a sync worker then also waits for this
+Python client to close each connection before it takes the next). ``--proxy``
+puts HAProxy in front instead, as ``make cluster`` runs it: it queues for each
+pool itself and stamps the requests, so the room's booking times include that
+queue. ``--queue-workers 0`` serves the queue page from the booking pool, as
+before that pool existed.
 
 Measured: queue page req/s and p99 (and the start page's afterwards, same
 server, same concurrency), 5xx and timeouts, code delivery p99 (queued →
@@ -639,8 +641,8 @@ def main() -> int:
     parser.add_argument(
         "--proxy",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="HAProxy in front of both pools, as make cluster runs it (--no-proxy: the "
+        default=False,
+        help="HAProxy in front of both pools, as make cluster runs it (default: the "
         "client sends each request to its pool itself)",
     )
     parser.add_argument("--lanes", type=int, default=6)
