@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from bench.harness import Bench, free_port, require_tool
+from bench.harness import Bench, cpu_seconds, cpu_used, free_port, require_tool
 from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
 
 REPO = Path(__file__).resolve().parent.parent
@@ -430,19 +430,6 @@ def _pgrep(name: str) -> list[int]:
     return [int(pid) for pid in out.stdout.split()]
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes so far (from /proc; gone ones count 0)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 class CpuMeter:
     """Who used the machine's cores while the crowd ran: the servers, and the
     benchmark's own parts (the client, the fake provider), which a real morning
@@ -450,17 +437,18 @@ class CpuMeter:
 
     def __init__(self, groups: dict) -> None:
         self.groups = groups  # name -> () -> pids
-        self.started: dict[str, float] = {}
+        self.started: dict[str, dict[int, float]] = {}
         self.began = 0.0
 
     def start(self) -> None:
         self.began = time.monotonic()
-        self.started = {name: _cpu_seconds(pids()) for name, pids in self.groups.items()}
+        self.started = {name: cpu_seconds(pids()) for name, pids in self.groups.items()}
 
     def report(self) -> str:
         seconds = time.monotonic() - self.began
         used = {
-            name: _cpu_seconds(pids()) - self.started[name] for name, pids in self.groups.items()
+            name: cpu_used(self.started[name], cpu_seconds(pids()))
+            for name, pids in self.groups.items()
         }
         capacity = seconds * (os.cpu_count() or 1)
         parts = ", ".join(f"{name} {100 * cpu / capacity:.0f} %" for name, cpu in used.items())
