@@ -14,10 +14,12 @@ twice in a row and opens a second tab on every cycle.
 
 The client plays the proxy, as ``make cluster``'s HAProxy and the compose file's
 Caddy do: it stamps ``X-Request-Start`` and sends the queue page (and its
-refreshes) to a pool of its own, ``--queue-workers`` sync workers on a second
-port, so that residents who only wait never queue behind the costly booking
-posts in the booking pool's backlog (a sync worker then also waits for this
-Python client to close each connection before it takes the next). ``--proxy``
+refreshes) to a pool of its own, ``--queue-workers`` workers of
+``--queue-threads`` threads (gunicorn's gthread, keep-alive; the cluster's and
+the compose file's queue pool) on a second port, so that residents who only wait
+never queue behind the costly booking posts in the booking pool's backlog.
+``--queue-threads 1`` makes them sync workers, which wait for this Python client
+to close each connection before they take the next. ``--proxy``
 puts HAProxy in front instead, as ``make cluster`` runs it: it queues for each
 pool itself and stamps the requests, so the room's booking times include that
 queue. ``--queue-workers 0`` serves the queue page from the booking pool, as
@@ -617,8 +619,16 @@ def main() -> int:
     parser.add_argument(
         "--queue-workers",
         type=int,
-        default=2,
-        help="sync workers of the queue page's own pool (0: served by the booking pool)",
+        default=4,
+        help="workers of the queue page's own pool (0: served by the booking pool)",
+    )
+    parser.add_argument(
+        "--queue-threads",
+        type=int,
+        default=4,
+        help="threads per worker of the queue page's pool: above 1 its workers are "
+        "gunicorn's gthread workers, which keep connections alive and never hold a "
+        "worker while a client is slow to close",
     )
     parser.add_argument(
         "--booking-nice",
@@ -703,7 +713,12 @@ def main() -> int:
         workers = {"workers": args.workers} if args.workers else {}
         server = bench.start_gunicorn(**workers, nice=args.booking_nice)
         queue_server = (
-            bench.start_gunicorn(workers=args.queue_workers, access_log=True)
+            bench.start_gunicorn(
+                workers=args.queue_workers,
+                threads=args.queue_threads,
+                worker_class="gthread" if args.queue_threads > 1 else "sync",
+                access_log=True,
+            )
             if args.queue_workers
             else None
         )
@@ -720,7 +735,7 @@ def main() -> int:
             f"the opening, the rest over {args.post_seconds:.0f} s; capacity {args.capacity}, "
             f"SMS {args.sms_rate}/s, {server.workers} workers"
             + (
-                f" (+ {queue_server.workers} for the queue page)"
+                f" (+ {queue_server.workers} x {queue_server.threads} threads for the queue page)"
                 if queue_server
                 else " (the queue page's too)"
             )

@@ -1,11 +1,13 @@
 """``make cluster``: the production roles, for real, on one machine.
 
 - 3 gunicorn web nodes, each on its own port;
-- the queue page's own small pool (``--queue-workers`` sync workers): the
-  waiting room's ``/waiting-room/`` is what thousands of residents reload
-  while they wait, and it is cheap; served by the web nodes it would wait in
-  their backlog behind the booking posts (bench/README.md, "The queue page's
-  own pool");
+- the queue page's own small pool (``--queue-workers`` gthread workers of
+  ``QUEUE_THREADS`` threads): the waiting room's ``/waiting-room/`` is what
+  thousands of residents reload while they wait, and it is cheap; served by the
+  web nodes it would wait in their backlog behind the booking posts
+  (bench/README.md, "The queue page's own pool"); threads, so that a worker
+  never sits idle on a Redis round trip or a client's close (bench/README.md,
+  "fifth session");
 - HAProxy in front: least connections, health checks on ``/readyz`` (a node
   whose database is unreachable is taken out; when *every* node reports a
   shared problem, Redis or the outbox, a second backend checked on
@@ -82,6 +84,9 @@ ROLES = {
 # The path the proxy sends to the queue pool (waitingroom/urls.py; by path, so its
 # ?refresh=off goes there too).
 QUEUE_PAGE = "/waiting-room/"
+# Threads per queue-pool worker (gunicorn's gthread): 4 x 4 took the queue page's
+# p99 at 5,000 residents from ~2 s (2-4 sync workers) to 94 ms (bench/README.md).
+QUEUE_THREADS = 4
 # Debian packages of the tools that are not part of PostgreSQL.
 PACKAGES = {"haproxy": "haproxy", "pgbouncer": "pgbouncer"}
 PG_TOOLS = ("pg_basebackup", "pg_ctl", "postgres")
@@ -227,9 +232,10 @@ class Cluster:
     port_base: int = DEFAULT_PORT_BASE
     nodes: int = ROLES["web"]
     workers_per_node: int = 2
-    # The queue page costs a few ms and no database query: two sync workers serve
-    # hundreds a second, and one of them may be busy with the room's control step.
-    queue_workers: int = 2
+    # The queue page costs a few ms and no database query: four workers of
+    # QUEUE_THREADS threads serve hundreds a second, and one thread may be busy
+    # with the room's control step.
+    queue_workers: int = 4
     dispatchers: int = ROLES["sms"]
     task_workers: int = ROLES["tasks"]
     sweep: bool = True
@@ -590,7 +596,9 @@ class Cluster:
 
     def start_queue_pool(self) -> Node:
         """The queue page's own gunicorn (HAProxy's backend ``queue``)."""
-        self.queue = self._start_gunicorn("queue", self.queue_port, self.queue_workers)
+        self.queue = self._start_gunicorn(
+            "queue", self.queue_port, self.queue_workers, threads=QUEUE_THREADS
+        )
         return self.queue
 
     def stop_queue_pool(self) -> None:
@@ -598,7 +606,8 @@ class Cluster:
             stop_group(self.queue.process)
             self.queue = None
 
-    def _start_gunicorn(self, name: str, port: int, workers: int) -> Node:
+    def _start_gunicorn(self, name: str, port: int, workers: int, *, threads: int = 1) -> Node:
+        """Sync workers, or gthread workers (keep-alive) when ``threads`` > 1."""
         log = open(self.run_dir / f"{name}.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
             [
@@ -606,6 +615,7 @@ class Cluster:
                 "impfportal.wsgi:application",
                 f"--bind=127.0.0.1:{port}",
                 f"--workers={workers}",
+                *(["--worker-class=gthread", f"--threads={threads}"] if threads > 1 else []),
                 "--backlog=2048",
                 "--timeout=30",
                 "--graceful-timeout=5",
@@ -651,8 +661,9 @@ class Cluster:
         if self.queue is None:
             raise ClusterError("start the queue pool before HAProxy")
         config = self.run_dir / "haproxy.cfg"
-        # Sync workers serve one request each: HAProxy queues the rest itself
-        # (maxconn per server) and hands each to the node with fewest in hand.
+        # Sync workers serve one request each (the queue pool's gthread workers one
+        # per thread): HAProxy queues the rest itself (maxconn per server) and hands
+        # each to the node with fewest in hand.
         config.write_text(
             "global\n"
             "    maxconn 4000\n"
@@ -702,7 +713,8 @@ class Cluster:
             "    option httpchk\n"
             "    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1\n"
             "    default-server check inter 1s fall 2 rise 2\n"
-            f"    server queue 127.0.0.1:{self.queue.port} maxconn {self.queue_workers}\n"
+            f"    server queue 127.0.0.1:{self.queue.port} "
+            f"maxconn {self.queue_workers * QUEUE_THREADS}\n"
             f"{queue_servers}"
             "listen stats\n"
             f"    bind 127.0.0.1:{self.stats_port}\n"
@@ -788,7 +800,8 @@ class Cluster:
             f"Portal (HAProxy, leastconn, /readyz): {self.url()}\n"
             f"HAProxy's statistics: http://127.0.0.1:{self.stats_port}/\n"
             f"Web nodes ({self.workers_per_node} gunicorn workers each): {nodes}\n"
-            f"Queue page {QUEUE_PAGE} ({self.queue_workers} workers): :{self.queue_port}\n"
+            f"Queue page {QUEUE_PAGE} ({self.queue_workers} workers x {QUEUE_THREADS} "
+            f"threads): :{self.queue_port}\n"
             f"PgBouncer (transaction mode, pool {self.pool_size}): 127.0.0.1:"
             f"{self.pgbouncer_port} -> primary {PRIMARY_HOST}:{PRIMARY_PORT}/{self.database}\n"
             f"Replica (streaming, pg_basebackup): 127.0.0.1:{self.replica_port}\n"
@@ -806,7 +819,7 @@ def main() -> int:
     parser.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per node")
     parser.add_argument(
-        "--queue-workers", type=int, default=2, help="gunicorn workers of the queue page's pool"
+        "--queue-workers", type=int, default=4, help="gunicorn workers of the queue page's pool"
     )
     parser.add_argument("--no-demo-data", action="store_true")
     args = parser.parse_args()

@@ -1,6 +1,7 @@
 """The queue page has a pool of its own behind HAProxy, and the web nodes stand in
 for it while it is down."""
 
+import http.client
 import urllib.error
 import urllib.request
 
@@ -41,6 +42,26 @@ def test_the_queue_page_goes_to_its_own_pool_and_the_rest_does_not(cluster):
     assert web_served(cluster) == sum(c for n, c in before.items() if n != "queue")
     assert status_of(cluster.url("/")) == 200
     assert cluster.served("queue") == after  # the start page went to the web nodes
+
+
+def test_the_queue_pool_keeps_a_connection_for_the_next_request(cluster):
+    """Its workers are threaded (gthread): a connection outlives its answer, so a
+    worker never waits for a client to close one (a sync worker says
+    ``Connection: close`` and then waits for the client's FIN)."""
+    connection = http.client.HTTPConnection("127.0.0.1", cluster.queue.port, timeout=10)
+    sockets = []
+    try:
+        for _ in range(2):
+            connection.request("GET", QUEUE_PAGE)
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status < 500
+            assert not answer.will_close, answer.getheader("Connection")
+            sockets.append(connection.sock)
+        assert sockets[0] is not None
+        assert sockets[0] is sockets[1]  # the same connection answered both
+    finally:
+        connection.close()
 
 
 def test_the_web_nodes_serve_the_queue_page_while_its_pool_is_down(cluster):
