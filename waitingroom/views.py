@@ -27,7 +27,6 @@ from waitingroom.room import Status
 
 NEAR_FRONT_PLACES = 10
 SOON_REFRESH_SECONDS = 5
-OPENING_SPREAD_SECONDS = 5
 
 
 def _next_page(request) -> str:
@@ -68,12 +67,16 @@ def queue(request):
         if verdict.ahead < NEAR_FRONT_PLACES:
             refresh = SOON_REFRESH_SECONDS
     elif verdict.status == Status.PREQUEUED and phase is not None:
-        # Everyone waiting for the opening comes back just after it, spread over a
-        # few seconds: the lot has placed them already, so coming back a little
-        # later costs nobody their place, and a thousand reloads in the same
-        # second would make the queue page's slowest minute.
+        # In the last period before the opening, everyone waiting for it is told to
+        # come back after it, spread evenly over one whole refresh period: the lot
+        # has placed them already and a place is kept far longer, so coming back a
+        # little later costs nobody anything. Spread over less, the pre-queue would
+        # come back as one wave and, reloading every period, stay one: a thousand
+        # reloads in the same few seconds every 20 s made the queue page's slowest
+        # windows at 5,000 residents (bench/README.md, fifth session).
         until = math.ceil((phase.opens_at - now).total_seconds()) + 1
-        refresh = max(2, min(refresh, until + random.randrange(OPENING_SPREAD_SECONDS)))  # noqa: S311 -- spreading load
+        if until <= refresh:
+            refresh = max(2, until + random.randrange(refresh))  # noqa: S311 -- spreading load
     response = page.render_queue_page(
         request,
         {

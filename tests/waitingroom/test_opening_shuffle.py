@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
 from tests.waitingroom.conftest import arrive, queue_order, queued, refresh, ticket_of
-from waitingroom import controller, fairness, room, views
+from waitingroom import controller, fairness, room
 from waitingroom.models import Opening, PrequeueEntry
 
 pytestmark = pytest.mark.django_db
@@ -33,11 +34,13 @@ def test_everyone_before_the_opening_waits_even_with_room(opening, time_machine)
     assert "Die Buchung beginnt um 08:00 Uhr" in page.content.decode()
     assert "Ihr Platz in der Warteschlange" not in page.content.decode()  # no rank before
     time_machine.shift(timedelta(minutes=29, seconds=50))
-    # Just after the opening, spread over a few seconds so that not all come at once.
+    # Back after the opening, spread over a whole refresh period (20 s), so that the
+    # pre-queue does not come back, and then keep reloading, as one wave.
     spread = {int(refresh(client)["Refresh"]) for _ in range(40)}
     assert min(spread) >= 11
-    assert max(spread) <= 10 + views.OPENING_SPREAD_SECONDS
-    assert len(spread) > 1
+    assert max(spread) <= 10 + settings.WAITINGROOM_REFRESH_SECONDS
+    assert max(spread) > settings.WAITINGROOM_REFRESH_SECONDS  # beyond the usual period
+    assert len(spread) > 5
 
 
 def test_before_the_pre_queue_begins_the_room_stays_invisible(opening, time_machine):
