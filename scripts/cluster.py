@@ -85,7 +85,7 @@ ROLES = {
 # ?refresh=off goes there too).
 QUEUE_PAGE = "/waiting-room/"
 # Threads per queue-pool worker (gunicorn's gthread): 4 x 4 took the queue page's
-# p99 at 5,000 residents from ~2 s (2-4 sync workers) to 94 ms (bench/README.md).
+# p99 at 5,000 residents from ~2 s (2-8 sync workers) to ~0.1 s (bench/README.md).
 QUEUE_THREADS = 4
 # Debian packages of the tools that are not part of PostgreSQL.
 PACKAGES = {"haproxy": "haproxy", "pgbouncer": "pgbouncer"}
