@@ -382,10 +382,10 @@ class LoopLag:
 
 def start_haproxy(bench: Bench, server, queue_server) -> int:
     """HAProxy in front of both pools, as ``make cluster`` runs it: it queues requests
-    itself (``maxconn`` per pool: one per sync worker), stamps ``X-Request-Start``,
-    sends the queue page to its pool, and closes each connection to a worker as soon
-    as the answer is in (gunicorn's sync worker waits for that before taking the
-    next one). Returns its port."""
+    itself (``maxconn`` per pool: one per sync worker, one per thread of a gthread
+    worker), stamps ``X-Request-Start``, sends the queue page to its pool, and closes
+    each connection to a sync worker as soon as the answer is in (the worker waits for
+    that before taking the next one). Returns its port."""
     haproxy = require_tool("haproxy", "haproxy")
     port = free_port()
     queue = queue_server or server
@@ -408,7 +408,7 @@ def start_haproxy(bench: Bench, server, queue_server) -> int:
         "backend web\n"
         f"    server web 127.0.0.1:{server.port} maxconn {server.workers}\n"
         "backend queue\n"
-        f"    server queue 127.0.0.1:{queue.port} maxconn {queue.workers}\n"
+        f"    server queue 127.0.0.1:{queue.port} maxconn {queue.workers * queue.threads}\n"
     )
     subprocess.run([haproxy, "-c", "-q", "-f", str(config)], check=True)
     process = subprocess.Popen(
@@ -715,8 +715,7 @@ def main() -> int:
         queue_server = (
             bench.start_gunicorn(
                 workers=args.queue_workers,
-                threads=args.queue_threads,
-                worker_class="gthread" if args.queue_threads > 1 else "sync",
+                threads=args.queue_threads,  # above 1 gunicorn runs gthread workers
                 access_log=True,
             )
             if args.queue_workers
