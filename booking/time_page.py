@@ -13,6 +13,11 @@ UPDATE, and a page after a failed booking reads the free times fresh too (and
 keeps them as the copy; their rendered list is used again while the same times
 are free, which under contention is most of the time: a time leaves the list
 only when its last seat goes).
+
+The page itself, where times are free, is served from a frame
+(``impfportal.frames``): rendered once per center, day, list of times and
+error, with holes for the person, the back link and the form's token.
+``tests/booking/test_time_page_frame.py`` compares it with the full render.
 """
 
 from datetime import date
@@ -20,7 +25,8 @@ from time import monotonic
 from typing import NamedTuple
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString
@@ -28,6 +34,9 @@ from django.utils.safestring import SafeString
 from booking import selectors
 from booking.forms import SlotChoiceForm
 from centers.models import Center, Slot
+from impfportal.frames import FramedPage
+
+TEMPLATE = "booking/choose_time.html"
 
 # Entries beyond this many are dropped (the expired first) before adding one.
 MAX_ENTRIES = 512
@@ -43,6 +52,9 @@ class _Copy(NamedTuple):
 
 _copies: dict[tuple, _Copy] = {}
 _centers: dict[str, tuple[float, Center]] = {}
+# A frame per center-day, list of free times and error message: a list changes
+# when a time's last seat goes, so a morning makes a few per center-day.
+_page = FramedPage(TEMPLATE, live=("person", "back_url", "token"), most=MAX_ENTRIES)
 
 
 def free_times(
@@ -107,7 +119,18 @@ def center(center_slug: str) -> Center:
     return found
 
 
+def render_page(request, context: dict) -> HttpResponse:
+    """The time page: from its frame when it shows a kept list of free times."""
+    options = context["options_html"]
+    if not (options and context["slots"]):
+        return render(request, TEMPLATE, context)
+    center = context["center"]
+    shape = (center.slug, center.name, context["day"], options, tuple(context["errors"]))
+    return _page.render(request, context, shape=shape)
+
+
 def forget() -> None:
-    """Drop every copy (tests)."""
+    """Drop every copy and frame (tests)."""
     _copies.clear()
     _centers.clear()
+    _page.forget()

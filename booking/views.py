@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -182,21 +183,21 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         center, slots, options_html = time_page.free_times(
             center_slug, vaccines, chosen_day, fresh=True
         )
-    # With the list already rendered, the form only carries the new token.
-    form = SlotChoiceForm(slots=() if options_html else slots, initial={"token": uuid.uuid4()})
     alternatives = []
     if not slots:
         alternatives = services.next_free_slots(
             center_id=center.pk, vaccines=vaccines, after=timezone.now()
         )
-    return render(
+    return time_page.render_page(
         request,
-        "booking/choose_time.html",
         {
             "person": person,
+            "back_url": reverse("booking:choose_day", args=(person.pk, center.slug)),
             "center": center,
             "day": chosen_day,
-            "form": form,
+            # The list's radio buttons, unless already rendered.
+            "form": None if options_html else SlotChoiceForm(slots=slots),
+            "token": uuid.uuid4(),
             "errors": errors,
             "slots": slots,
             "options_html": options_html,

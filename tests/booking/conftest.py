@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from booking import services
+from booking import services, time_page
 from tests import factories
 
 
@@ -57,3 +57,21 @@ def waiting_erna(erna, center):
     from tests.waitlist.helpers import make_entry
 
     return make_entry(erna, center=center)
+
+
+@pytest.fixture
+def kept_time_page(settings):
+    """The time page's kept list (and so its frame) on, as in production."""
+    settings.TIME_PAGE_CACHE_SECONDS = 60
+    time_page.forget()
+    yield
+    time_page.forget()
+
+
+@pytest.fixture
+def day_with_two_times(center, vaccine, open_for_80):
+    """Two first-dose times of one seat each, at 9 and 11 o'clock, three days ahead."""
+    day = factories.days_ahead(3)
+    early, _ = factories.make_bookable_pair(center, vaccine, day=day, hour=9, capacity=1)
+    late, _ = factories.make_bookable_pair(center, vaccine, day=day, hour=11, capacity=1)
+    return early, late

@@ -12,26 +12,10 @@ from django.utils import timezone
 from booking import time_page
 from booking.models import Series
 from centers.models import Slot
-from tests import factories
+from tests.journeys import form_token
 from tests.journeys import time_page as time_page_url
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _copy_on(settings):
-    settings.TIME_PAGE_CACHE_SECONDS = 60
-    time_page.forget()
-    yield
-    time_page.forget()
-
-
-@pytest.fixture
-def day_with_two_times(center, vaccine, open_for_80):
-    day = factories.days_ahead(3)
-    early, _ = factories.make_bookable_pair(center, vaccine, day=day, hour=9, capacity=1)
-    late, _ = factories.make_bookable_pair(center, vaccine, day=day, hour=11, capacity=1)
-    return early, late
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kept_time_page")]
 
 
 def radio_values(response) -> list[str]:
@@ -57,7 +41,7 @@ def test_a_second_visit_within_the_time_is_served_from_the_copy(
     assert radio_values(first) == radio_values(second) == [str(early.pk), str(late.pk)]
     assert second_queries == first_queries - 1  # the person only, no free times
     # ...and each page has a form token of its own.
-    assert first.context["form"]["token"].value() != second.context["form"]["token"].value()
+    assert form_token(first) != form_token(second)
 
 
 def test_after_the_time_the_page_reads_the_free_times_again(
@@ -81,7 +65,7 @@ def test_a_time_taken_since_the_copy_is_refused_and_the_error_page_is_fresh(
     early, late = day_with_two_times
     page, _ = open_page(verified_client, erna, early)
     Slot.objects.filter(pk=early.pk).update(booked=1)
-    token = page.context["form"]["token"].value()
+    token = form_token(page)
     response = verified_client.post(time_page_url(erna, early), {"slot": early.pk, "token": token})
     assert response.status_code == 200
     assert not Series.objects.exists()
@@ -152,7 +136,7 @@ def test_a_lost_race_reads_the_times_fresh_and_keeps_them_as_the_copy(
     open_page(verified_client, erna, early)
     page, kept_queries = open_page(verified_client, erna, early)
     Slot.objects.filter(pk=early.pk).update(booked=1)
-    token = page.context["form"]["token"].value()
+    token = form_token(page)
     lost = verified_client.post(time_page_url(erna, early), {"slot": early.pk, "token": token})
     assert radio_values(lost) == [str(late.pk)]
     # The next visitor in this process sees what the lost race read, from the copy.

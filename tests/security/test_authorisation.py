@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from booking.models import Appointment, Person, Series
 from centers.models import Slot
-from tests.journeys import person_data, time_page
+from tests.journeys import form_token, person_data, time_page
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_b_cannot_book_for_a_s_person(resident_a, resident_b, slots, center, vac
     free = factories.make_bookable_pair(center, vaccine, day=factories.days_ahead(5))[0]
     before = state()
     page = resident_b.get(time_page(resident_b.person, free))
-    token = page.context["form"]["token"].value()
+    token = form_token(page)
     response = resident_b.post(
         time_page(resident_a.person, free), {"slot": free.pk, "token": token}
     )

@@ -82,7 +82,7 @@ def test_the_frame_renders_what_the_template_renders(shape, language, verified):
         full = render_to_string(
             page.TEMPLATE, shape | LIVE[1], request=a_request(path, verified=verified)
         )
-    assert len(page._frames) == 1  # the second load was served from the frame
+    assert len(page.queue_page) == 1  # the second load was served from the frame
     assert without_tokens(framed) == without_tokens(full)
     assert "\ue000" not in framed
 
@@ -92,14 +92,14 @@ def test_a_message_is_shown_once_on_the_queue_page():
     messages.info(request, "Ihre Sitzung war abgelaufen.")
     response = page.render_queue_page(request, SHAPES[0] | LIVE[0])
     assert "Ihre Sitzung war abgelaufen." in response.content.decode()
-    assert page._frames == {}  # rendered in full: a frame has no messages
+    assert len(page.queue_page) == 0  # rendered in full: a frame has no messages
     MessageMiddleware(_no_response).process_response(request, response)
     reload = a_request("/waiting-room/", verified=False)
     reload.session = request.session
     MessageMiddleware(_no_response).process_request(reload)
     again = page.render_queue_page(reload, SHAPES[0] | LIVE[0]).content.decode()
     assert "Ihre Sitzung war abgelaufen." not in again
-    assert len(page._frames) == 1
+    assert len(page.queue_page) == 1
 
 
 def test_the_framed_pages_language_switch_carries_a_token_that_is_accepted(settings):
