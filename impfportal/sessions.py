@@ -9,8 +9,9 @@ registration's five requests, each a database write (BEGIN, UPDATE, COMMIT,
 and the ORM building the UPDATE) for nothing but a message (bench/README.md,
 draw). So:
 
-- A change to nothing but the messages (``TRANSIENT_KEYS``) is written to Redis
-  only: the next request reads the session from there. When Redis does not
+- A change to nothing but the messages, or the moment the waiting room last let
+  the session in (``TRANSIENT_KEYS``), is written to Redis only: the next request
+  reads the session from there. When Redis does not
   keep it (it is away: django-redis then answers None instead of True), it is
   written to the database as any change. Should Redis lose it later, the
   session comes back from the database without the message, which only says
@@ -32,9 +33,12 @@ from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.base import UpdateError
 from django.db import DatabaseError, connections, router
 
+from waitingroom import tickets
+
 # Session keys whose changes alone are kept in Redis only: the messages
-# (``MESSAGE_STORAGE`` is the session storage).
-TRANSIENT_KEYS = frozenset({SessionStorage.session_key})
+# (``MESSAGE_STORAGE`` is the session storage) and when the waiting room last let
+# the session in (lost, the room is only asked again).
+TRANSIENT_KEYS = frozenset({SessionStorage.session_key, tickets.CHECKED})
 
 
 def _durable(data: dict) -> str:

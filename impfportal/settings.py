@@ -508,6 +508,9 @@ WAITINGROOM_GRACE_SECONDS = env_int("WAITINGROOM_GRACE_SECONDS", 5 * 60)
 # let in from the queue, they have WAITINGROOM_ARRIVAL_SECONDS to come back for it.
 WAITINGROOM_ACTIVE_IDLE_SECONDS = env_int("WAITINGROOM_ACTIVE_IDLE_SECONDS", 5 * 60)
 WAITINGROOM_ARRIVAL_SECONDS = env_int("WAITINGROOM_ARRIVAL_SECONDS", 60)
+# Let in by the room's script this recently (and at most a quarter of the idle time
+# ago), a resident's next guarded request goes on without asking it again.
+WAITINGROOM_RECHECK_SECONDS = env_int("WAITINGROOM_RECHECK_SECONDS", 15)
 # Before a scheduled opening, arrivals wait in the pre-queue from this many minutes before.
 WAITINGROOM_PREQUEUE_MINUTES = env_int("WAITINGROOM_PREQUEUE_MINUTES", 60)
 # Admissions per second and process while Redis cannot be reached (or is not configured).

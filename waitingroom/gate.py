@@ -84,6 +84,12 @@ def check(request, *, create: bool = True) -> Verdict | None:
     verdict = None
     if room.redis_usable():
         controller.maybe_step()
+        now = room.clock()
+        # In the flow a moment ago: the script would only renew the place (a
+        # resident in the flow stays in it, whatever the capacity), so it is not
+        # asked on every click: each request of a booking paid a Redis script.
+        if tickets.checked_recently(request, now):
+            return Verdict(status=Status.ADMITTED)
         try:
             verdict = room.enter(
                 ticket=ticket,
@@ -92,6 +98,9 @@ def check(request, *, create: bool = True) -> Verdict | None:
             )
         except Exception as error:
             room.trip(error)
+        else:
+            if verdict.admitted:
+                tickets.mark_checked(request, now)
     if verdict is None:
         verdict = _without_redis(request)
     if verdict.admitted:
@@ -134,6 +143,7 @@ class WaitingRoomMiddleware:
             ticket = tickets.ticket_for(request, create=False)
             if ticket:
                 room.leave(ticket)
+                tickets.forget_checked(request)
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):

@@ -11,6 +11,7 @@ signature does not hold is treated as none (a fresh one is made).
 
 import time
 
+from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
 
@@ -19,6 +20,10 @@ TICKET = "waitingroom_ticket"
 ADMITTED = "waitingroom_admitted"
 # The guarded page the resident asked for, to go on to when let in.
 NEXT = "waitingroom_next"
+# When the room's script last answered "in the flow" for this session (the room's
+# clock): within WAITINGROOM_RECHECK_SECONDS the next guarded request goes on
+# without asking it (waitingroom/gate.py). Kept in Redis only (impfportal/sessions.py).
+CHECKED = "waitingroom_checked"
 _SALT = "waitingroom.ticket"
 
 
@@ -46,3 +51,21 @@ def mark_admitted(request) -> None:
 
 def was_admitted(request) -> bool:
     return ADMITTED in request.session
+
+
+def checked_recently(request, now: float) -> bool:
+    """Whether the room let this session in so lately that asking again would only
+    renew its place in the flow, which stays its own for far longer."""
+    seconds = min(
+        settings.WAITINGROOM_RECHECK_SECONDS, settings.WAITINGROOM_ACTIVE_IDLE_SECONDS / 4
+    )
+    return 0 <= now - request.session.get(CHECKED, -seconds) < seconds
+
+
+def mark_checked(request, now: float) -> None:
+    request.session[CHECKED] = now
+
+
+def forget_checked(request) -> None:
+    """The next guarded request asks the room again (the place was given up)."""
+    request.session.pop(CHECKED, None)

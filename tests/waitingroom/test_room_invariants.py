@@ -154,6 +154,12 @@ def test_a_confirmed_booking_frees_the_place_at_once(settings, verified_client):
     verified_client.get(booked["Location"])  # the confirmation
     assert ticket not in active_tickets()
     assert refresh(waiting).status_code == 302  # the next one goes on
+    # Out of the flow, the resident's next click asks the room again, whose one
+    # place is taken now: to the front of the queue, though let in a moment ago.
+    again = verified_client.get(reverse("booking:people"))
+    assert again.status_code == 302
+    assert again["Location"] == reverse("waitingroom:queue")
+    assert queue_order() == [ticket]
 
 
 @pytest.mark.django_db
