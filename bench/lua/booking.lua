@@ -45,6 +45,20 @@ local cookie_names = { session = "sessionid", csrf = "csrftoken" }
 local s_i, p_i = 1, 1               -- current session and person in it
 local day_i, days_tried, tries = 1, 0, 0
 local csrf_cookie
+-- A resident reaches the time page after the phone number and code pages, which
+-- set the CSRF cookie: each session's browser starts with one, a secret of 32
+-- letters and digits as Django makes it. (wrk shows one Set-Cookie header of an
+-- answer only: one that sets the session cookie too would hide the CSRF cookie.)
+local CSRF_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+local function earlier_pages_csrf_cookie()
+   local secret = {}
+   for i = 1, 32 do
+      local at = math.random(#CSRF_CHARS)
+      secret[i] = CSRF_CHARS:sub(at, at)
+   end
+   return table.concat(secret)
+end
 local form                          -- {csrf=, token=, slots={...}} of the page on screen
 local last                          -- "get" or "post": what the connection is waiting for
 local finished = false
@@ -77,6 +91,7 @@ function init(args)
    end
    csrf_pattern = cookie_names.csrf:gsub("%-", "%%-")
    day_i = (client % #days) + 1   -- spread the first visits over the days
+   csrf_cookie = earlier_pages_csrf_cookie()
    ready = true
    if #sessions == 0 then finish() end
 end
@@ -94,7 +109,7 @@ local function next_person()
    p_i = p_i + 1
    if p_i > #sessions[s_i].people then
       s_i, p_i = s_i + 1, 1
-      csrf_cookie = nil            -- the next resident comes with a browser of their own
+      csrf_cookie = earlier_pages_csrf_cookie()  -- the next resident's own browser
    end
    if s_i > #sessions then finish() end
 end
