@@ -15,8 +15,8 @@ are free, which under contention is most of the time: a time leaves the list
 only when its last seat goes).
 
 The page itself, where times are free, is served from a frame
-(``impfportal.frames``): rendered once per center, day, list of times and
-error, with holes for the person, the back link and the form's token.
+(``impfportal.frames``): rendered once per center, day and error, with holes
+for the person, the back link, the form's token and the list of times.
 ``tests/booking/test_time_page_frame.py`` compares it with the full render.
 """
 
@@ -52,9 +52,12 @@ class _Copy(NamedTuple):
 
 _copies: dict[tuple, _Copy] = {}
 _centers: dict[str, tuple[float, Center]] = {}
-# A frame per center-day, list of free times and error message: a list changes
-# when a time's last seat goes, so a morning makes a few per center-day.
-_page = FramedPage(TEMPLATE, live=("person", "back_url", "token"), most=MAX_ENTRIES)
+# A frame per center-day and error message; the list of free times (rendered once
+# per list, above) is filled in like the person, as it changes whenever a time's
+# last seat goes.
+_page = FramedPage(
+    TEMPLATE, live=("person", "back_url", "token", "options_html"), most=MAX_ENTRIES
+)
 
 
 def free_times(
@@ -125,7 +128,7 @@ def render_page(request, context: dict) -> HttpResponse:
     if not (options and context["slots"]):
         return render(request, TEMPLATE, context)
     center = context["center"]
-    shape = (center.slug, center.name, context["day"], options, tuple(context["errors"]))
+    shape = (center.slug, center.name, context["day"], tuple(context["errors"]))
     return _page.render(request, context, shape=shape)
 
 
