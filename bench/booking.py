@@ -541,6 +541,14 @@ def main() -> int:
         # 1,421 requests, p99 45 s), and the figures measured the controller instead
         # of the booking. bench/morning.py measures the room.
         bench.env["WAITINGROOM_ADAPTIVE"] = "false"
+        # Nor does it queue anyone: its rate (the SMS provider's, 100/s, as every resident
+        # let in needs a code; these are verified already) would queue half of the 200
+        # who arrive at once, and a client sent to the queue gives that person up. With
+        # the script asked only on a session's first request of 15 s (WAITINGROOM_RECHECK_SECONDS),
+        # few requests were left to drive the queue: clients gave up whole sessions,
+        # ran out of people and, finishing, held a sync worker 2 s each in gunicorn's
+        # close_graceful (a stopped wrk thread never closes its last connection).
+        bench.env["WAITINGROOM_RATE_MAX"] = str(10 * args.clients)
         server = bench.start_gunicorn(workers=args.workers)
         print(
             f"gunicorn: {server.workers} sync workers on 127.0.0.1:{server.port}; "

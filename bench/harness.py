@@ -327,6 +327,7 @@ class Bench:
                 probe = server.url("/bench/one-query/")
                 with urllib.request.urlopen(probe, timeout=2) as answer:  # noqa: S310
                     if answer.status == 200 and len(server.worker_pids()) >= workers:
+                        wait_until_idle(server.worker_pids(), deadline=deadline)
                         return server
             except OSError:
                 pass
@@ -430,6 +431,19 @@ class Bench:
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         return [int(pid) for pid in out.split()]
+
+
+def wait_until_idle(pids: list[int], *, deadline: float) -> None:
+    """Until the processes use no CPU: a worker that answers is not the last one
+    to be ready, and the others' start (imports, templates, catalogues: about
+    0.5 s of CPU each, impfportal/warmup.py) must not count as the load's."""
+    before = sum(cpu_seconds(pids).values())
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = sum(cpu_seconds(pids).values())
+        if now - before < 0.02:
+            return
+        before = now
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
