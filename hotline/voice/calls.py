@@ -422,7 +422,7 @@ def keypad_series(keys: str, date_of_birth: date):
 )
 def code_dob(call: Call, digits: str) -> str:
     born = _date_of_birth(digits)
-    found = list(keypad_series(call.get("keys", ""), born).filter(status=Series.Status.ACTIVE))
+    found = list(keypad_series(call.get("keys", ""), born).active())
     if not found and call.get("cancelled"):
         # The same call confirmed the cancellation already (a repeated webhook).
         found = list(keypad_series(call.get("keys"), born).filter(pk=call.get("cancelled")))
