@@ -55,9 +55,7 @@ _centers: dict[str, tuple[float, Center]] = {}
 # A frame per center-day and error message; the list of free times (rendered once
 # per list, above) is filled in like the person, as it changes whenever a time's
 # last seat goes.
-_page = FramedPage(
-    TEMPLATE, live=("person", "back_url", "token", "options_html"), most=MAX_ENTRIES
-)
+_page = FramedPage(TEMPLATE, live=("person", "back_url", "token", "options_html"), most=MAX_ENTRIES)
 
 
 def free_times(

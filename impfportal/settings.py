@@ -107,6 +107,18 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The quick start's web process and six workers write to one file. A deferred
+    # transaction that reads first cannot wait for the write lock ("database is
+    # locked" at once, as the purge got at `make run`'s start): take it at BEGIN and
+    # wait for it; in WAL mode readers never wait for the writer.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 
 # --- Scaling out (issue 22; docs/scaling.md, scripts/cluster.py) -------------
 # Behind PgBouncer in transaction mode a server connection belongs to a client

@@ -57,6 +57,7 @@ def queue(request):
     auto = request.GET.get("refresh") != "off"
     refresh = settings.WAITINGROOM_REFRESH_SECONDS
     wait_minutes = None
+    after_opening = False  # the page comes back after the opening, not every period
     if verdict.status == Status.QUEUED:
         if verdict.measured_rate > 0:
             seconds = (verdict.ahead + 1) / verdict.measured_rate
@@ -77,6 +78,7 @@ def queue(request):
         until = math.ceil((phase.opens_at - now).total_seconds()) + 1
         if until <= refresh:
             refresh = max(2, until + random.randrange(refresh))  # noqa: S311 -- spreading load
+            after_opening = True
     response = page.render_queue_page(
         request,
         {
@@ -90,6 +92,7 @@ def queue(request):
             "opening_id": phase.opening_id if phase is not None else None,
             "auto": auto,
             "refresh": refresh,
+            "after_opening": after_opening,
         },
     )
     if auto:

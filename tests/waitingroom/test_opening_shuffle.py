@@ -41,6 +41,10 @@ def test_everyone_before_the_opening_waits_even_with_room(opening, time_machine)
     assert max(spread) <= 10 + settings.WAITINGROOM_REFRESH_SECONDS
     assert max(spread) > settings.WAITINGROOM_REFRESH_SECONDS  # beyond the usual period
     assert len(spread) > 5
+    # The page says so, rather than "every 38 seconds".
+    text = refresh(client).content.decode()
+    assert "Diese Seite aktualisiert sich kurz nach der Öffnung von selbst." in text
+    assert "Sekunden selbst" not in text
 
 
 def test_before_the_pre_queue_begins_the_room_stays_invisible(opening, time_machine):

@@ -34,6 +34,8 @@ SHAPES: list[dict[str, Any]] = [
     {**QUEUED, "wait_minutes": 7, "auto": True, "refresh": 20, "opening_id": 3},
     {"status": "prequeued", "opens_at": OPENS, "opening_id": 3, "wait_minutes": None}
     | {"auto": True, "refresh": 2},
+    {"status": "prequeued", "opens_at": OPENS, "opening_id": 3, "wait_minutes": None}
+    | {"auto": True, "refresh": 27, "after_opening": True},
     {"status": "waiting_uncounted", "opens_at": None, "opening_id": None}
     | {"wait_minutes": None, "auto": True, "refresh": 20},
 ]
