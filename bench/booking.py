@@ -258,6 +258,10 @@ def in_process_costs(
     full = Slot.objects.first_doses().filter(center=center, starts_at__date=later).last()
     assert full is not None
     Slot.objects.filter(pk=full.pk).update(capacity=F("booked"))
+    # A whole day full: its page offers other times instead (a quarter of the time
+    # pages under load, as the days fill up).
+    full_day = later + timedelta(days=1)
+    Slot.objects.filter(center=center, starts_at__date=full_day).update(capacity=F("booked"))
     # After a load the waiting room's controller has shrunk the flow and the load's
     # clients still hold their places: the residents measured here would queue.
     # They start with an empty room, as the first residents of a morning do.
@@ -270,6 +274,7 @@ def in_process_costs(
         "time page": [],
         "lost race": [],
         "booking": [],
+        "no free times": [],
         "floor": [],
     }
 
@@ -294,6 +299,10 @@ def in_process_costs(
         sample = "warm up" if number < warm_up else ("measure", "profile")[number % rounds]
         client.cookies[settings.SESSION_COOKIE_NAME] = key
         url = f"/book/{person}/{center.slug}/{later.isoformat()}/"
+        no_free = measured(
+            "no free times", sample, client.get, f"/book/{person}/{center.slug}/{full_day}/"
+        )
+        assert b'name="slot"' not in no_free.content, "the full day offers a time"
         response = measured("time page", sample, client.get, url)
         page = response.content.decode()
         slot_match = re.search(r'name="slot" value="(\d+)"', page)
@@ -448,13 +457,15 @@ def pgbench_ceiling(bench: Bench, *, slots: int, clients: int, seconds: int) -> 
 
 def describe_in_process(costs: dict, n: int) -> str:
     page, lost, booking = costs["time page"], costs["lost race"], costs["booking"]
-    floor = costs["floor"]
+    no_free, floor = costs["no free times"], costs["floor"]
     return (
         f"in-process, median of {n}: time page {page[0]:.0f} queries, {page[1]:.2f} ms CPU; "
         f"lost race (a full time posted) {lost[0]:.0f} queries, {lost[1]:.2f} ms CPU; "
-        f"booking {booking[0]:.0f} queries, {booking[1]:.2f} ms CPU; the one-query view "
+        f"booking {booking[0]:.0f} queries, {booking[1]:.2f} ms CPU; a day without free "
+        f"times {no_free[0]:.0f} queries, {no_free[1]:.2f} ms CPU; the one-query view "
         f"(floor, same run) {floor[1]:.2f} ms CPU: time page {page[1] / floor[1]:.1f}x, "
-        f"lost race {lost[1] / floor[1]:.1f}x, booking {booking[1] / floor[1]:.1f}x the floor"
+        f"lost race {lost[1] / floor[1]:.1f}x, booking {booking[1] / floor[1]:.1f}x, "
+        f"no free times {no_free[1] / floor[1]:.1f}x the floor"
     )
 
 
