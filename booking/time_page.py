@@ -28,10 +28,10 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
-from booking import selectors
+from booking import selectors, services
 from booking.forms import SlotChoiceForm
 from centers.models import Center, Slot
 from impfportal.frames import FramedPage
@@ -55,7 +55,13 @@ _centers: dict[str, tuple[float, Center]] = {}
 # A frame per center-day and error message; the list of free times (rendered once
 # per list, above) is filled in like the person, as it changes whenever a time's
 # last seat goes.
-_page = FramedPage(TEMPLATE, live=("person", "back_url", "token", "options_html"), most=MAX_ENTRIES)
+_page = FramedPage(
+    TEMPLATE,
+    live=("person", "back_url", "token", "options_html", "other_times_html"),
+    most=MAX_ENTRIES,
+)
+# A center's next free times (for a day without any), per center and vaccines.
+_other_times: dict[tuple, tuple[float, list[Slot]]] = {}
 
 
 def free_times(
@@ -120,13 +126,36 @@ def center(center_slug: str) -> Center:
     return found
 
 
+def other_times(center: Center, vaccines) -> list[Slot]:
+    """The center's next free first-dose times from now on, for the page of a day
+    without any (a quarter of the time pages as the days fill up), from this
+    process's copy while it is young enough."""
+    seconds = settings.TIME_PAGE_CACHE_SECONDS
+    now = monotonic()
+    key = (center.pk, tuple(sorted(vaccine.pk for vaccine in vaccines)))
+    copy = _other_times.get(key)
+    if copy is not None and now - copy[0] < seconds:
+        return copy[1]
+    found = services.next_free_slots(center_id=center.pk, vaccines=vaccines, after=timezone.now())
+    if seconds > 0:
+        if len(_other_times) >= MAX_ENTRIES:
+            _other_times.clear()
+        _other_times[key] = (now, found)
+    return found
+
+
 def render_page(request, context: dict) -> HttpResponse:
-    """The time page: from its frame when it shows a kept list of free times."""
-    options = context["options_html"]
-    if not (options and context["slots"]):
+    """The time page: from its frame while the list of times is kept."""
+    if context["options_html"] is None:
         return render(request, TEMPLATE, context)
     center = context["center"]
-    shape = (center.slug, center.name, context["day"], tuple(context["errors"]))
+    shape = (
+        center.slug,
+        center.name,
+        context["day"],
+        tuple(context["errors"]),
+        bool(context["slots"]),  # the list, or the way to other times
+    )
     return _page.render(request, context, shape=shape)
 
 
@@ -134,4 +163,5 @@ def forget() -> None:
     """Drop every copy and frame (tests)."""
     _copies.clear()
     _centers.clear()
+    _other_times.clear()
     _page.forget()

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -183,10 +184,15 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         center, slots, options_html = time_page.free_times(
             center_slug, vaccines, chosen_day, fresh=True
         )
-    alternatives = []
+    other_times_html = ""
     if not slots:
-        alternatives = services.next_free_slots(
-            center_id=center.pk, vaccines=vaccines, after=timezone.now()
+        other_times_html = render_to_string(
+            "booking/_other_times.html",
+            {
+                "person": person,
+                "center": center,
+                "alternatives": time_page.other_times(center, vaccines),
+            },
         )
     return time_page.render_page(
         request,
@@ -201,7 +207,7 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
             "errors": errors,
             "slots": slots,
             "options_html": options_html,
-            "alternatives": alternatives,
+            "other_times_html": other_times_html,
         },
     )
 

@@ -97,3 +97,24 @@ def test_each_load_gets_a_form_token_of_its_own_and_books_with_it(client, day_wi
     booked = browser.post(url, {"slot": early.pk, "token": tokens.pop()})
     assert booked.status_code == 302
     assert Series.objects.get().person == erna
+
+
+def test_a_day_without_free_times_links_each_resident_to_their_own_other_times(
+    settings, client, center, vaccine, open_for_80
+):
+    day = factories.days_ahead(3)
+    full, _ = factories.make_bookable_pair(center, vaccine, day=day, hour=9, capacity=1)
+    later, _ = factories.make_bookable_pair(center, vaccine, day=factories.days_ahead(4), hour=10)
+    first, erna = resident(client, factories.unique_mobile())
+    second, anna = resident(Client(), factories.unique_mobile(), **ODD_NAME)
+    first.get(time_page_url(erna, full))  # the day's frame with its list of times
+    Slot.objects.filter(pk=full.pk).update(booked=1)
+    time_page._copies.clear()  # the kept list is out of date: read again
+    first.get(time_page_url(erna, full))  # the frame of the day without free times
+    url = time_page_url(anna, full)
+    framed = second.get(url).content.decode()
+    assert len(time_page._page) == 2
+    assert without_tokens(framed) == without_tokens(full_render(settings, second, "get", url))
+    assert "An diesem Tag sind keine Termine mehr frei" in framed
+    assert f'href="{time_page_url(anna, later)}"' in framed
+    assert f"/book/{erna.pk}/" not in framed
