@@ -14,10 +14,12 @@ keeps them as the copy; their rendered list is used again while the same times
 are free, which under contention is most of the time: a time leaves the list
 only when its last seat goes).
 
-The page itself, where times are free, is served from a frame
-(``impfportal.frames``): rendered once per center, day and error, with holes
-for the person, the back link, the form's token and the list of times.
-``tests/booking/test_time_page_frame.py`` compares it with the full render.
+The page itself is served from a frame (``impfportal.frames``): rendered once
+per center, day, error and whether the day has free times, with holes for the
+person, the back link, the form's token and the list of times, or on a day
+without any, the person's links to the center's next free times (kept per
+process as the list is). ``tests/booking/test_time_page_frame.py`` compares it
+with the full render.
 """
 
 from datetime import date
@@ -52,9 +54,9 @@ class _Copy(NamedTuple):
 
 _copies: dict[tuple, _Copy] = {}
 _centers: dict[str, tuple[float, Center]] = {}
-# A frame per center-day and error message; the list of free times (rendered once
-# per list, above) is filled in like the person, as it changes whenever a time's
-# last seat goes.
+# A frame per center-day, error message and whether the day has free times; the
+# list of times (rendered once per list, above) is filled in like the person, as it
+# changes whenever a time's last seat goes.
 _page = FramedPage(
     TEMPLATE,
     live=("person", "back_url", "token", "options_html", "other_times_html"),

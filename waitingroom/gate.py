@@ -7,7 +7,9 @@ information page, confirmations, offers from SMS, cancelling once verified,
 the statistics, the admin and the queue page itself never are.
 
 While there is room the middleware only runs the room's script (one Redis
-round trip) and the request goes on: no extra page, no redirect.
+round trip) and the request goes on: no extra page, no redirect. A resident the
+script let in within WAITINGROOM_RECHECK_SECONDS goes on without it: for a
+place in the flow it would only renew the place, which stays theirs far longer.
 """
 
 import logging

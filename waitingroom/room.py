@@ -4,10 +4,11 @@ State lives in Redis, shared by every process and node (``lua/enter.lua``):
 a sorted set of queued tickets (score: the order), one of residents in the
 flow (score: their last request), a token bucket for the admission rate and a
 per-second count of admissions from the queue. Every guarded request runs the
-script once: it drops idle residents and abandoned places, lets the head of
-the queue in as far as the free capacity and the rate allow, and answers for
-the caller's ticket. No background process is needed: the queued residents'
-own refreshes move the line.
+script once (except a resident's clicks within WAITINGROOM_RECHECK_SECONDS of
+being let in, ``waitingroom.gate``): it drops idle residents and abandoned
+places, lets the head of the queue in as far as the free capacity and the rate
+allow, and answers for the caller's ticket. No background process is needed:
+the queued residents' own refreshes move the line.
 
 Ordering. Before an opening the score is the ticket's keyed shuffle value in
 [0, 1) (``waitingroom.fairness``); afterwards ``1 + arrival number`` (first
