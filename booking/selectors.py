@@ -107,18 +107,19 @@ def free_days(center: Center, vaccines) -> list[tuple[date, int]]:
 
 
 # The free first-dose times of a center-day, one compiled query per number of
-# vaccines: the time page (when its kept copy is old) and every page after a lost
-# race ask it, and the ORM spent more CPU building it than PostgreSQL answering.
-_FREE_ON_DAY: dict[int, CompiledQuery[Slot]] = {}
+# vaccines (and one of their ids only): the time page (when its kept copy is old)
+# and every page after a lost race ask it, and the ORM spent more CPU building it
+# than PostgreSQL answering.
+_FREE_ON_DAY: dict[tuple[int, bool], CompiledQuery] = {}
 
 
-def _free_on_day(vaccines: int) -> CompiledQuery[Slot]:
-    query = _FREE_ON_DAY.get(vaccines)
+def _free_on_day(vaccines: int, *, ids_only: bool = False) -> CompiledQuery:
+    query = _FREE_ON_DAY.get((vaccines, ids_only))
     if query is None:
         names = [f"vaccine{number}" for number in range(vaccines)]
 
         def build(values):
-            return (
+            free = (
                 Slot.objects.bookable(now=values.now)
                 .filter(
                     center__slug=values.center,
@@ -126,13 +127,15 @@ def _free_on_day(vaccines: int) -> CompiledQuery[Slot]:
                     starts_at__gte=values.start,
                     starts_at__lt=values.end,
                 )
-                # The center for the page (from the first row); the vaccines come
-                # from the caller's list: fewer instances to make (0.3 ms of 0.9).
-                .select_related("center")
                 .order_by("starts_at", "vaccine__name")
             )
+            if ids_only:
+                return free.values_list("pk", flat=True)
+            # The center for the page (from the first row); the vaccines come
+            # from the caller's list: fewer instances to make (0.3 ms of 0.9).
+            return free.select_related("center")
 
-        query = _FREE_ON_DAY[vaccines] = CompiledQuery(
+        query = _FREE_ON_DAY[vaccines, ids_only] = CompiledQuery(
             build,
             now=datetime,
             center=str,
@@ -143,23 +146,35 @@ def _free_on_day(vaccines: int) -> CompiledQuery[Slot]:
     return query
 
 
+def _run_free_on_day(center_slug: str, by_id: dict, day: date, *, ids_only: bool = False):
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return _free_on_day(len(by_id), ids_only=ids_only).run(
+        now=timezone.now(),
+        center=center_slug,
+        start=start,
+        end=start + timedelta(days=1),
+        **{f"vaccine{number}": pk for number, pk in enumerate(sorted(by_id))},
+    )
+
+
 def _free_slots(center_slug: str, vaccines, day: date) -> list[Slot]:
     by_id = {vaccine.pk: vaccine for vaccine in vaccines}
     if not by_id:
         return []
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    slots = list(
-        _free_on_day(len(by_id)).run(
-            now=timezone.now(),
-            center=center_slug,
-            start=start,
-            end=start + timedelta(days=1),
-            **{f"vaccine{number}": pk for number, pk in enumerate(sorted(by_id))},
-        )
-    )
+    slots = list(_run_free_on_day(center_slug, by_id, day))
     for slot in slots:
         slot.vaccine = by_id[slot.vaccine_id]
     return slots
+
+
+def free_slot_ids(center_slug: str, vaccines, day: date) -> list[int]:
+    """The ids of ``center_with_free_slots``'s times, in the same order: whether a
+    kept list still shows what is free, without making 40 instances (half the
+    CPU of reading them)."""
+    by_id = {vaccine.pk: vaccine for vaccine in vaccines}
+    if not by_id:
+        return []
+    return list(_run_free_on_day(center_slug, by_id, day, ids_only=True))
 
 
 def free_slots_on(center: Center, vaccines, day: date) -> list[Slot]:

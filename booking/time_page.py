@@ -77,7 +77,8 @@ def free_times(
     race), and keep what was read as the copy. The copy's rendered list is used
     again when the same times are still free and it was rendered within
     ``TIME_PAGE_CACHE_SECONDS``: it shows nothing else (a time's id, moment,
-    vaccine and second-dose hint).
+    vaccine and second-dose hint). Whether they are is asked by the times' ids
+    first; only a changed list is read in full.
     """
     seconds = settings.TIME_PAGE_CACHE_SECONDS
     if seconds <= 0:
@@ -93,22 +94,24 @@ def free_times(
     copy = _copies.get(key)
     if copy is not None and now - copy.read_at < seconds and not fresh:
         return copy.center, copy.slots, copy.options
-    center, slots = selectors.center_with_free_slots(center_slug, vaccines, day)
+    # The copy's list may be shown again if the same times are free: asked by
+    # their ids alone, without making the instances (under contention a time
+    # leaves the list only when its last seat goes).
     if (
         copy is not None
         and now - copy.rendered_at < seconds
-        and [slot.pk for slot in slots] == [slot.pk for slot in copy.slots]
+        and selectors.free_slot_ids(center_slug, vaccines, day) == [s.pk for s in copy.slots]
     ):
-        options, rendered_at = copy.options, copy.rendered_at
-    else:
-        options = render_to_string(
-            "booking/_time_options.html", {"options": SlotChoiceForm(slots=slots).time_options()}
-        )
-        rendered_at = now
+        _copies[key] = copy._replace(read_at=now)
+        return copy.center, copy.slots, copy.options
+    center, slots = selectors.center_with_free_slots(center_slug, vaccines, day)
+    options = render_to_string(
+        "booking/_time_options.html", {"options": SlotChoiceForm(slots=slots).time_options()}
+    )
     if len(_copies) >= MAX_ENTRIES:
         for old in [k for k, v in _copies.items() if now - v.read_at >= seconds] or list(_copies):
             del _copies[old]
-    _copies[key] = _Copy(now, center, slots, options, rendered_at)
+    _copies[key] = _Copy(now, center, slots, options, rendered_at=now)
     return center, slots, options
 
 

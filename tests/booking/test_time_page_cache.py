@@ -166,3 +166,33 @@ def test_after_a_lost_race_the_list_is_rendered_again_only_for_other_times(
     assert rendered.call_count == 2
     assert read_fresh(1080.0) == [late.pk]  # the same, but rendered too long ago
     assert rendered.call_count == 3
+
+
+def test_after_a_lost_race_the_times_are_read_in_full_only_when_others_are_free(
+    center, vaccine, day_with_two_times
+):
+    early, late = day_with_two_times
+    day = timezone.localdate(early.starts_at)
+    read_in_full = mock.Mock(side_effect=time_page.selectors.center_with_free_slots)
+
+    def read_fresh(at: float) -> list[int]:
+        with (
+            mock.patch.object(time_page, "monotonic", return_value=at),
+            mock.patch.object(time_page.selectors, "center_with_free_slots", read_in_full),
+        ):
+            _center, slots, _options = time_page.free_times(center.slug, [vaccine], day, fresh=True)
+        return [slot.pk for slot in slots]
+
+    assert read_fresh(1000.0) == [early.pk, late.pk]  # no copy yet
+    assert read_in_full.call_count == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert read_fresh(1010.0) == [early.pk, late.pk]  # the same times: ids only
+    assert read_in_full.call_count == 1
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith('SELECT "centers_slot"."id" AS "pk" FROM')  # no instances
+    Slot.objects.filter(pk=early.pk).update(booked=1)
+    assert read_fresh(1020.0) == [late.pk]  # other times: read in full
+    assert read_in_full.call_count == 2
+    # A kept list rendered too long ago is read in full whatever the ids.
+    assert read_fresh(1080.0) == [late.pk]
+    assert read_in_full.call_count == 3
