@@ -1,6 +1,7 @@
 """The admission rate follows the SMS queue and the booking core."""
 
 import time
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -274,3 +275,21 @@ def test_the_room_lets_in_only_as_many_as_the_controller_allows(settings, limits
     late = arrive()
     assert all(admitted(r.arrival) for r in inside)
     assert queued(late.arrival)  # the setting would have let a third and a fourth in
+
+
+@pytest.mark.django_db
+def test_a_process_writes_its_booking_posts_in_batches(limits):
+    redis = room._redis()
+    with mock.patch.object(controller, "monotonic", return_value=1000.0):
+        for ms in [100] * 5:
+            controller.record_booking_ms(ms)
+    assert redis.llen(room._key("booking_ms")) == 0  # one round trip for the batch, later
+    at_the_batchs_end = 1000.0 + controller.RECORD_EVERY_SECONDS
+    with mock.patch.object(controller, "monotonic", return_value=at_the_batchs_end):
+        controller.record_booking_ms(900)
+    assert redis.llen(room._key("booking_ms")) == 6
+    # The step reads this process's unwritten times too.
+    with mock.patch.object(controller, "monotonic", return_value=2000.0):
+        controller.record_booking_ms(5000)
+    assert redis.llen(room._key("booking_ms")) == 6
+    assert controller.booking_posts(redis, now=room.clock()).since_last_step == 7
