@@ -62,8 +62,10 @@ _page = FramedPage(
     live=("person", "back_url", "token", "options_html", "other_times_html"),
     most=MAX_ENTRIES,
 )
-# A center's next free times (for a day without any), per center and vaccines.
-_other_times: dict[tuple, tuple[float, list[Slot]]] = {}
+# The links to a center's next free times (for a day without any), per center,
+# vaccines and language, with this for the person's id (ids are far smaller).
+_other_times: dict[tuple, tuple[float, SafeString]] = {}
+_PERSON_STAND_IN = 8_760_000_000_000_000_001
 
 
 def free_times(
@@ -131,22 +133,34 @@ def center(center_slug: str) -> Center:
     return found
 
 
-def other_times(center: Center, vaccines) -> list[Slot]:
-    """The center's next free first-dose times from now on, for the page of a day
-    without any (a quarter of the time pages as the days fill up), from this
-    process's copy while it is young enough."""
+def other_times_html(person, center: Center, vaccines) -> SafeString:
+    """The person's links to the center's next free first-dose times from now on,
+    for the page of a day without any (a quarter of the time pages as the days
+    fill up). The times and their links are kept per process while young enough,
+    rendered once per center, vaccines and language with a stand-in for the
+    person's id (formatting the times was half of such a page's CPU)."""
     seconds = settings.TIME_PAGE_CACHE_SECONDS
+    if seconds <= 0:
+        return _render_other_times(person.pk, center, vaccines)
     now = monotonic()
-    key = (center.pk, tuple(sorted(vaccine.pk for vaccine in vaccines)))
+    key = (center.pk, tuple(sorted(vaccine.pk for vaccine in vaccines)), translation.get_language())
     copy = _other_times.get(key)
-    if copy is not None and now - copy[0] < seconds:
-        return copy[1]
-    found = services.next_free_slots(center_id=center.pk, vaccines=vaccines, after=timezone.now())
-    if seconds > 0:
+    if copy is None or now - copy[0] >= seconds:
+        copy = (now, _render_other_times(_PERSON_STAND_IN, center, vaccines))
         if len(_other_times) >= MAX_ENTRIES:
             _other_times.clear()
-        _other_times[key] = (now, found)
-    return found
+        _other_times[key] = copy
+    return SafeString(copy[1].replace(str(_PERSON_STAND_IN), str(person.pk)))
+
+
+def _render_other_times(person_id: int, center: Center, vaccines) -> SafeString:
+    alternatives = services.next_free_slots(
+        center_id=center.pk, vaccines=vaccines, after=timezone.now()
+    )
+    return render_to_string(
+        "booking/_other_times.html",
+        {"person_id": person_id, "center": center, "alternatives": alternatives},
+    )
 
 
 def render_page(request, context: dict) -> HttpResponse:

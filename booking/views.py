@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -184,16 +183,7 @@ def choose_time(request, person_id: int, center_slug: str, day: str):
         center, slots, options_html = time_page.free_times(
             center_slug, vaccines, chosen_day, fresh=True
         )
-    other_times_html = ""
-    if not slots:
-        other_times_html = render_to_string(
-            "booking/_other_times.html",
-            {
-                "person": person,
-                "center": center,
-                "alternatives": time_page.other_times(center, vaccines),
-            },
-        )
+    other_times_html = "" if slots else time_page.other_times_html(person, center, vaccines)
     return time_page.render_page(
         request,
         {

@@ -3,6 +3,7 @@ and error (booking/time_page.py, impfportal/frames.py): what a resident gets mus
 be exactly what the template renders for them, with nothing of another resident."""
 
 import re
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -118,3 +119,25 @@ def test_a_day_without_free_times_links_each_resident_to_their_own_other_times(
     assert "An diesem Tag sind keine Termine mehr frei" in framed
     assert f'href="{time_page_url(anna, later)}"' in framed
     assert f"/book/{erna.pk}/" not in framed
+
+
+def test_the_links_to_other_times_are_rendered_once_for_everyone(
+    settings, client, center, vaccine, open_for_80
+):
+    day = factories.days_ahead(3)
+    full, _ = factories.make_bookable_pair(center, vaccine, day=day, hour=9, capacity=1)
+    later, _ = factories.make_bookable_pair(center, vaccine, day=factories.days_ahead(4), hour=10)
+    Slot.objects.filter(pk=full.pk).update(booked=1)
+    first, erna = resident(client, factories.unique_mobile())
+    second, anna = resident(Client(), factories.unique_mobile(), **ODD_NAME)
+    rendered = mock.Mock(side_effect=time_page.render_to_string)
+    with mock.patch.object(time_page, "render_to_string", rendered):
+        ernas = first.get(time_page_url(erna, full)).content.decode()
+        annas = second.get(time_page_url(anna, full)).content.decode()
+    links = [c.args[0] for c in rendered.call_args_list].count("booking/_other_times.html")
+    assert links == 1
+    assert f'href="{time_page_url(erna, later)}"' in ernas
+    assert f'href="{time_page_url(anna, later)}"' in annas
+    assert str(time_page._PERSON_STAND_IN) not in ernas + annas
+    url = time_page_url(anna, full)
+    assert without_tokens(annas) == without_tokens(full_render(settings, second, "get", url))
