@@ -20,18 +20,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, router, transaction
 from django.db.models import F
-from django.db.models.constants import OnConflict
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from impfportal.compiled import CompiledInsert
 from sms.backends import PermanentSendError, SmsBackend, TransientSendError, get_backend
 from sms.models import Message
 from sms.phone import is_mobile_number, mask, redact
 from sms.signals import messages_claimed, messages_failed, messages_sent
 
 logger = logging.getLogger(__name__)
+
+
+_INSERT_MESSAGE = CompiledInsert(
+    Message,
+    fields=[field for field in Message._meta.concrete_fields if not field.primary_key],
+    ignore_conflicts=True,
+)
 
 
 def render_message(template_name: str, context: dict) -> str:
@@ -66,20 +73,14 @@ def queue_message(
     )
     # INSERT … ON CONFLICT DO NOTHING RETURNING id: one statement when the key is
     # new (every booking), no savepoint (get_or_create takes four inside the
-    # booking's transaction). A key queued before returns no row: then the row
-    # it names, the first one queued under it, is read.
-    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
-    returned = Message.objects._insert(  # type: ignore[attr-defined]  # bulk_create's own step
-        [message],
-        fields=fields,
-        returning_fields=[Message._meta.pk],
-        on_conflict=OnConflict.IGNORE,
-    )
-    if not returned or not connection.features.can_return_columns_from_insert:
+    # booking's transaction), compiled once. A key queued before returns no row:
+    # then the row it names, the first one queued under it, is read.
+    pk = _INSERT_MESSAGE.insert(message)
+    if pk is None:
         return Message.objects.get(idempotency_key=idempotency_key)
-    message.pk = returned[0][0]
+    message.pk = pk
     message._state.adding = False
-    message._state.db = Message.objects.db
+    message._state.db = router.db_for_write(Message, instance=message)
     return message
 
 
