@@ -86,11 +86,13 @@ def oldest_code_age() -> float:
 
 # A process writes its booking posts' times to Redis in batches, at most this
 # long after the first of them: one round trip per batch instead of one per post
-# (a booking post's third, after the session and the limits). The samples carry
-# their own moments, so a batch only delays them; the step reads this process's
-# own unwritten ones first.
+# (a booking post's third, after the session and the limits). A batch's samples
+# are stamped when written, so each is counted by the first step that can see
+# it (stamped when posted, a sample written just after a step would be too old
+# for the next one's count of posts since the last step); the step writes this
+# process's own unwritten ones first.
 RECORD_EVERY_SECONDS = 0.25
-_unwritten: list[str] = []
+_unwritten: list[float] = []
 _unwritten_since = 0.0
 _unwritten_lock = threading.Lock()
 
@@ -102,7 +104,7 @@ def record_booking_ms(ms: float) -> None:
     with _unwritten_lock:
         if not _unwritten:
             _unwritten_since = now
-        _unwritten.append(f"{room.clock():.3f}:{ms:.1f}")
+        _unwritten.append(ms)
         due = now - _unwritten_since >= RECORD_EVERY_SECONDS or len(_unwritten) >= _SAMPLES
     if due:
         write_booking_ms()
@@ -118,7 +120,8 @@ def write_booking_ms() -> None:
         return
     try:
         pipe = redis.pipeline()
-        pipe.lpush(room._key("booking_ms"), *batch)
+        written_at = room.clock()
+        pipe.lpush(room._key("booking_ms"), *(f"{written_at:.3f}:{ms:.1f}" for ms in batch))
         pipe.ltrim(room._key("booking_ms"), 0, _SAMPLES - 1)
         pipe.execute()
     except Exception as error:
