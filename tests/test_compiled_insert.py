@@ -32,7 +32,8 @@ def stored(pk: int) -> dict:
 def test_it_writes_the_row_the_orm_writes_for_every_row():
     insert = CompiledInsert(Message, fields=FIELDS, ignore_conflicts=True)
     later = timezone.now() + timedelta(minutes=5)
-    for number, values in enumerate([{"body": "Text"}, {"send_before": later, "body": "Ä & <b>"}]):
+    rows: list[dict[str, object]] = [{"body": "Text"}, {"send_before": later, "body": "Ä & <b>"}]
+    for number, values in enumerate(rows):
         compiled_pk = insert.insert(message(f"compiled-{number}", **values))
         orm = message(f"orm-{number}", **values)
         orm.save()
