@@ -157,7 +157,6 @@ class CompiledInsert[M: models.Model]:
         its new primary key, or None when the row was skipped as a conflict or
         the database cannot say (then read it by its unique key)."""
         using = using or router.db_for_write(self._model, instance=row)
-        sql, returns = self._compile(row, using)
         connection = connections[using]
         params = []
         for field in self._fields:
@@ -165,6 +164,9 @@ class CompiledInsert[M: models.Model]:
             if hasattr(value, "resolve_expression"):
                 raise TypeError(f"{field.name}: an expression, not a value")
             params.append(field.get_db_prep_save(value, connection=connection))
+        # Compiled from a row of plain values only (checked above): the SQL kept
+        # for every later row must not carry one row's expression.
+        sql, returns = self._compile(row, using)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchone() if returns else None
