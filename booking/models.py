@@ -204,6 +204,13 @@ class Series(models.Model):
         return self.status == self.Status.ACTIVE
 
 
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    def of_active_series(self) -> "AppointmentQuerySet":
+        """Appointments whose series is active (``SeriesQuerySet.active``), as a join:
+        ``series__in=Series.objects.active()`` would read every active series."""
+        return self.filter(series__status=Series.Status.ACTIVE)
+
+
 class Appointment(models.Model):
     class Status(models.TextChoices):
         BOOKED = "booked", _("booked")
@@ -222,6 +229,8 @@ class Appointment(models.Model):
         Slot, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("slot")
     )
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.BOOKED)
+
+    objects = AppointmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("appointment")

@@ -203,9 +203,8 @@ def _earlier_booking(*, person: Person, request_token: uuid.UUID) -> Series | No
     holds another; BookingError when the form was used for someone else. One query
     for all three."""
     earlier = list(
-        Series.objects.filter(
-            Q(request_token=request_token) | Q(person=person, status=Series.Status.ACTIVE)
-        )
+        Series.objects.filter(request_token=request_token)
+        | Series.objects.active().filter(person=person)
     )
     same_form = next((series for series in earlier if series.request_token == request_token), None)
     if same_form is not None:

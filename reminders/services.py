@@ -75,10 +75,10 @@ def _due(kind: str, now: datetime, *, after: int, batch: int, lookahead: timedel
     kind is due within the lookahead and has not been written yet."""
     offset = schedule.OFFSETS[kind]
     rows = (
-        Appointment.objects.filter(
+        Appointment.objects.of_active_series()
+        .filter(
             pk__gt=after,
             status=Appointment.Status.BOOKED,
-            series__status=Series.Status.ACTIVE,
             slot__starts_at__gt=now,
             slot__starts_at__lte=now + offset + lookahead,
         )
@@ -309,7 +309,7 @@ def screen(messages: list[Message], *, now: datetime | None = None) -> dict[int,
         message_id = int(reminder.message_id or 0)
         still_valid = (
             a.status == Appointment.Status.BOOKED
-            and a.series.status == Series.Status.ACTIVE
+            and a.series.is_active
             and a.slot.starts_at == reminder.starts_at
         )
         later = schedule.outside_quiet_hours(now, starts_at=reminder.starts_at)
@@ -376,7 +376,7 @@ def _check_usable(reminder: Reminder, now: datetime) -> None:
     a = reminder.appointment
     if reminder.link_used_at is not None:
         raise LinkError(_("This link has already been used. Your appointments are cancelled."))
-    if a.series.status != Series.Status.ACTIVE or a.status != Appointment.Status.BOOKED:
+    if not a.series.is_active or a.status != Appointment.Status.BOOKED:
         raise LinkError(_("This appointment is no longer booked. There is nothing to cancel."))
     if a.slot.starts_at <= now:
         raise LinkError(
