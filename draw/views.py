@@ -1,14 +1,13 @@
 """The draw's public page (the opening's), its protocol, and "my draw result"."""
 
-import csv
-
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
 from booking.services import household_for
 from draw import selectors
 from draw.models import Draw
+from impfportal.csv_download import csv_stream
 from sms.session import verification_required
 
 
@@ -35,22 +34,16 @@ def opening(request, opening_id: int):
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def protocol(request, opening_id: int):
     """The pseudonymous protocol as CSV: id, group, place, outcome; after the draw."""
     draw = _draw_of(opening_id)
     if draw.revealed_key() is None:
         raise Http404
-    writer = csv.writer(_Echo())
-    header = [["entry", "group", "place", "outcome"]]
-    rows = (writer.writerow(row) for row in [*header, *selectors.protocol_rows(draw)])
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="draw-{opening_id}-protocol.csv"'
-    return response
+    return csv_stream(
+        filename=f"draw-{opening_id}-protocol.csv",
+        header=["entry", "group", "place", "outcome"],
+        rows=selectors.protocol_rows(draw),
+    )
 
 
 @never_cache

@@ -1,5 +1,7 @@
-"""CSV downloads that open cleanly in a German Excel: the one helper for the
-admin's exports (``centers.admin_scoping``) and the ministry's (``stats.export``).
+"""CSV downloads, the one helper for them: ``csv_download`` for people, opening
+cleanly in a German Excel (the admin's exports in ``centers.admin_scoping``, the
+ministry's in ``stats.export``); ``csv_stream`` for programs (the public logs anyone
+may re-check a waiting room's shuffle or a draw with).
 
 Written with the standard library's ``csv`` module rather than a spreadsheet
 library: Excel in a German locale reads a semicolon-separated file in UTF-8
@@ -7,9 +9,10 @@ when it starts with a byte-order mark, and needs nothing more.
 """
 
 import csv
+import itertools
 from collections.abc import Iterable, Sequence
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.functional import Promise
 
 BOM = "\ufeff"
@@ -34,4 +37,24 @@ def csv_download(
     writer = csv.writer(response, delimiter=";", lineterminator="\r\n")
     writer.writerow([str(label) for label in header])
     writer.writerows(rows)
+    return response
+
+
+class _Line:
+    """A file for ``csv.writer`` that hands back each line instead of keeping it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(
+    *, filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
+) -> StreamingHttpResponse:
+    """A download of ``header`` and ``rows`` in the csv module's default dialect
+    (commas, no byte-order mark), as a program reading it expects, streamed row
+    by row: a draw's protocol has a row for every entry."""
+    writer = csv.writer(_Line())
+    lines = (writer.writerow(row) for row in itertools.chain([header], rows))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -9,18 +9,18 @@ with the HTTP ``Refresh`` header (no JavaScript), every
 stops that (WCAG 2.2.1) and the "update now" button reloads by hand.
 """
 
-import csv
 import math
 import random
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import formats, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from impfportal.csv_download import csv_stream
 from waitingroom import gate, openings, page, tickets
 from waitingroom.models import Opening
 from waitingroom.room import Status
@@ -121,10 +121,8 @@ def opening_log(request, opening_id: int):
     item = get_object_or_404(Opening, pk=opening_id)
     if item.revealed_key() is None:
         raise Http404
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="opening-{item.pk}-prequeue.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["ticket", "arrival", "position"])
-    for ticket, arrival, position in item.prequeue.values_list("ticket", "arrival", "position"):
-        writer.writerow([ticket, arrival, position])
-    return response
+    return csv_stream(
+        filename=f"opening-{item.pk}-prequeue.csv",
+        header=["ticket", "arrival", "position"],
+        rows=item.prequeue.values_list("ticket", "arrival", "position"),
+    )

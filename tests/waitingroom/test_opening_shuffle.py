@@ -98,7 +98,7 @@ def test_the_log_lets_anyone_recheck_the_shuffle(opening, time_machine):
     page = Client().get(reverse("waitingroom:opening", args=[opening.pk])).content.decode()
     assert opening.key in page  # revealed
     response = Client().get(reverse("waitingroom:opening_log", args=[opening.pk]))
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert sorted(int(row["arrival"]) for row in rows) == list(range(1, 26))
     log = [(row["ticket"], int(row["position"])) for row in rows]
     assert {ticket for ticket, _position in log} == set(tickets)
