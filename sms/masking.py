@@ -19,9 +19,15 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?![\d-])")
 _PLAIN_NUMBER = re.compile(r"\+?\d[\d ]{5,}\d")
 
 
+def last_digits(e164: str) -> str:
+    """What of a number a page may show beside its country code: the last three
+    digits ("the household with the number ending in 351" for a hotline agent)."""
+    return e164[-3:]
+
+
 def mask(e164: str) -> str:
     """A known number for a page or the admin: country code and the last three digits."""
-    return f"{e164[:3]} … {e164[-3:]}"
+    return f"{e164[:3]} … {last_digits(e164)}"
 
 
 def redact(text: str) -> str:

@@ -1,5 +1,7 @@
 from django import template
 
+from sms.masking import last_digits
+
 register = template.Library()
 
 
@@ -45,3 +47,9 @@ def kern_select(field):
     if field.errors:
         css += " kern-form-input__select--error"
     return field.as_widget(attrs={"class": css})
+
+
+@register.filter(name="last_digits")
+def last_digits_filter(phone: str) -> str:
+    """``{{ household.phone|last_digits }}``: as ``sms.masking.last_digits``."""
+    return last_digits(phone)
