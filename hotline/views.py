@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -41,7 +40,7 @@ from hotline.group import is_agent
 from hotline.models import AuditEntry
 from limits.ratelimits import exceeded
 from sms.errors import PhoneError
-from staff_auth.forms import MinistryLoginForm
+from staff_auth.views import ThrottledLoginView
 
 FOUND = "hotline_found"  # household ids this session's searches found
 NEW_CALLER = "hotline_new_caller"  # the number a new caller gave, while its code is out
@@ -94,17 +93,9 @@ def _found_household(request, household_id: int) -> Household:
     return get_object_or_404(Household, pk=household_id)
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(ThrottledLoginView):
     template_name = "hotline/login.html"
     next_page = "hotline:search"
-    # Failed logins are counted and locked out per account and address.
-    form_class = MinistryLoginForm
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        if form.has_error(NON_FIELD_ERRORS, code="locked"):
-            response.status_code = 429
-        return response
 
 
 class LogoutView(auth_views.LogoutView):

@@ -34,8 +34,8 @@ class StaffLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The admin's login."""
 
 
-class MinistryLoginForm(ThrottledLoginMixin, AuthenticationForm):
-    """The statistics' login."""
+class ThrottledLoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """A login outside the admin: the statistics' and the hotline's."""
 
 
 class TokenForm(forms.Form):

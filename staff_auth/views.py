@@ -4,7 +4,9 @@ from base64 import b32encode
 
 import segno
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,7 +15,21 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from staff_auth.forms import TokenForm
+from staff_auth.forms import ThrottledLoginForm, TokenForm
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """A login outside the admin (the statistics', the hotline's): failed logins
+    are counted per account and address, and a locked login is refused with a
+    plain message (``staff_auth.throttle``), answered with 429."""
+
+    form_class = ThrottledLoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, code="locked"):
+            response.status_code = 429
+        return response
 
 
 def _next(request) -> str:

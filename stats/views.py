@@ -3,7 +3,6 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from draw import selectors as draw_selectors
 from impfportal.db_router import read_from_replica
-from staff_auth.forms import MinistryLoginForm
+from staff_auth.views import ThrottledLoginView
 from stats import availability
 from stats.access import ministry_required
 from stats.chart import bar_chart
@@ -154,21 +153,11 @@ def draws_csv(request):
     return draws_response(overview=draw_selectors.overview(), url=request.build_absolute_uri)
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(ThrottledLoginView):
     """Login for the statistics: the admin's login admits staff accounts only."""
 
     template_name = "stats/login.html"
     next_page = "stats:overview"
-
-    # Failed logins are counted per account and address; a locked login is
-    # refused with a plain message (staff_auth.throttle), answered with 429.
-    form_class = MinistryLoginForm
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        if form.has_error(NON_FIELD_ERRORS, code="locked"):
-            response.status_code = 429
-        return response
 
 
 class LogoutView(auth_views.LogoutView):
