@@ -23,28 +23,26 @@ neither Redis nor the table holds a phone number, an address or an account.
 import ipaddress
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from limits.models import Counter
-from limits.redis import raw_redis
+from limits.redis import Breaker, raw_redis
 
 logger = logging.getLogger(__name__)
 
 # Seconds since the epoch; tests move it to cross a window.
 clock: Callable[[], float] = time.time
 
-_breaker = threading.Lock()
-_redis_down_until = 0.0
+# The module's clock is looked up on each call, so that a test's clock counts.
+_redis_breaker = Breaker(clock=lambda: clock())
 # One in this many database hits also deletes expired rows.
 CLEANUP_EVERY = 200
 
@@ -79,15 +77,11 @@ def _redis_key(digest: str, start: int) -> str:
 
 
 def _use_redis() -> bool:
-    return clock() >= _redis_down_until
+    return _redis_breaker.usable()
 
 
 def _trip(error: Exception) -> None:
-    global _redis_down_until
-    with _breaker:
-        first = clock() >= _redis_down_until
-        _redis_down_until = clock() + settings.LIMITS_REDIS_RETRY_SECONDS
-    if first:
+    if _redis_breaker.trip():
         logger.warning(
             "limit counters: Redis unavailable (%s); counting in the database",
             type(error).__name__,
@@ -97,8 +91,7 @@ def _trip(error: Exception) -> None:
 
 def reset_breaker() -> None:
     """Try Redis again on the next hit (tests, and after changing the cache)."""
-    global _redis_down_until
-    _redis_down_until = 0.0
+    _redis_breaker.reset()
 
 
 def hit(name: str, *, seconds: int) -> int:

@@ -37,6 +37,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.utils import timezone
 
+from limits.redis import Breaker, raw_redis
 from waitingroom import fairness
 from waitingroom.openings import Phase
 
@@ -76,29 +77,20 @@ def _key(name: str) -> str:
 
 def _redis():
     """The raw client of the default cache, or None when it is not Redis."""
-    if not settings.CACHES["default"]["BACKEND"].startswith("django_redis."):
-        return None
-    from django_redis import get_redis_connection
-
-    return get_redis_connection("default")
+    return raw_redis()
 
 
 # --- circuit breaker -----------------------------------------------------------
 
-_lock = threading.Lock()
-_redis_down_until = 0.0
+_breaker = Breaker()
 
 
 def redis_usable() -> bool:
-    return _redis() is not None and time.monotonic() >= _redis_down_until
+    return _redis() is not None and _breaker.usable()
 
 
 def trip(error: Exception) -> None:
-    global _redis_down_until
-    with _lock:
-        first = time.monotonic() >= _redis_down_until
-        _redis_down_until = time.monotonic() + settings.LIMITS_REDIS_RETRY_SECONDS
-    if first:
+    if _breaker.trip():
         logger.warning(
             "waiting room: Redis unavailable (%s); admitting at %s/s per process",
             type(error).__name__,
@@ -108,8 +100,7 @@ def trip(error: Exception) -> None:
 
 
 def reset_breaker() -> None:
-    global _redis_down_until
-    _redis_down_until = 0.0
+    _breaker.reset()
 
 
 # --- the local fallback -------------------------------------------------------

@@ -114,10 +114,10 @@ def test_redis_is_tried_again_after_the_interval(settings, monkeypatch):
     now = [1_000_000.0]
     monkeypatch.setattr(store, "clock", lambda: now[0])
     store.hit("back", seconds=3600)  # trips the breaker
-    tripped_until = store._redis_down_until
+    tripped_until = store._redis_breaker.down_until
     # Redis is back, but this process does not look before the interval has passed.
     point_cache_at(settings, f"redis://127.0.0.1:{_real_redis_port()}/14")
-    store._redis_down_until = tripped_until
+    store._redis_breaker.down_until = tripped_until
     store.hit("back", seconds=3600)
     assert Counter.objects.get().count == 2  # still the database during the interval
     now[0] += settings.LIMITS_REDIS_RETRY_SECONDS
