@@ -38,6 +38,7 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from limits.redis import Breaker, raw_redis
+from sms.throttle import LocalBucket as TokenBucket
 from waitingroom import fairness
 from waitingroom.openings import Phase
 
@@ -107,7 +108,8 @@ def reset_breaker() -> None:
 
 
 class LocalBucket:
-    """A token bucket for one process: the fixed rate used without Redis."""
+    """The fixed rate used without Redis, for one process: a token bucket
+    (``sms.throttle.LocalBucket``) at the rate the settings give now."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -115,8 +117,7 @@ class LocalBucket:
 
     def reset(self) -> None:
         """Full again (tests)."""
-        self._tokens: float | None = None
-        self._at = 0.0
+        self._bucket: TokenBucket | None = None
 
     def take(self) -> bool:
         # Redis configured but down: the low fail-safe rate. No Redis at all (the quick
@@ -127,18 +128,15 @@ class LocalBucket:
             if configured
             else settings.WAITINGROOM_RATE_MAX
         )
-        burst = max(1.0, rate)
+        if rate <= 0:
+            return False  # an operator's "nobody in while Redis is down"
         with self._lock:
-            now = clock()
-            if self._tokens is None:
-                self._tokens = burst
-            else:
-                self._tokens = min(burst, self._tokens + max(0.0, now - self._at) * rate)
-            self._at = now
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return True
-            return False
+            if self._bucket is None or self._bucket.rate != rate:
+                # The module's clock is looked up on each call (tests move it).
+                self._bucket = TokenBucket(rate=rate, burst=max(1.0, rate), clock=lambda: clock())
+            bucket = self._bucket
+        taken, _wait = bucket.acquire(1)
+        return taken == 1
 
 
 local_bucket = LocalBucket()

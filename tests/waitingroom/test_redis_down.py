@@ -30,6 +30,15 @@ def test_it_admits_at_the_fixed_rate_and_shows_no_position(settings, time_machin
     assert admitted(first.get(reverse("sms:phone")))
 
 
+def test_a_fallback_rate_of_zero_admits_nobody_while_redis_is_down(settings, time_machine):
+    time_machine.move_to("2026-03-01 08:00:00+01:00", tick=False)
+    settings.WAITINGROOM_FALLBACK_PER_SECOND = 0
+    point_cache_at(settings, closed_port())
+    arrivals = [arrive() for _ in range(3)]
+    assert all(queued(arrival.arrival) for arrival in arrivals)
+    assert refresh(arrivals[0]).status_code == 200
+
+
 def test_the_operator_sees_that_the_figures_are_unknown(settings, admin_client):
     point_cache_at(settings, closed_port())
     page = admin_client.get(reverse("admin:waitingroom_opening_changelist"))
