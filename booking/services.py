@@ -251,38 +251,53 @@ def _book_both_seats(
     *, person: Person, first: Slot, request_token: uuid.UUID, hotline: bool = False
 ) -> Series:
     """The booking's transaction: both seats (for the hotline a held pair first),
-    then the series' rows."""
+    then the series' rows. The series and its confirmation are made before it, so
+    that the seats' rows stay locked for the writes only."""
+    second = first.second_dose_slot
+    if second is None:  # no second-dose seat reserved: nothing to take (as a full one)
+        raise _someone_was_faster()
+    series = _new_series(person=person, first=first, request_token=request_token)
+    confirmation = _confirmation(series, first=first, second=second)
     timeout = settings.BOOKING_LOCK_TIMEOUT_MS
     with transaction.atomic():
-        second = take_held_series_seats(first, lock_timeout_ms=timeout) if hotline else None
-        if second is None:
-            second = take_series_seats(first, lock_timeout_ms=timeout)
-        if second is None:
-            raise SlotTaken(_("Someone else has just booked this time. Please choose another one."))
-        return _write_series(person=person, first=first, second=second, request_token=request_token)
+        held = take_held_series_seats(first, lock_timeout_ms=timeout) if hotline else None
+        if held is None and take_series_seats(first, lock_timeout_ms=timeout) is None:
+            raise _someone_was_faster()
+        return _write_series(series, first=first, second=second, confirmation=confirmation)
 
 
-def _write_series(
-    *, person: Person, first: Slot, second: Slot, request_token: uuid.UUID | None = None
-) -> Series:
-    """The rows of a series whose two seats are taken: the series, its two
-    appointments, the confirmation SMS, and ``series_booked``. The one place both
-    ways of booking (``book_series``, ``book_held_series``) write them. Call inside
-    a transaction; a unique constraint (the person's active series, the form's
-    token, the booking code) raises IntegrityError."""
-    series = Series(
+def _someone_was_faster() -> SlotTaken:
+    return SlotTaken(_("Someone else has just booked this time. Please choose another one."))
+
+
+def _new_series(*, person: Person, first: Slot, request_token: uuid.UUID | None = None) -> Series:
+    """The series of a booking into ``first`` (with a new booking code), not saved yet."""
+    return Series(
         person=person,
         center=first.center,
         vaccine=first.vaccine,
         booking_code=_new_booking_code(),
         request_token=request_token,
     )
+
+
+def _confirmation(series: Series, *, first: Slot, second: Slot) -> str:
+    """The confirmation SMS of ``series``: its code, both times and the center."""
+    return render_message(
+        "booking_confirmed.txt", {"series": series, "first": first, "second": second}
+    )
+
+
+def _write_series(series: Series, *, first: Slot, second: Slot, confirmation: str) -> Series:
+    """The rows of a series whose two seats are taken: the series, its two
+    appointments, the confirmation SMS, and ``series_booked``. The one place both
+    ways of booking (``book_series``, ``book_held_series``) write them. Call inside
+    a transaction; a unique constraint (the person's active series, the form's
+    token, the booking code) raises IntegrityError."""
     _insert_series(series, first=first, second=second)
     queue_message(
-        recipient=person.household.phone,
-        body=render_message(
-            "booking_confirmed.txt", {"series": series, "first": first, "second": second}
-        ),
+        recipient=series.person.household.phone,
+        body=confirmation,
         priority=Message.Priority.CONFIRMATION,
         idempotency_key=f"booked:{series.pk}",
     )
@@ -358,9 +373,13 @@ def book_held_series(*, person: Person, first_slot: Slot, second_slot: Slot) -> 
     if person.series.active().exists():
         raise _already_booked(person)
     for attempt in range(1, BOOKING_CODE_ATTEMPTS + 1):
+        series = _new_series(person=person, first=first_slot)
+        confirmation = _confirmation(series, first=first_slot, second=second_slot)
         try:
             with transaction.atomic():
-                return _write_series(person=person, first=first_slot, second=second_slot)
+                return _write_series(
+                    series, first=first_slot, second=second_slot, confirmation=confirmation
+                )
         except IntegrityError:
             # A booking of the same person committed a moment ago, or (once in
             # 10¹¹) the booking code was taken.
