@@ -6,7 +6,7 @@ resident; nothing here knows about requests.
 
 import secrets
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -35,9 +35,6 @@ from sms.outbox import queue_message, render_message
 # No 0/O, 1/I, 2/Z, 5/S, 8/B: a code read out over the phone must not be misheard.
 BOOKING_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
 LOCK_NOT_AVAILABLE = "55P03"
-# PostgreSQL ended one of two transactions that waited for each other (say, the
-# same person booking the same time in two ways at once): as busy, try again.
-DEADLOCK_DETECTED = "40P01"
 BOOKING_CODE_ATTEMPTS = 3  # a third collision in a row means something else is wrong
 
 
@@ -242,10 +239,7 @@ def _book_with_a_new_code(
             if attempt == BOOKING_CODE_ATTEMPTS:
                 raise
         except OperationalError as error:
-            if getattr(error.__cause__, "sqlstate", None) in (
-                LOCK_NOT_AVAILABLE,
-                DEADLOCK_DETECTED,
-            ):
+            if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
                 raise BookingBusy(
                     _("Many people are booking right now. Please press the button again.")
                 ) from None
@@ -265,16 +259,11 @@ def _book_both_seats(
     series = _new_series(person=person, first=first, request_token=request_token)
     confirmation = _confirmation(series, first=first, second=second)
     timeout = settings.BOOKING_LOCK_TIMEOUT_MS
-
-    def take_seats() -> bool:
-        if hotline and take_held_series_seats(first, lock_timeout_ms=timeout) is not None:
-            return True
-        return take_series_seats(first, lock_timeout_ms=timeout) is not None
-
     with transaction.atomic():
-        return _write_series(
-            series, first=first, second=second, confirmation=confirmation, take_seats=take_seats
-        )
+        held = take_held_series_seats(first, lock_timeout_ms=timeout) if hotline else None
+        if held is None and take_series_seats(first, lock_timeout_ms=timeout) is None:
+            raise _someone_was_faster()
+        return _write_series(series, first=first, second=second, confirmation=confirmation)
 
 
 def _someone_was_faster() -> SlotTaken:
@@ -299,24 +288,12 @@ def _confirmation(series: Series, *, first: Slot, second: Slot) -> str:
     )
 
 
-def _write_series(
-    series: Series,
-    *,
-    first: Slot,
-    second: Slot,
-    confirmation: str,
-    take_seats: Callable[[], bool] | None = None,
-) -> Series:
-    """The rows of a series: the series, its two appointments and the confirmation
-    SMS; then its two seats (``take_seats``, when the caller does not hold them
-    yet; SlotTaken when it says no) and ``series_booked``. The one place both ways
-    of booking (``book_series``, ``book_held_series``) write them. Call inside a
-    transaction; a unique constraint (the person's active series, the form's
-    token, the booking code) raises IntegrityError.
-
-    The seats come after the inserts, so that their rows stay locked only for the
-    statistics' counter and the commit, and a form sent twice waits for the
-    first on the series' unique index without holding a seat."""
+def _write_series(series: Series, *, first: Slot, second: Slot, confirmation: str) -> Series:
+    """The rows of a series whose two seats are taken: the series, its two
+    appointments, the confirmation SMS, and ``series_booked``. The one place both
+    ways of booking (``book_series``, ``book_held_series``) write them. Call inside
+    a transaction; a unique constraint (the person's active series, the form's
+    token, the booking code) raises IntegrityError."""
     _insert_series(series, first=first, second=second)
     queue_message(
         recipient=series.person.household.phone,
@@ -324,8 +301,6 @@ def _write_series(
         priority=Message.Priority.CONFIRMATION,
         idempotency_key=f"booked:{series.pk}",
     )
-    if take_seats is not None and not take_seats():
-        raise _someone_was_faster()
     series_booked.send(sender=Series, series=series, slots=[first, second])
     return series
 

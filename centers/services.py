@@ -65,14 +65,12 @@ def take_series_seats(first: Slot, *, lock_timeout_ms: int | None = None) -> Slo
 # is waited for and its condition checked again once it is free), and add a seat
 # to each only when both are there. The CHECK (booked <= capacity) stays the guard.
 # ``lock_timeout`` (a caller's SET LOCAL, sent in the same round trip) bounds the wait.
-# NO KEY UPDATE is the lock the UPDATE itself takes: it does not block another
-# booking's appointments (their foreign keys lock the slot rows FOR KEY SHARE).
 _TAKE_BOTH_SEATS = """
 WITH free AS (
     SELECT id FROM centers_slot
     WHERE id IN (%(first)s, %(second)s) AND booked < capacity
     ORDER BY starts_at, id
-    FOR NO KEY UPDATE
+    FOR UPDATE
 )
 UPDATE centers_slot SET booked = booked + 1
 WHERE id IN (SELECT id FROM free) AND (SELECT count(*) FROM free) = 2
@@ -126,7 +124,7 @@ WITH pair AS (
     SELECT id, hotline_held FROM centers_slot
     WHERE id IN (%(first)s, %(second)s)
     ORDER BY starts_at, id
-    FOR NO KEY UPDATE
+    FOR UPDATE
 )
 UPDATE centers_slot SET hotline_held = centers_slot.hotline_held - 1
 WHERE id IN (SELECT id FROM pair)
