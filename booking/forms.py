@@ -156,19 +156,26 @@ class SlotChoiceForm(forms.Form):
         slot_field.choices = list(self.times.items())
 
     def time_options(self) -> list[tuple[Slot, str, str]]:
-        """(slot, time of day, second-dose hint) for each free time.
+        """(slot, time of day, second-dose hint) for each free time: the hint names
+        the day and time of the second-dose seat reserved for it, which the
+        booking takes (``second_dose_at``, which ``selectors``' free times bring).
 
-        The labels are made here once per vaccine rather than by a translation
-        tag per radio button: the time page is the busiest page of the morning.
+        The labels are made here once per day and time rather than by template
+        tags per radio button: the time page is the busiest page of the morning.
         """
-        hints: dict[int, str] = {}
+        days: dict[date, str] = {}
         options = []
         for pk, slot in self.slots.items():
-            hint = hints.get(slot.vaccine_id)
-            if hint is None:
-                hint = hints[slot.vaccine_id] = gettext("second dose about %(days)s days later") % {
-                    "days": slot.vaccine.second_dose_interval_days
-                }
+            second_at = timezone.localtime(slot.second_dose_at)
+            day = days.get(second_at.date())
+            if day is None:
+                day = days[second_at.date()] = formats.date_format(
+                    second_at.date(), "WEEKDAY_DATE_FORMAT"
+                )
+            at = self.times[pk]
+            if second_at.time() != timezone.localtime(slot.starts_at).time():
+                at = formats.time_format(second_at, "TIME_OF_DAY_FORMAT")
+            hint = gettext("second dose on %(day)s at %(time)s") % {"day": day, "time": at}
             options.append((slot, self.times[pk], hint))
         return options
 

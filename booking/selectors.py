@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -133,7 +133,11 @@ def _free_on_day(vaccines: int, *, ids_only: bool = False) -> CompiledQuery:
                 return free.values_list("pk", flat=True)
             # The center for the page (from the first row); the vaccines come
             # from the caller's list: fewer instances to make (0.3 ms of 0.9).
-            return free.select_related("center")
+            # The reserved second dose's moment comes from the join ``bookable``
+            # makes anyway: the page names it under each time.
+            return free.select_related("center").annotate(
+                second_dose_at=F("second_dose_slot__starts_at")
+            )
 
         query = _FREE_ON_DAY[vaccines, ids_only] = CompiledQuery(
             build,

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import formats, timezone, translation
 
 from booking.models import Appointment, Series
 from centers.models import Slot
@@ -102,17 +103,27 @@ def test_a_time_whose_second_dose_is_taken_is_not_offered_and_books_nothing(
     assert not [m for m in sent_messages() if "gebucht" in m.body]
 
 
-def test_each_time_names_its_vaccine_and_when_the_second_dose_follows(
+def test_each_time_names_its_vaccine_and_when_its_second_dose_is(
     verified_client, person, center, vaccine
 ):
     moderna = factories.make_vaccine("Moderna", 28)
     factories.open_group(vaccines=[moderna])
-    first, _ = factories.make_bookable_pair(center, vaccine, hour=9)
-    factories.make_bookable_pair(center, moderna, day=first.starts_at.date(), hour=11)
+    first, second = factories.make_bookable_pair(center, vaccine, hour=9)
+    _, moderna_second = factories.make_bookable_pair(
+        center, moderna, day=first.starts_at.date(), hour=11
+    )
     content = " ".join(verified_client.get(time_page(person, first)).content.decode().split())
-    hint = '<span class="kern-hint">2. Impfung etwa {} Tage später'
-    assert f"09:00 Uhr \N{EN DASH} BioNTech {hint.format(21)}" in content
-    assert f"11:00 Uhr \N{EN DASH} Moderna {hint.format(28)}" in content
+    # The seat reserved for each time, which the booking takes.
+    assert f"09:00 Uhr \N{EN DASH} BioNTech {second_dose_hint(second)}" in content
+    assert f"11:00 Uhr \N{EN DASH} Moderna {second_dose_hint(moderna_second)}" in content
+    assert "etwa" not in content
+
+
+def second_dose_hint(slot: Slot) -> str:
+    local = timezone.localtime(slot.starts_at)
+    with translation.override("de"):
+        day = formats.date_format(local.date(), "WEEKDAY_DATE_FORMAT")  # Montag, 1. März 2027
+    return f'<span class="kern-hint">2. Impfung am {day} um {local:%H:%M} Uhr'
 
 
 def test_a_double_submission_books_once(verified_client, person, pair):
