@@ -172,9 +172,7 @@ class SlotChoiceForm(forms.Form):
                 day = days[second_at.date()] = formats.date_format(
                     second_at.date(), "WEEKDAY_DATE_FORMAT"
                 )
-            at = self.times[pk]
-            if second_at.time() != timezone.localtime(slot.starts_at).time():
-                at = formats.time_format(second_at, "TIME_OF_DAY_FORMAT")
+            at = formats.time_format(second_at, "TIME_OF_DAY_FORMAT")
             hint = gettext("second dose on %(day)s at %(time)s") % {"day": day, "time": at}
             options.append((slot, self.times[pk], hint))
         return options

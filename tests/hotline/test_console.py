@@ -69,6 +69,17 @@ def test_a_household_opens_only_after_this_agents_search(desk_a, desk_b, erna):
     assert desk_b.get(household_url(erna.household)).status_code == 404
 
 
+def test_the_agent_sees_only_the_last_three_digits_of_the_number(desk_a, erna):
+    phone = erna.household.phone
+    found = search_phone(desk_a, phone)
+    found = desk_a.get(found["Location"]) if found.status_code == 302 else found
+    opened = desk_a.get(household_url(erna.household))
+    for page in (found, opened):
+        assert f"Haushalt mit der Nummer auf {phone[-3:]}" in page.content.decode()
+    # The search form shows back what the agent typed; the household's page does not.
+    assert phone[-6:] not in opened.content.decode()
+
+
 def test_nothing_can_be_done_before_the_identity_check(desk_a, erna, bookable):
     search_phone(desk_a, erna.household.phone)
     response = desk_a.post(
