@@ -44,8 +44,8 @@ def take_series_seats(first: Slot, *, lock_timeout_ms: int | None = None) -> Slo
     ``first`` must be a first-dose slot; a second-dose slot is refused like a
     full one. Call inside a transaction. Seats are taken in time order (the
     first dose comes first), as everywhere else. On PostgreSQL both in one
-    statement; ``lock_timeout_ms`` sets the transaction's ``lock_timeout`` in the
-    same round trip (elsewhere it is ignored).
+    statement; ``lock_timeout_ms`` sets the transaction's ``lock_timeout`` just
+    before it (elsewhere it is ignored).
     """
     if not first.is_first_dose or first.second_dose_slot_id is None:
         return None
@@ -60,11 +60,11 @@ def take_series_seats(first: Slot, *, lock_timeout_ms: int | None = None) -> Slo
     return first.second_dose_slot
 
 
-# Both seats in one round trip, all or nothing: lock the pair's rows that still
+# Both seats in one statement, all or nothing: lock the pair's rows that still
 # have a free seat (in time order, as everywhere else; a row another booking holds
 # is waited for and its condition checked again once it is free), and add a seat
 # to each only when both are there. The CHECK (booked <= capacity) stays the guard.
-# ``lock_timeout`` (a caller's SET LOCAL, sent in the same round trip) bounds the wait.
+# ``lock_timeout`` (a caller's SET LOCAL just before) bounds the wait.
 _TAKE_BOTH_SEATS = """
 WITH free AS (
     SELECT id FROM centers_slot
@@ -80,14 +80,12 @@ WHERE id IN (SELECT id FROM free) AND (SELECT count(*) FROM free) = 2
 def _take_both_seats(
     first: Slot, *, lock_timeout_ms: int | None = None, sql: str = _TAKE_BOTH_SEATS
 ) -> bool:
-    if lock_timeout_ms is not None:
-        # One round trip for both: a multi-statement query runs with client-side
-        # binding (Django's default for psycopg); the UPDATE's count is the last.
-        sql = f"SET LOCAL lock_timeout = {int(lock_timeout_ms)};{sql}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"first": first.pk, "second": first.second_dose_slot_id})
         if lock_timeout_ms is not None:
-            cursor.nextset()  # past the SET's result, to the UPDATE's
+            # A statement of its own: values bound on the server (settings.py,
+            # bind_on_server) allow one statement per query, and a SET takes none.
+            cursor.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+        cursor.execute(sql, {"first": first.pk, "second": first.second_dose_slot_id})
         return cursor.rowcount == 2
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from dj_database_url import DBConfig
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -136,6 +137,26 @@ if DB_POOL_MAX_SIZE:
         "min_size": 1,
         "max_size": DB_POOL_MAX_SIZE,
     }
+# Server-side binding with prepared statements: PostgreSQL gets a query's text and
+# its values apart, and psycopg prepares a statement the DB_PREPARE_THRESHOLD-th
+# time a connection runs it, so the booking flow's queries are planned once per
+# connection instead of on every request (planning was three quarters of their
+# database CPU: bench/README.md, "ninth session"). Behind PgBouncer < 1.21 in
+# transaction mode a prepared statement could be looked for on another server
+# connection: there the values are still bound on the server, nothing is prepared.
+DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 5)
+
+
+def bind_on_server(database: DBConfig) -> None:
+    """Bind on the server, and prepare where the pooler allows it (PostgreSQL only)."""
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return
+    prepare = None if DB_TRANSACTION_POOLING else DB_PREPARE_THRESHOLD
+    options = database.setdefault("OPTIONS", {})
+    options.update({"server_side_binding": True, "prepare_threshold": prepare})
+
+
+bind_on_server(DATABASES["default"])
 # A streaming replica for the pages that tolerate seconds of lag (statistics,
 # public availability); impfportal/db_router.py. Unset: everything reads the primary.
 REPLICA_DATABASE_URL = env_str("REPLICA_DATABASE_URL", "")
@@ -149,6 +170,7 @@ if REPLICA_DATABASE_URL:
     )
     # A replica that hangs must not hold a page: the router falls back instead.
     DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 2
+    bind_on_server(DATABASES["replica"])
     # Tests read the one test database through both names.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["impfportal.db_router.ReplicaRouter"]
