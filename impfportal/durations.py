@@ -22,3 +22,11 @@ def describe_duration(duration: timedelta) -> str:
 def describe_seconds(seconds: int) -> str:
     """A setting given in seconds (e.g. a code's validity), in words."""
     return describe_duration(timedelta(seconds=seconds))
+
+
+def describe_period(duration: timedelta) -> str:
+    """A retention period: "28 days" when it is whole days, else in hours and minutes."""
+    days, rest = divmod(duration, timedelta(days=1))
+    if days and not rest:
+        return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+    return describe_duration(duration)

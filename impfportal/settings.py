@@ -491,6 +491,25 @@ SMS_CODE_CALLS_PER_NUMBER_PER_DAY = env_int("SMS_CODE_CALLS_PER_NUMBER_PER_DAY",
 # Named on the pages when a limit is reached: people can book by phone there.
 HOTLINE_PHONE = env_str("HOTLINE_PHONE", "0800 9988665")
 
+# --- Imprint, privacy notice, accessibility statement (impfportal/legal.py) ---
+# Demo values: an operator must set its own. Shown on /imprint/, /privacy/ and
+# /accessibility/ only, read there (the booking pages do not pay for them).
+PORTAL_OPERATOR_NAME = env_str(
+    "PORTAL_OPERATOR_NAME",
+    "Niedersächsisches Ministerium für Soziales, Arbeit, Gesundheit und Gleichstellung",
+)
+PORTAL_OPERATOR_ADDRESS = env_str(
+    "PORTAL_OPERATOR_ADDRESS", "Hannah-Arendt-Platz 2, 30159 Hannover"
+)
+PORTAL_OPERATOR_REPRESENTATIVE = env_str(
+    "PORTAL_OPERATOR_REPRESENTATIVE", "vertreten durch die Ministerin"
+)
+PORTAL_OPERATOR_EMAIL = env_str("PORTAL_OPERATOR_EMAIL", "impfportal@ms.niedersachsen.de")
+PRIVACY_OFFICER_EMAIL = env_str("PRIVACY_OFFICER_EMAIL", "datenschutz@ms.niedersachsen.de")
+ACCESSIBILITY_CONTACT_EMAIL = env_str(
+    "ACCESSIBILITY_CONTACT_EMAIL", "barrierefreiheit@ms.niedersachsen.de"
+)
+
 # --- Staff and ministry logins (staff_auth app; docs/security.md) -----------
 # Failed password logins within one window of STAFF_LOGIN_WINDOW_MINUTES: per
 # account and address, per address (any account), per account (any address).

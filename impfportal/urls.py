@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from impfportal import views
 from staff_auth.forms import StaffLoginForm
 
 urlpatterns = [
@@ -18,6 +19,9 @@ urlpatterns = [
     path("", include("staff_auth.urls")),
     path("", include("waitingroom.urls")),
     path("", include("draw.urls")),
+    path("", include("privacy.urls")),
+    path("imprint/", views.imprint, name="imprint"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -22,12 +22,22 @@ from draw.models import Draw
 from impfportal.staff_group import STAFF_GROUP
 from tests import factories
 from tests.browser.browsing import OVERFLOW_SCRIPT, Mode, axe_report
+from tests.browser.conftest import SCREENSHOTS
 from tests.journeys import latest_code
 from waitingroom.models import Opening
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = [Mode("axe-de", locale="de-DE"), Mode("axe-en", locale="en-GB")]
+
+
+def legal_pages() -> list[tuple[str, str]]:
+    """The imprint, the privacy notice and the accessibility statement, each with its sign."""
+    return [
+        (reverse("imprint"), "main address"),
+        (reverse("privacy:notice"), "main address + p a[href^='mailto:']"),
+        (reverse("accessibility"), "main a[href^='mailto:']"),
+    ]
 
 
 def make_draw(center, vaccine) -> None:
@@ -97,6 +107,7 @@ def household():
                 "main .kern-form-check__checkbox",
             ),
             (reverse("stats:center_availability", args=[hannover.slug]), "main .kern-badge"),
+            *legal_pages(),
         ],
     }
 
@@ -133,6 +144,24 @@ def test_the_waiting_list_and_availability_pages_fit_a_320px_screen(server, open
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".kern-fieldset--error")).to_have_count(1)
     check(join + " with an error")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_the_legal_pages_fit_a_small_screen_and_pass_axe(server, open_page, width):
+    """Long German words and e-mail addresses wrap instead of scrolling sideways."""
+    page = open_page(Mode(f"legal-{width}px", width=width, height=640))
+    failures = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for path, sign in legal_pages():
+        assert page.goto(server.url + path).status == 200, path
+        assert page.locator(sign).count() >= 1, f"{path} lacks {sign}"
+        shot = SCREENSHOTS / f"legal-{width}px-{path.strip('/').replace('/', '-')}.png"
+        page.screenshot(path=shot, full_page=True)
+        problems = page.evaluate(OVERFLOW_SCRIPT)
+        report = axe_report(page)
+        if problems or report:
+            failures.append(f"{path}:\n" + "\n".join(problems) + report)
     assert not failures, "\n".join(failures)
 
 
