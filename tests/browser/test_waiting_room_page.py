@@ -81,6 +81,8 @@ def test_the_pre_queue_page_before_an_opening(server, open_page, settings):
     assert not axe_report(page)
     shoot(page, "prequeue-de-320")
     page.locator("main a[href*='/openings/']").click()
+    # The next page's document, not the one being left (evaluate during the navigation fails).
+    page.wait_for_url("**/openings/*/")
     assert page.evaluate(OVERFLOW_SCRIPT) == []
     assert not axe_report(page)
     shoot(page, "opening-de-320")
