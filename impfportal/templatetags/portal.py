@@ -1,8 +1,16 @@
 from django import template
+from django.conf import settings
 
 from sms.masking import last_digits
 
 register = template.Library()
+
+
+@register.simple_tag
+def hotline_phone() -> str:
+    """The hotline's number (``HOTLINE_PHONE``): a tag, not a context processor, so
+    that pages rendered without a request (the 500 page, SMS texts) name it too."""
+    return settings.HOTLINE_PHONE
 
 
 @register.simple_tag

@@ -147,7 +147,8 @@ def test_an_offer_is_not_expired_before_its_deadline(offer):
     assert offer.is_open
 
 
-def test_a_second_missed_offer_pauses_the_entry_and_says_how_to_reactivate(offer):
+def test_a_second_missed_offer_pauses_the_entry_and_says_how_to_reactivate(offer, settings):
+    settings.HOTLINE_PHONE = "0511 4455667"
     Entry.objects.filter(pk=offer.entry_id).update(missed_offers=1)
     overdue(offer)
     offers.expire_offer(offer_id=offer.pk)
@@ -158,6 +159,7 @@ def test_a_second_missed_offer_pauses_the_entry_and_says_how_to_reactivate(offer
     notice = Message.objects.get(idempotency_key=f"waitlist-paused:{entry.pk}:2")
     assert notice.recipient == entry.person.household.phone
     assert "/waiting-list/" in notice.body
+    assert notice.body.endswith("oder rufen Sie an: 0511 4455667.")  # the hotline's setting
 
 
 def test_the_sweep_expires_offers_when_no_worker_ran(offer, second_in_line, monkeypatch):
