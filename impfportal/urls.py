@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("imprint/", views.imprint, name="imprint"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path("easy-language/", views.easy_language, name="easy_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

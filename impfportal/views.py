@@ -28,3 +28,12 @@ def accessibility(request):
             "portal_url": settings.PORTAL_URL,
         },
     )
+
+
+def easy_language(request):
+    """What the portal is and how to book, in Easy Language (BITV 2.0 § 4)."""
+    return render(
+        request,
+        "easy_language.html",
+        {"contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL},
+    )

@@ -17,7 +17,9 @@ def test_the_statement_gives_status_feedback_and_arbitration(client):
     assert "teilweise mit der BITV 2.0 vereinbar" in text
     assert "Selbstbewertung" in text
     assert "Deutscher Gebärdensprache" in text
-    assert "Leichter Sprache" in text
+    # Easy Language is there now: the statement links it instead of listing it as missing.
+    assert f'href="{reverse("easy_language")}"' in text
+    assert "keine Erklärung des Portals in Leichter Sprache" not in text
     assert "6. Dezember 2026" in text
     assert "Schlichtungsstelle beim Landesbeauftragten für Menschen mit Behinderungen" in text
 

@@ -8,7 +8,7 @@ from django.views.defaults import server_error
 
 pytestmark = pytest.mark.django_db
 
-LEGAL_PAGES = ["imprint", "privacy:notice", "accessibility"]
+LEGAL_PAGES = ["imprint", "privacy:notice", "accessibility", "easy_language"]
 
 
 @pytest.mark.parametrize(

@@ -32,11 +32,13 @@ LANGUAGES = [Mode("axe-de", locale="de-DE"), Mode("axe-en", locale="en-GB")]
 
 
 def legal_pages() -> list[tuple[str, str]]:
-    """The imprint, the privacy notice and the accessibility statement, each with its sign."""
+    """The imprint, the privacy notice, the accessibility statement and the Easy
+    Language page, each with its sign."""
     return [
         (reverse("imprint"), "main address"),
         (reverse("privacy:notice"), "main address + p a[href^='mailto:']"),
         (reverse("accessibility"), "main a[href^='mailto:']"),
+        (reverse("easy_language"), "main ol.kern-list--number"),
     ]
 
 
