@@ -37,7 +37,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SLOTS = 6
 WAITING = 18
 WORKERS = 6
-ANSWERS = {"accept": 4, "decline": 10, "expire": 10, "sweep": 4}
+# Eight accepts: on a busy machine about half of them find their offer ended by
+# another thread first (refused, as they must be); with four, all four were once
+# refused in CI and the check that the storm mixed every kind of answer failed.
+ANSWERS = {"accept": 8, "decline": 10, "expire": 10, "sweep": 4}
 
 
 def build_scene():
